@@ -1,0 +1,162 @@
+"""Sentiment tab (many-to-one): a sentence in, positive/negative out, with the
+network's running verdict word by word and each word's influence.
+
+Run alone with ``python -m apps.sentiment``.
+"""
+from __future__ import annotations
+
+import functools
+import html
+
+import gradio as gr
+import matplotlib.pyplot as plt
+
+from rnn_core.tasks import sentiment as task
+
+from .widgets import NEGATIVE, POSITIVE, model_card_md, retrain_panel, shape_header
+
+EXAMPLES = [
+    "A gorgeous, witty, seductive movie.",
+    "The plot is paper-thin and the jokes never land.",
+    "It's not a great film, but the performances are so warm that I didn't mind.",
+    "I expected to hate it, and I was wrong: it is a delight from start to finish.",
+    "An ambitious, sprawling mess that wastes a terrific cast.",
+]
+
+MAX_CHARS = 20_000  # the model reads at most task.MAX_WORDS words; this just keeps requests sane
+
+
+@functools.lru_cache(maxsize=1)
+def pretrained():
+    """The shipped model, loaded once on first use."""
+    return task.SentimentPredictor.from_pretrained()
+
+
+def _colour(p: float) -> str:
+    """Background for P(positive) = p: red below 0.5, green above, white at 0.5."""
+    a = min(1.0, abs(p - 0.5) * 2) * 0.55
+    rgb = (46, 125, 50) if p >= 0.5 else (198, 40, 40)
+    return f"rgba({rgb[0]},{rgb[1]},{rgb[2]},{a:.2f})"
+
+
+def running_strip(tokens: list[str], running: list[float]) -> str:
+    """Each word coloured by the verdict the network held right after reading it."""
+    spans = "".join(f'<span title="P(positive) after this word: {p:.2f}" style="background:{_colour(p)};'
+                    f'padding:2px 3px;margin:1px;border-radius:3px;display:inline-block">'
+                    f'{html.escape(t)}</span>' for t, p in zip(tokens, running))
+    return f'<div style="line-height:2">{spans}</div>'
+
+
+def influence_html(tokens: list[str], influence: list[float]) -> str:
+    """Each word coloured by its occlusion influence (green: pushed positive)."""
+    scale = max(0.05, max((abs(v) for v in influence), default=0))
+    spans = "".join(f'<span title="influence {v:+.3f}" style="background:{_colour(0.5 + 0.5 * v / scale)};'
+                    f'padding:2px 3px;margin:1px;border-radius:3px;display:inline-block">'
+                    f'{html.escape(t)}<sub style="opacity:.6">{v:+.2f}</sub></span>'
+                    for t, v in zip(tokens, influence))
+    return f'<div style="line-height:2.2">{spans}</div>'
+
+
+def running_plot(tokens: list[str], running: list[float]):
+    """P(positive) after each word: the many-to-one network's opinion as it reads."""
+    fig, ax = plt.subplots(figsize=(max(5, min(14, 0.35 * len(tokens))), 2.6), dpi=90)
+    xs = range(1, len(running) + 1)
+    ax.axhspan(0.5, 1, color=POSITIVE, alpha=0.07)
+    ax.axhspan(0, 0.5, color=NEGATIVE, alpha=0.07)
+    ax.plot(xs, running, "o-", color="#333", ms=3)
+    ax.axhline(0.5, color="#999", lw=0.8)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("P(positive)")
+    if len(tokens) <= 40:
+        ax.set_xticks(list(xs), [t[:12] for t in tokens], rotation=60, ha="right", fontsize=8)
+    else:
+        ax.set_xlabel("words read")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def _label(result: dict) -> dict:
+    return {"positive": result["p_positive"], "negative": 1 - result["p_positive"]}
+
+
+def analyse(text: str, retrained=None):
+    """Handler: classify ``text`` with the pretrained model (and the visitor's
+    retrained one, if any). Returns the values for the tab's outputs."""
+    if text is None or not text.strip():
+        raise gr.Error("Type a sentence first (or pick an example below).")
+    notes = []
+    if len(text) > MAX_CHARS:
+        notes.append(f"The text was {len(text):,} characters long; only the first {MAX_CHARS:,} were kept.")
+        text = text[:MAX_CHARS]
+    try:
+        r = pretrained().predict(text)
+    except ValueError as e:  # e.g. only symbols: nothing the tokenizer calls a word
+        raise gr.Error(str(e)) from None
+    notes += r["notes"]
+    n = len(r["tokens"])
+    verdict = f"**{r['label']}** with {r['confidence']:.0%} confidence ({n} word{'s' * (n != 1)} read)."
+    mine = gr.update(visible=False)
+    if retrained is not None:
+        m = retrained.predict(text, explain=False)
+        agree = "agrees" if m["label"] == r["label"] else "disagrees"
+        verdict += f" Your retrained model {agree}: **{m['label']}**, {m['confidence']:.0%}."
+        mine = gr.update(value=_label(m), visible=True)
+    note_md = "\n".join(f"- {n}" for n in notes)
+    return (_label(r), mine, verdict + ("\n\n" + note_md if note_md else ""),
+            running_plot(r["tokens"], r["running"]), running_strip(r["tokens"], r["running"]),
+            influence_html(r["tokens"], r["influence"]))
+
+
+def card() -> str:
+    """The model card, from the checkpoint's config.json and metrics.json."""
+    c = task.model_card(pretrained())
+    acc = f"{c['dev_accuracy']:.3f}" if c["dev_accuracy"] is not None else "not evaluated yet"
+    base = f"{c['baseline_accuracy']:.3f} ({c['baseline']})" if c["baseline_accuracy"] else None
+    return model_card_md("Pretrained model", [
+        ("network", c["model"]), ("parameters", f"{c['parameters']:,}"), ("data", c["data"]),
+        ("SST-2 dev accuracy", acc), ("baseline on the same split", base),
+        ("word influence", "occlusion: how P(positive) changes when the word is replaced by an unknown one"),
+    ], note="Figures from `python -m rnn_core evaluate sentiment`.")
+
+
+def build() -> None:
+    """Build the tab's UI inside the current Blocks context."""
+    shape_header("many-to-one", "the network reads the sentence one word at a time, updating its "
+                 "hidden state; only the state after the last word decides the verdict. The curve "
+                 "below shows what it would answer if the sentence stopped at each word.",
+                 inputs=["the", "film", "is", "great"], outputs=["", "", "", "positive"])
+    with gr.Row():
+        with gr.Column(scale=3):
+            text = gr.Textbox(label="Sentence", lines=3, max_length=MAX_CHARS * 5,
+                              placeholder="Type a movie-review sentence...")
+            go = gr.Button("Classify", variant="primary")
+            gr.Examples(EXAMPLES, text)
+        with gr.Column(scale=2):
+            label = gr.Label(label="Pretrained model", num_top_classes=2)
+            mine = gr.Label(label="Your retrained model", num_top_classes=2, visible=False)
+            verdict = gr.Markdown()
+    gr.Markdown("**The verdict after every word** (many-to-one networks only answer at the end; "
+                "here we ask after each prefix)")
+    strip = gr.HTML()
+    plot = gr.Plot(show_label=False, format="png")
+    gr.Markdown("**Which words mattered** (occlusion: green words pushed towards positive, red towards negative)")
+    influence = gr.HTML()
+    with gr.Accordion("Model card", open=False):
+        gr.Markdown(card())
+    retrained = retrain_panel(task, {"cell": "cell", "bidirectional": "bidirectional",
+                                     "hidden": "hidden units", "layers": "layers", "epochs": "epochs",
+                                     "lr": "learning rate", "max_minutes": "time budget (minutes)",
+                                     "embed": "embedding size"},
+                              metric="accuracy", metric_label="dev accuracy",
+                              budget_note="Trains a fresh model on SST-2's 67k training phrases; "
+                              "the default settings finish in about 90 seconds on 2 CPU cores.")
+    outputs = [label, mine, verdict, plot, strip, influence]
+    gr.on([go.click, text.submit], analyse, [text, retrained], outputs,
+          api_name="sentiment_classify", concurrency_id="predict")
+
+
+if __name__ == "__main__":
+    with gr.Blocks(title="RNN Gallery: sentiment") as demo:
+        build()
+    demo.launch()

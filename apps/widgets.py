@@ -1,0 +1,204 @@
+"""UI pieces every tab shares: the task-shape diagram, the model card, the training
+curve and the retrain panel. UI and event wiring only: no torch here."""
+from __future__ import annotations
+
+import html
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import gradio as gr
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers
+import matplotlib.pyplot as plt  # noqa: E402
+
+# Tick labels may hold words in scripts the default font lacks; the HTML views show them.
+warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+
+from rnn_core.jobs import TrainingJob  # noqa: E402
+from rnn_core.tasks.options import Option  # noqa: E402
+
+POSITIVE, NEGATIVE = "#2e7d32", "#c62828"
+
+# The three task shapes, drawn as unrolled networks: inputs (bottom), the recurrent
+# state (middle, with arrows carrying it along time) and outputs (top).
+_SHAPES = {
+    "many-to-one": ([1, 1, 1, 1], [0, 0, 0, 1]),
+    "one-to-many": ([1, 0, 0, 0], [1, 1, 1, 1]),
+    "many-to-many": ([1, 1, 1, 1], [1, 1, 1, 1]),
+}
+
+
+def diagram_svg(shape: str, inputs: list[str] | None = None, outputs: list[str] | None = None) -> str:
+    """A small SVG of an unrolled RNN of the given task shape."""
+    ins, outs = _SHAPES[shape]
+    inputs = inputs or ["x1", "x2", "x3", "x4"]
+    outputs = outputs or ["y1", "y2", "y3", "y4"]
+    parts = ['<svg viewBox="0 0 300 150" width="300" height="150" role="img" '
+             f'aria-label="{shape} recurrent network" style="font:12px sans-serif">',
+             '<defs><marker id="a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" '
+             'markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z" fill="#555"/></marker></defs>']
+    for i in range(4):
+        x = 30 + i * 70
+        parts.append(f'<rect x="{x}" y="55" width="44" height="32" rx="6" fill="#e3ecfa" stroke="#3b6fc4"/>'
+                     f'<text x="{x + 22}" y="75" text-anchor="middle">h{i + 1}</text>')
+        if i < 3:
+            parts.append(f'<line x1="{x + 44}" y1="71" x2="{x + 68}" y2="71" stroke="#555" marker-end="url(#a)"/>')
+        if ins[i]:
+            parts.append(f'<line x1="{x + 22}" y1="118" x2="{x + 22}" y2="89" stroke="#555" marker-end="url(#a)"/>'
+                         f'<text x="{x + 22}" y="135" text-anchor="middle">{html.escape(inputs[i])}</text>')
+        if outs[i]:
+            parts.append(f'<line x1="{x + 22}" y1="55" x2="{x + 22}" y2="28" stroke="#555" marker-end="url(#a)"/>'
+                         f'<text x="{x + 22}" y="20" text-anchor="middle" fill="#b5480b">{html.escape(outputs[i])}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def shape_header(shape: str, sentence: str, inputs=None, outputs=None) -> gr.HTML:
+    """The tab's header: the diagram beside one sentence on what the shape means."""
+    return gr.HTML(f'<div style="display:flex;gap:1.5em;align-items:center;flex-wrap:wrap">'
+                   f'{diagram_svg(shape, inputs, outputs)}<div style="max-width:46em">'
+                   f'<b>{shape}</b>: {sentence}</div></div>')
+
+
+def model_card_md(title: str, rows: list[tuple[str, object]], note: str = "") -> str:
+    """A model card as a Markdown table (rows whose value is None are left out)."""
+    lines = [f"**{title}**", "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in rows if v is not None]
+    if note:
+        lines += ["", note]
+    return "\n".join(lines)
+
+
+def training_curve(history: list[dict], metric: str, metric_label: str):
+    """Training loss (left axis) and the validation metric (right axis) against step."""
+    fig, ax = plt.subplots(figsize=(6, 3), dpi=90)
+    steps = [h["step"] for h in history if h.get("train_loss") is not None]
+    ax.plot(steps, [h["train_loss"] for h in history if h.get("train_loss") is not None],
+            color="#3b6fc4", label="train loss")
+    ax.set_xlabel("step")
+    ax.set_ylabel("train loss", color="#3b6fc4")
+    val = [(h["step"], h[metric]) for h in history if h.get(metric) is not None]
+    if val:
+        ax2 = ax.twinx()
+        ax2.plot(*zip(*val), "o-", color="#b5480b", label=metric_label)
+        ax2.set_ylabel(metric_label, color="#b5480b")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+# Retraining: one running job per browser session, so Stop reaches the right one.
+_jobs: dict[str, TrainingJob] = {}
+_jobs_lock = threading.Lock()
+
+
+def _control(name: str, opt: Option, label: str):
+    if opt.choices is not None:
+        return gr.Radio(list(opt.choices), value=opt.default, label=label)
+    if isinstance(opt.default, bool):
+        return gr.Checkbox(value=opt.default, label=label)
+    if isinstance(opt.default, int):
+        return gr.Slider(opt.low, opt.high, value=opt.default, step=1, label=label)
+    return gr.Number(value=opt.default, label=label, minimum=opt.low, maximum=opt.high)
+
+
+def retrain_panel(task, labels: dict[str, str], metric: str, metric_label: str,
+                  budget_note: str, higher_is_better: bool = True) -> gr.State:
+    """The Retrain accordion: settings, Retrain/Stop, a progress bar, a live curve, a
+    status line and the retrained checkpoint to download.
+
+    Args:
+        task: the rnn_core task module (``RETRAIN_OPTIONS``, ``retrain_options``, ``train``).
+        labels: option name -> label shown beside its control.
+        metric, metric_label: the validation metric to plot, and its name.
+        higher_is_better: the metric's direction (accuracy: up; loss: down).
+
+    Returns:
+        A ``gr.State`` holding this session's retrained predictor (None until a
+        retrain finishes). It lives only in this visitor's session; the shipped
+        weights are never touched.
+    """
+    retrained = gr.State(None)
+    with gr.Accordion("Retrain it yourself", open=False):
+        gr.Markdown(budget_note + " The model you train lives only in this browser session; "
+                    "the pretrained weights everyone else uses are never changed.")
+        names = list(task.RETRAIN_OPTIONS)
+        with gr.Row():
+            controls = [_control(n, task.RETRAIN_OPTIONS[n], labels.get(n, n)) for n in names]
+        with gr.Row():
+            start = gr.Button("Retrain", variant="primary")
+            stop = gr.Button("Stop", variant="stop")
+        status = gr.Markdown()
+        curve = gr.Plot(label="training curve", format="png")
+        download = gr.File(label="your retrained checkpoint (model.safetensors + config.json)")
+
+    def run(values: dict, request: gr.Request, progress=gr.Progress()):
+        # `values` maps each control to its value (the inputs are given as a set)
+        options, notes = task.retrain_options({n: values[c] for n, c in zip(names, controls)})
+        key = request.session_hash if request else "local"
+        job = TrainingJob(lambda on_progress, stop_event: task.train(
+            options, on_progress=on_progress, stop=stop_event))
+        with _jobs_lock:
+            if key in _jobs and not _jobs[key].done.is_set():
+                raise gr.Error("A retrain is already running in this session: stop it first.")
+            _jobs[key] = job.start()
+        prefix = "".join(f"- {n}\n" for n in notes)
+        history, last_yield = [], 0.0
+        try:
+            progress(0, desc="starting")
+            while not job.finished():
+                for p in job.updates(timeout=0.3):
+                    history.append({"step": p.step, "train_loss": p.train_loss, **(p.val or {})})
+                    progress(p.fraction, desc=f"step {p.step}, {p.elapsed:.0f}s")
+                if time.monotonic() - last_yield > 1.0:
+                    last_yield = time.monotonic()
+                    waiting = "Waiting for another visitor's training to finish..." if job.waiting else ""
+                    yield (prefix + (waiting or _status_line(history, metric, metric_label, higher_is_better)),
+                           training_curve(history, metric, metric_label), gr.skip(), gr.skip())
+            if job.error:
+                yield prefix + f"Training failed: {job.error}", gr.skip(), None, gr.skip()
+                return
+            folder = Path(tempfile.mkdtemp(prefix=f"rnn-gallery-{task.NAME}-"))
+            job.predictor.save(folder / "checkpoint")
+            archive = _zip(folder / "checkpoint", folder / f"{task.NAME}-retrained")
+            r = job.result
+            done = (f"**Done** ({r.stopped.replace('_', ' ')}) after {r.steps} steps in {r.elapsed:.0f} s: "
+                    f"best {metric_label} {r.best.get(metric, float('nan')):.3f}. "
+                    "Your model now answers beside the pretrained one above.")
+            yield prefix + done, training_curve(history, metric, metric_label), archive, job.predictor
+        finally:
+            job.stop()  # a closed tab or a cancelled event must not leave training running
+            with _jobs_lock:
+                if _jobs.get(key) is job:
+                    del _jobs[key]
+
+    def stop_job(request: gr.Request):
+        job = _jobs.get(request.session_hash if request else "local")
+        if job is None:
+            return "Nothing to stop."
+        job.stop()
+        return "Stopping after the current step; the best weights so far are kept."
+
+    start.click(run, set(controls), [status, curve, download, retrained], api_name=f"{task.NAME}_retrain",
+                concurrency_limit=2, concurrency_id="retrain")
+    stop.click(stop_job, None, status, api_name=f"{task.NAME}_stop", queue=False)
+    return retrained
+
+
+def _status_line(history: list[dict], metric: str, metric_label: str, higher_is_better: bool) -> str:
+    if not history:
+        return "Loading data and building the model..."
+    last = history[-1]
+    vals = [h[metric] for h in history if h.get(metric) is not None]
+    best = f", best {metric_label} so far {(max if higher_is_better else min)(vals):.3f}" if vals else ""
+    return f"step {last['step']}: train loss {last['train_loss']:.3f}{best}"
+
+
+def _zip(folder: Path, base: Path) -> str:
+    import shutil
+    return shutil.make_archive(str(base), "zip", folder)

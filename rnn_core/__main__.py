@@ -1,0 +1,119 @@
+"""Command line: ``python -m rnn_core {train,evaluate,bench,download} TASK [...]``.
+
+Examples:
+    python -m rnn_core train sentiment --data ../shared/data/sst2 --out assets/sentiment
+    python -m rnn_core evaluate sentiment --data ../shared/data/sst2 --split dev --json
+    python -m rnn_core bench sentiment
+    python -m rnn_core download sentiment
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .checkpoint import CheckpointError, assets_dir
+from .data import DataError
+from .tasks import TASK_NAMES, get_task
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m rnn_core", description="Train, evaluate, benchmark "
+                                "and download the RNN Gallery's models.")
+    sub = p.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    t = sub.add_parser("train", help="train a model from its task preset and save a checkpoint",
+                       description="Train TASK's model (preset values unless overridden) and save "
+                       "model.safetensors + config.json to --out.")
+    t.add_argument("task", choices=TASK_NAMES)
+    t.add_argument("--cell", choices=("rnn", "lstm", "gru"))
+    t.add_argument("--bidirectional", type=_bool, metavar="true|false")
+    t.add_argument("--hidden", type=int, help="hidden units per direction")
+    t.add_argument("--embed", type=int, help="embedding size")
+    t.add_argument("--layers", type=int)
+    t.add_argument("--dropout", type=float)
+    t.add_argument("--lr", type=float, help="peak learning rate (cosine decay)")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--max-minutes", type=float, help="wall-clock budget")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--data", metavar="DIR", help="data folder in the ../shared/data/<set>/ layout")
+    t.add_argument("--out", metavar="DIR", help="checkpoint folder (default: runs/TASK)")
+
+    e = sub.add_parser("evaluate", help="score a checkpoint beside its baseline",
+                       description="Score a checkpoint on a split, beside the task's baseline.")
+    e.add_argument("task", choices=TASK_NAMES)
+    e.add_argument("--weights", metavar="DIR", help="checkpoint folder (default: assets/TASK)")
+    e.add_argument("--data", metavar="DIR", help="data folder in the ../shared/data/<set>/ layout")
+    e.add_argument("--split", choices=("dev", "test", "all"), default="dev")
+    e.add_argument("--json", action="store_true", help="end the output with one line of JSON")
+    e.add_argument("--write-metrics", action="store_true",
+                   help="save the figures as metrics.json beside the weights (the model card's source)")
+
+    b = sub.add_parser("bench", help="latency and throughput figures",
+                       description="Print inference latency (p50/p95) and training throughput.")
+    b.add_argument("task", choices=TASK_NAMES)
+    b.add_argument("--weights", metavar="DIR", help="checkpoint folder (default: assets/TASK)")
+    b.add_argument("--repeats", type=int, default=200, help="timed predictions")
+
+    d = sub.add_parser("download", help="fetch a task's data set into the cache (sha256-checked)",
+                       description="Download TASK's data set into the cache unless a local copy "
+                       "($RNN_GALLERY_DATA or the cache) already has it; print where it is.")
+    d.add_argument("task", choices=TASK_NAMES)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except (DataError, CheckpointError, ValueError) as e:
+        # A user's mistake (bad path, wrong split): one clear line, no traceback.
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    task = get_task(args.task)
+    if args.verb == "train":
+        keys = ("cell", "bidirectional", "hidden", "embed", "layers", "dropout", "lr", "epochs",
+                "max_minutes", "seed")
+        options = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+        out = args.out or f"runs/{args.task}"
+
+        def show(p):
+            if p.val is not None or p.message:
+                print(f"[{p.fraction:5.1%}] step {p.step} epoch {p.epoch} {p.elapsed:6.0f}s "
+                      f"loss {p.train_loss:.4f} {p.val or ''} {p.message}", flush=True)
+
+        _, result = task.train(options, data_dir=args.data, out_dir=out, on_progress=show)
+        print(f"saved {out}: best {result.best} after {result.steps} steps "
+              f"({result.elapsed / 60:.1f} min, {result.stopped})")
+    elif args.verb == "evaluate":
+        from .checkpoint import write_metrics
+        weights = args.weights or assets_dir(args.task)
+        metrics = task.evaluate(weights, data_dir=args.data, split=args.split)
+        for k, v in metrics.items():
+            print(f"{k:>20}: {v}")
+        if args.write_metrics:
+            write_metrics(weights, metrics)
+            print(f"wrote {weights}/metrics.json")
+        if args.json:
+            print(json.dumps(metrics))
+    elif args.verb == "bench":
+        task.bench(args.weights, repeats=args.repeats)
+    elif args.verb == "download":
+        from .data import SOURCES, locate
+        print(locate(SOURCES[task.DATA_SOURCE]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

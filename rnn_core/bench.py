@@ -1,0 +1,43 @@
+"""Small timing helpers for ``python -m rnn_core bench``: figures, not asserts."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+
+def time_calls(fn, repeats: int, warmup: int = 5) -> dict:
+    """Call ``fn`` ``repeats`` times; return p50/p95/mean latency in milliseconds."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return {"p50_ms": float(np.percentile(times, 50)), "p95_ms": float(np.percentile(times, 95)),
+            "mean_ms": float(np.mean(times)), "n": repeats}
+
+
+def train_throughput(model: torch.nn.Module, batches: list[dict], count) -> float:
+    """Items per second over optimiser steps on ``batches`` (the first is a warm-up)."""
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.train()
+    total, t0 = 0, None
+    for i, b in enumerate(batches):
+        if i == 1:
+            t0 = time.perf_counter()
+        _, loss = model(**b)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if i >= 1:
+            total += count(b)
+    model.eval()
+    return total / (time.perf_counter() - t0)
+
+
+def describe_machine() -> str:
+    import os
+    return f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs"

@@ -1,0 +1,106 @@
+"""Checkpoints as a folder: ``model.safetensors`` + ``config.json`` (+ ``metrics.json``).
+
+Weights are safetensors only (pickles are unsafe to load and break on refactors).
+``config.json`` holds everything needed to rebuild the model without the training
+code: the architecture name, its constructor arguments, the encoder's vocabulary,
+the task and a format version; the loader refuses a bundle it cannot honour.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from .models import create_model
+
+FORMAT_VERSION = 1
+WEIGHTS, CONFIG, METRICS = "model.safetensors", "config.json", "metrics.json"
+
+
+ASSETS_ENV = "RNN_GALLERY_ASSETS"
+
+
+def assets_dir(task: str) -> Path:
+    """Folder of the shipped checkpoint for ``task``: ``assets/<task>`` in the project,
+    or ``$RNN_GALLERY_ASSETS/<task>`` when that is set (tests, other deployments)."""
+    root = os.environ.get(ASSETS_ENV) or Path(__file__).resolve().parents[1] / "assets"
+    return Path(root) / task
+
+
+class CheckpointError(ValueError):
+    """A checkpoint folder is missing, incomplete or of another format."""
+
+
+def save_pretrained(model: torch.nn.Module, out_dir: str | Path, task: str,
+                    encoder: dict, extra: dict | None = None, half: bool = False) -> Path:
+    """Write ``model`` (built by `create_model`) and its config to ``out_dir``.
+
+    Args:
+        task: the task preset's name, checked again on load.
+        encoder: the encoder's ``to_dict()`` (vocabulary and settings).
+        extra: more JSON-able facts for the model card (training config, data...).
+        half: store floating weights as float16 (halves the file; upcast on load).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tensors = {k: (v.half() if half and v.is_floating_point() else v).contiguous()
+               for k, v in model.state_dict().items()}
+    save_file(tensors, str(out / WEIGHTS))
+    config = {"format_version": FORMAT_VERSION, "task": task,
+              "architecture": model.architecture, "model_args": model.model_args,
+              "encoder": encoder, **(extra or {})}
+    (out / CONFIG).write_text(json.dumps(config, indent=1))
+    return out
+
+
+def read_config(path: str | Path) -> dict:
+    """Read and check a checkpoint's ``config.json``."""
+    path = Path(path)
+    try:
+        config = json.loads((path / CONFIG).read_text())
+    except FileNotFoundError as e:
+        raise CheckpointError(f"no {CONFIG} in {path}") from e
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{path / CONFIG} is not valid JSON: {e}") from e
+    if config.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{path} has format version {config.get('format_version')!r}; "
+                              f"this code reads version {FORMAT_VERSION}")
+    return config
+
+
+def load_pretrained(path: str | Path, task: str | None = None) -> tuple[torch.nn.Module, dict]:
+    """Rebuild the model saved in ``path`` and load its weights (eval mode, float32).
+
+    Raises:
+        CheckpointError: missing files, another format version, another task, or
+            weights that do not fit the architecture.
+    """
+    path = Path(path)
+    config = read_config(path)
+    if task is not None and config.get("task") != task:
+        raise CheckpointError(f"{path} holds a {config.get('task')!r} model, not {task!r}")
+    model = create_model(config["architecture"], **config["model_args"])
+    if not (path / WEIGHTS).exists():
+        raise CheckpointError(f"no {WEIGHTS} in {path}")
+    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path / WEIGHTS)).items()}
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        raise CheckpointError(f"weights in {path} do not fit {config['architecture']}: {e}") from e
+    return model.eval(), config
+
+
+def write_metrics(path: str | Path, metrics: dict) -> None:
+    """Write ``metrics.json`` (only `rnn_core evaluate` calls this)."""
+    Path(path, METRICS).write_text(json.dumps(metrics, indent=1, sort_keys=True))
+
+
+def read_metrics(path: str | Path) -> dict:
+    """The figures ``evaluate`` wrote for this checkpoint, or {} if none yet."""
+    try:
+        return json.loads(Path(path, METRICS).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}

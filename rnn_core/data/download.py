@@ -1,0 +1,143 @@
+"""Find a data set on disk, or download it once into a cache, checking its sha256.
+
+Where a data set comes from, in order:
+1. an explicit folder (``--data DIR``), in the same layout as ``../shared/data/<set>/``;
+2. ``$RNN_GALLERY_DATA/<set>/`` when that variable is set (an offline copy);
+3. the cache, ``$RNN_GALLERY_CACHE/<set>/`` (default ``~/.cache/rnn_gallery``);
+4. a download from the canonical URL into the cache, verified against its sha256
+   before it is unpacked.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_ENV, CACHE_ENV = "RNN_GALLERY_DATA", "RNN_GALLERY_CACHE"
+
+
+class DataError(RuntimeError):
+    """A data set could not be found, downloaded or verified."""
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where a public data set lives and how to check and unpack it.
+
+    Attributes:
+        name: folder name of the set (``sst2``, ``tinyshakespeare``...).
+        url: canonical download address.
+        sha256: digest of the downloaded file (archive or plain file).
+        required: paths that must exist inside a complete folder.
+        archive_root: folder inside the archive that maps onto the set's folder
+            ("" for the archive's top level); None for a plain file, saved as
+            ``required[0]``.
+    """
+    name: str
+    url: str
+    sha256: str
+    required: tuple[str, ...]
+    archive_root: str | None = None
+
+    def is_complete(self, folder: Path) -> bool:
+        return all((folder / r).exists() for r in self.required)
+
+
+def cache_dir() -> Path:
+    """The download cache folder."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "rnn_gallery")
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def locate(source: DataSource, data_dir: str | Path | None = None, download: bool = True) -> Path:
+    """Return the folder holding ``source``'s files, downloading it if needed.
+
+    Args:
+        data_dir: an explicit folder in the set's layout (``--data``); it must be
+            complete, since silently downloading instead would hide a typo.
+        download: allow step 4 (a download) when nothing is found locally.
+    """
+    if data_dir is not None:
+        folder = Path(data_dir)
+        if not source.is_complete(folder):
+            raise DataError(f"{folder} does not look like the {source.name} data set: "
+                            f"expected {', '.join(source.required)} inside it")
+        return folder
+    if os.environ.get(DATA_ENV):
+        folder = Path(os.environ[DATA_ENV]) / source.name
+        if source.is_complete(folder):
+            return folder
+    folder = cache_dir() / source.name
+    if source.is_complete(folder):
+        return folder
+    if not download:
+        raise DataError(f"{source.name} is not available offline: set {DATA_ENV} to a folder "
+                        f"holding {source.name}/ or pass --data")
+    return fetch(source, folder)
+
+
+def fetch(source: DataSource, folder: Path, timeout: float = 60) -> Path:
+    """Download ``source.url``, verify its sha256, and unpack it into ``folder``."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
+        tmp = Path(tmp)
+        target = tmp / "download"
+        try:
+            with urllib.request.urlopen(source.url, timeout=timeout) as r, open(target, "wb") as f:
+                shutil.copyfileobj(r, f)
+        except OSError as e:
+            raise DataError(f"could not download {source.name} from {source.url}: {e}. "
+                            f"Offline? Set {DATA_ENV} to a local copy.") from e
+        digest = sha256_of(target)
+        if digest != source.sha256:
+            raise DataError(f"{source.name}: sha256 mismatch for {source.url} "
+                            f"(got {digest}, expected {source.sha256}); not using it")
+        staged = tmp / "unpacked"
+        if source.archive_root is None:
+            (staged / source.required[0]).parent.mkdir(parents=True, exist_ok=True)
+            target.rename(staged / source.required[0])
+        else:
+            _unpack(target, tmp / "archive")
+            shutil.move(str(tmp / "archive" / source.archive_root), staged)
+        if not source.is_complete(staged):
+            raise DataError(f"{source.name}: the download lacks {', '.join(source.required)}")
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.move(str(staged), folder)  # only a verified, complete set lands in the cache
+    return folder
+
+
+def _unpack(archive: Path, dest: Path) -> None:
+    """Unpack a zip or tar archive, refusing members that escape ``dest``."""
+    dest.mkdir(parents=True)
+    root = dest.resolve()
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as z:
+            names = z.namelist()
+            _check_members(root, names)
+            z.extractall(dest)
+    elif tarfile.is_tarfile(archive):
+        with tarfile.open(archive) as t:
+            _check_members(root, t.getnames())
+            t.extractall(dest, filter="data")
+    else:
+        raise DataError(f"{archive} is neither a zip nor a tar archive")
+
+
+def _check_members(root: Path, names: list[str]) -> None:
+    for n in names:
+        if not (root / n).resolve().is_relative_to(root):
+            raise DataError(f"archive member {n!r} would land outside the cache")

@@ -1,0 +1,138 @@
+"""Recurrent cells and the task heads built on them.
+
+Every head has the same call, borrowed from makemore/nanoGPT:
+``forward(x, lengths=None, targets=None) -> (output, loss)``, so one training loop
+(`rnn_core.train`) trains all of them. Heads are registered by name in `MODELS`
+and built with `create_model`, which records the arguments so a checkpoint can
+rebuild the exact same module (`rnn_core.checkpoint`).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+CELLS = ("rnn", "lstm", "gru")
+
+
+def make_rnn(cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
+             bidirectional: bool = False, dropout: float = 0.0) -> nn.RNNBase:
+    """Build a batch-first ``nn.RNN``/``nn.LSTM``/``nn.GRU`` from its name.
+
+    The torch modules are used (not hand-written cells) because they take the fast
+    oneDNN path on CPU. Dropout only applies between stacked layers, so it is
+    dropped for one layer to avoid torch's warning.
+    """
+    cell = cell.lower()
+    if cell not in CELLS:
+        raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
+    return getattr(nn, cell.upper())(
+        input_size, hidden_size, num_layers=num_layers, batch_first=True,
+        bidirectional=bidirectional, dropout=dropout if num_layers > 1 else 0.0)
+
+
+def init_state(rnn: nn.RNNBase, batch_size: int):
+    """Zero initial state: ``(h, c)`` for an LSTM, ``h`` for a GRU or RNN."""
+    p = next(rnn.parameters())
+    dirs = 2 if rnn.bidirectional else 1
+    h = p.new_zeros(rnn.num_layers * dirs, batch_size, rnn.hidden_size)
+    return (h, h.clone()) if isinstance(rnn, nn.LSTM) else h
+
+
+def run_rnn(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor | None = None, state=None):
+    """Run ``rnn`` over a padded batch, packing it when lengths are given.
+
+    Packing keeps padding out of the recurrence, so the backward direction of a
+    bidirectional net starts at each sequence's real last token.
+
+    Returns:
+        (outputs padded to ``x``'s length, final state)
+    """
+    if lengths is None:
+        return rnn(x, state)
+    packed = pack_padded_sequence(x, lengths.cpu().clamp(min=1), batch_first=True,
+                                  enforce_sorted=False)
+    out, state = rnn(packed, state)
+    out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.size(1))
+    return out, state
+
+
+def final_hidden(rnn: nn.RNNBase, state) -> torch.Tensor:
+    """The top layer's final hidden state, both directions concatenated: (B, H*dirs)."""
+    h = state[0] if isinstance(state, tuple) else state
+    dirs = 2 if rnn.bidirectional else 1
+    return torch.cat([h[-dirs + i] for i in range(dirs)], dim=-1)
+
+
+class SequenceClassifier(nn.Module):
+    """Many-to-one: embedding -> (bi)RNN -> pooled summary -> class logits.
+
+    Args:
+        vocab_size: number of token ids (id 0 is padding, id 1 unknown).
+        num_classes: output classes.
+        embed_dim, hidden_size, num_layers, cell, bidirectional: the recurrent body.
+        dropout: on embeddings, between layers, and before the output layer.
+        pooling: ``"last"`` (the final hidden state: the textbook many-to-one),
+            ``"max"`` (max over time of every output) or ``"maxlast"`` (both).
+        word_dropout: while training, the share of tokens replaced by unknown,
+            so the network learns to cope with words it has never seen.
+    """
+
+    def __init__(self, vocab_size: int, num_classes: int = 2, embed_dim: int = 128,
+                 hidden_size: int = 128, num_layers: int = 1, cell: str = "lstm",
+                 bidirectional: bool = True, dropout: float = 0.3, pooling: str = "last",
+                 word_dropout: float = 0.0, pad_id: int = 0, unk_id: int = 1):
+        super().__init__()
+        if pooling not in ("last", "max", "maxlast"):
+            raise ValueError(f"unknown pooling {pooling!r}")
+        self.pooling, self.word_dropout = pooling, word_dropout
+        self.pad_id, self.unk_id = pad_id, unk_id
+        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
+        self.rnn = make_rnn(cell, embed_dim, hidden_size, num_layers, bidirectional, dropout)
+        self.drop = nn.Dropout(dropout)
+        width = hidden_size * (2 if bidirectional else 1) * (2 if pooling == "maxlast" else 1)
+        self.out = nn.Linear(width, num_classes)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None,
+                targets: torch.Tensor | None = None):
+        """x: (B, T) token ids; lengths: (B,); targets: (B,) class ids.
+
+        Returns:
+            (logits (B, num_classes), cross-entropy loss or None)
+        """
+        if self.training and self.word_dropout > 0:
+            drop = (torch.rand_like(x, dtype=torch.float) < self.word_dropout) & (x != self.pad_id)
+            x = x.masked_fill(drop, self.unk_id)
+        out, state = run_rnn(self.rnn, self.drop(self.embed(x)), lengths)
+        feats = []
+        if self.pooling in ("last", "maxlast"):
+            feats.append(final_hidden(self.rnn, state))
+        if self.pooling in ("max", "maxlast"):
+            if lengths is not None:
+                pad = torch.arange(x.size(1), device=x.device)[None, :] >= lengths[:, None]
+                out = out.masked_fill(pad[..., None], float("-inf"))
+            feats.append(out.max(dim=1).values)
+        logits = self.out(self.drop(torch.cat(feats, dim=-1)))
+        loss = F.cross_entropy(logits, targets) if targets is not None else None
+        return logits, loss
+
+
+# name -> constructor; a new head registered here is covered by tests/test_models.py.
+MODELS: dict[str, type[nn.Module]] = {
+    "SequenceClassifier": SequenceClassifier,
+}
+
+
+def create_model(architecture: str, **model_args) -> nn.Module:
+    """Build a registered model and remember how it was built (for checkpoints)."""
+    if architecture not in MODELS:
+        raise ValueError(f"unknown architecture {architecture!r}; known: {sorted(MODELS)}")
+    model = MODELS[architecture](**model_args)
+    model.architecture, model.model_args = architecture, dict(model_args)
+    return model
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,236 @@
+"""Sentiment (many-to-one): SST-2 sentences -> positive / negative.
+
+Data, encoder, model preset, training, evaluation and the predictor behind the
+gallery's sentiment tab. The network reads a sentence word by word and only its
+summary after the last word decides the class: that is "many-to-one".
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from pathlib import Path
+
+import torch
+
+from ..baselines import tfidf_logreg
+from ..checkpoint import assets_dir, load_pretrained, read_metrics, save_pretrained
+from ..data.sst2 import load_split
+from ..encoders.text import WordEncoder, tokenize
+from ..models import count_parameters, create_model
+from ..train import TrainConfig, TrainResult, config_dict, train as train_loop
+from .batching import bucketed_batches
+from .options import Option, clamp_options
+
+NAME = "sentiment"
+DATA_SOURCE = "sst2"
+MAX_WORDS = 200          # longer inputs are cut (with a note) to keep a prediction fast
+LABELS = ("negative", "positive")
+
+# The shipped model's recipe (`python -m rnn_core train sentiment`).
+PRESET = {"cell": "lstm", "bidirectional": True, "hidden": 256, "layers": 1, "embed": 256,
+          "dropout": 0.5, "word_dropout": 0.1, "pooling": "maxlast", "epochs": 8, "lr": 2e-3,
+          "batch_size": 64, "min_freq": 1, "max_minutes": None, "seed": 0}
+
+# What a visitor may set in the retrain panel, with bounds; defaults finish in about
+# 90 s on 2 vCPU.
+RETRAIN_OPTIONS = {
+    "cell": Option("gru", choices=("rnn", "lstm", "gru")),
+    "bidirectional": Option(True),
+    "hidden": Option(64, 8, 256),
+    "layers": Option(1, 1, 3),
+    "epochs": Option(3, 1, 20),
+    "lr": Option(3e-3, 1e-5, 0.05),
+    "max_minutes": Option(1.5, 0.1, 10.0),
+    "embed": Option(64, 8, 256),
+}
+
+
+@functools.lru_cache(maxsize=2)
+def load_data(data_dir: str | None = None, min_freq: int = 1):
+    """Encoder built on train, and (ids, labels) for train and dev. Cached: the UI's
+    retrains reuse the tokenised data."""
+    train_texts, train_labels = load_split("train", data_dir)
+    dev_texts, dev_labels = load_split("dev", data_dir)
+    enc = WordEncoder.build(train_texts, min_freq=min_freq)
+    return (enc, ([enc.encode(t) for t in train_texts], train_labels),
+            ([enc.encode(t) for t in dev_texts], dev_labels))
+
+
+def accuracy(model, seqs, labels, batch_size: int = 256) -> float:
+    """Share of ``seqs`` classified as ``labels``."""
+    correct = 0
+    with torch.no_grad():
+        for b in bucketed_batches(seqs, labels, batch_size):
+            logits, _ = model(b["x"], b["lengths"])
+            correct += int((logits.argmax(-1) == b["targets"]).sum())
+    return correct / max(1, len(seqs))
+
+
+def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
+          on_progress=None, stop: threading.Event | None = None) -> tuple["SentimentPredictor", TrainResult]:
+    """Train a sentiment model on SST-2 train, validating on dev.
+
+    Args:
+        options: overrides of `PRESET` (cell, hidden, layers, epochs, lr, ...).
+        out_dir: where to save the checkpoint (None: keep it in memory only).
+
+    Returns:
+        (a predictor around the best weights, the training result)
+    """
+    o = {**PRESET, **(options or {})}
+    enc, (tr_x, tr_y), (dev_x, dev_y) = load_data(None if data_dir is None else str(data_dir), o["min_freq"])
+    model = create_model("SequenceClassifier", vocab_size=enc.vocab_size, num_classes=2,
+                         embed_dim=o["embed"], hidden_size=o["hidden"], num_layers=o["layers"],
+                         cell=o["cell"], bidirectional=o["bidirectional"], dropout=o["dropout"],
+                         pooling=o["pooling"], word_dropout=o["word_dropout"])
+    steps = (len(tr_x) + o["batch_size"] - 1) // o["batch_size"]
+    cfg = TrainConfig(epochs=o["epochs"], lr=o["lr"], max_minutes=o["max_minutes"], seed=o["seed"],
+                      eval_every=max(50, steps // 4), patience=6)
+    torch.manual_seed(o["seed"])  # same seed -> same initial weights
+    result = train_loop(
+        model, lambda epoch: bucketed_batches(tr_x, tr_y, o["batch_size"], seed=o["seed"] * 1000 + epoch),
+        steps, lambda m: {"accuracy": accuracy(m, dev_x, dev_y)}, cfg,
+        on_progress=on_progress, stop=stop, count_tokens=lambda b: int(b["lengths"].sum()))
+    extra = {"options": o, "train": config_dict(cfg),
+             "data": f"SST-2 train.tsv ({len(tr_x):,} phrases), validated on dev.tsv",
+             "result": {"best": result.best, "steps": result.steps, "stopped": result.stopped,
+                        "minutes": round(result.elapsed / 60, 2)}}
+    predictor = SentimentPredictor(model, enc, {"task": NAME, **extra})
+    if out_dir is not None:
+        save_pretrained(model, out_dir, NAME, enc.to_dict(), extra)
+    return predictor, result
+
+
+def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "dev") -> dict:
+    """Accuracy of the checkpoint in ``weights`` on ``split``, beside the TF-IDF baseline
+    trained on the same train file."""
+    if split == "test":
+        raise ValueError("SST-2's test labels are not public; report dev (--split dev)")
+    predictor = SentimentPredictor.from_pretrained(weights)
+    texts, labels = load_split("dev", data_dir)  # 'all' = every labelled sentence = dev
+    seqs = [predictor.encoder.encode_tokens(tokenize(t)[:MAX_WORDS]) for t in texts]
+    train_texts, train_labels = load_split("train", data_dir)
+    return {"task": NAME, "split": split, "examples": len(texts),
+            "accuracy": round(accuracy(predictor.model, seqs, labels), 4),
+            "baseline": tfidf_logreg(train_texts, train_labels, texts, labels),
+            "parameters": count_parameters(predictor.model),
+            "cell": predictor.describe()}
+
+
+class SentimentPredictor:
+    """A loaded sentiment model with everything the tab shows about one sentence."""
+
+    def __init__(self, model, encoder: WordEncoder, config: dict, metrics: dict | None = None):
+        self.model, self.encoder, self.config = model.eval(), encoder, config
+        self.metrics = metrics or {}
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path | None = None) -> "SentimentPredictor":
+        """Load a checkpoint folder (default: the shipped one, `assets_dir`)."""
+        path = path or assets_dir(NAME)
+        model, config = load_pretrained(path, task=NAME)
+        return cls(model, WordEncoder.from_dict(config["encoder"]), config, read_metrics(path))
+
+    def describe(self) -> str:
+        a = self.model.model_args
+        bi = "bidirectional " if a["bidirectional"] else ""
+        return f"{a['num_layers']}-layer {bi}{a['cell'].upper()}, hidden {a['hidden_size']}, embedding {a['embed_dim']}"
+
+    def save(self, out_dir: str | Path) -> Path:
+        extra = {k: v for k, v in self.config.items() if k not in ("task", "architecture", "model_args", "encoder", "format_version")}
+        return save_pretrained(self.model, out_dir, NAME, self.encoder.to_dict(), extra)
+
+    def _probs(self, seqs: list[list[int]]) -> list[float]:
+        """P(positive) for each id list, in one batched forward pass."""
+        lengths = torch.tensor([max(1, len(s)) for s in seqs])
+        x = torch.zeros(len(seqs), int(lengths.max()), dtype=torch.long)
+        for i, s in enumerate(seqs):
+            x[i, :len(s)] = torch.tensor(s, dtype=torch.long)
+        with torch.no_grad():
+            logits, _ = self.model(x, lengths)
+        return torch.softmax(logits, -1)[:, 1].tolist()
+
+    def predict(self, text: str, explain: bool = True) -> dict:
+        """Classify ``text``.
+
+        Returns a dict with ``label``, ``confidence``, ``p_positive``, ``tokens``,
+        ``notes`` (e.g. truncation, unknown words) and, when ``explain``:
+        ``running`` (P(positive) after each word: the verdict as the network reads)
+        and ``influence`` (per word, P(positive) minus P(positive) with that word
+        replaced by <unk>: occlusion; > 0 pushed towards positive).
+
+        Raises:
+            ValueError: if the text holds no words at all.
+        """
+        tokens = tokenize(text)
+        if not tokens:
+            raise ValueError("Please type a sentence: there are no words to read.")
+        notes = []
+        if len(tokens) > MAX_WORDS:
+            notes.append(f"Only the first {MAX_WORDS} of {len(tokens)} words were read.")
+            tokens = tokens[:MAX_WORDS]
+        ids = self.encoder.encode_tokens(tokens)
+        unknown = [t for t, i in zip(tokens, ids) if i == 1]
+        if unknown:
+            shown = ", ".join(dict.fromkeys(unknown[:8]))
+            notes.append(f"{len(unknown)} of {len(tokens)} words were never seen in training ({shown}{'...' if len(unknown) > 8 else ''}).")
+        if len(unknown) == len(tokens):
+            notes.append("The model knows none of these words, so its verdict is a guess.")
+        batch = [ids]
+        if explain:
+            batch += [ids[:k] for k in range(1, len(ids) + 1)]
+            batch += [ids[:k] + [1] + ids[k + 1:] for k in range(len(ids))]
+        p = self._probs(batch)
+        out = {"tokens": tokens, "p_positive": p[0], "label": LABELS[int(p[0] >= 0.5)],
+               "confidence": max(p[0], 1 - p[0]), "notes": notes}
+        if explain:
+            n = len(ids)
+            out["running"] = p[1:n + 1]
+            out["influence"] = [p[0] - q for q in p[n + 1:]]
+        return out
+
+
+def retrain_options(values: dict) -> tuple[dict, list[str]]:
+    """Clamp a visitor's retrain settings to `RETRAIN_OPTIONS`; returns (options, notes)."""
+    return clamp_options(values, RETRAIN_OPTIONS)
+
+
+def model_card(predictor: SentimentPredictor) -> dict:
+    """The figures the tab's model card shows (from config.json and metrics.json)."""
+    m = predictor.metrics
+    return {"model": predictor.describe(), "parameters": count_parameters(predictor.model),
+            "data": predictor.config.get("data", "SST-2"),
+            "dev_accuracy": m.get("accuracy", predictor.config.get("result", {}).get("best", {}).get("accuracy")),
+            "baseline_accuracy": m.get("baseline", {}).get("accuracy"),
+            "baseline": m.get("baseline", {}).get("name")}
+
+
+
+BENCH_SENTENCE = ("the film opens with a quiet , patient stretch that some viewers will find slow , "
+                  "but the performances are so warm and the writing so sharp that by the end you "
+                  "are moved , amused and a little surprised by how much it all meant .")
+
+
+def bench(weights: str | Path | None = None, repeats: int = 200) -> dict:
+    """Print and return latency of one prediction and training throughput."""
+    import random
+
+    from ..bench import describe_machine, time_calls, train_throughput
+
+    predictor = SentimentPredictor.from_pretrained(weights)
+    n_words = len(tokenize(BENCH_SENTENCE))
+    plain = time_calls(lambda: predictor.predict(BENCH_SENTENCE, explain=False), repeats)
+    full = time_calls(lambda: predictor.predict(BENCH_SENTENCE, explain=True), max(10, repeats // 10))
+    rng = random.Random(0)
+    seqs = [[rng.randrange(2, predictor.encoder.vocab_size) for _ in range(rng.randint(3, 40))]
+            for _ in range(64 * 21)]
+    model = create_model(predictor.model.architecture, **predictor.model.model_args)
+    tps = train_throughput(model, bucketed_batches(seqs, [0] * len(seqs), 64, seed=0),
+                           lambda b: int(b["lengths"].sum()))
+    print(f"machine: {describe_machine()}; model: {predictor.describe()}")
+    print(f"one prediction, {n_words}-word sentence: p50 {plain['p50_ms']:.2f} ms, "
+          f"p95 {plain['p95_ms']:.2f} ms (n={plain['n']})")
+    print(f"prediction + running verdict + occlusion ({2 * n_words + 1} sequences): "
+          f"p50 {full['p50_ms']:.1f} ms, p95 {full['p95_ms']:.1f} ms (n={full['n']})")
+    print(f"training throughput: {tps:,.0f} tokens/s (batch 64, 3-40 tokens)")
+    return {"predict": plain, "predict_explained": full, "train_tokens_per_s": tps}

@@ -1,0 +1,176 @@
+"""ONE training loop for every task.
+
+A task hands over its model, a function that yields the batches of an epoch and a
+function that scores the model on validation data; the loop does the rest the same
+way for all of them: a fixed seed, Adam with a cosine learning-rate decay driven by
+whichever runs out first (steps or the wall-clock budget), gradient clipping,
+periodic validation with early stopping that keeps the best weights, a progress
+callback (for the CLI and the UI's live curve) and a stop flag (the UI's Stop).
+"""
+from __future__ import annotations
+
+import copy
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass, field, asdict
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+
+
+@dataclass
+class TrainConfig:
+    """How long and how hard to train; every field can be set from the CLI or UI."""
+    epochs: int = 10
+    lr: float = 2e-3
+    weight_decay: float = 0.0
+    clip: float = 1.0                 # max gradient norm
+    max_minutes: float | None = None  # wall-clock budget; None = no limit
+    eval_every: int | None = None     # steps between validations; None = once an epoch
+    patience: int | None = 4          # validations without improvement before stopping
+    min_lr_ratio: float = 0.05        # final learning rate as a share of lr
+    seed: int = 0
+    log_every: int = 20               # steps between progress reports
+
+
+@dataclass
+class Progress:
+    """One report from the loop, sent to the ``on_progress`` callback."""
+    step: int
+    total_steps: int
+    epoch: int
+    fraction: float                   # 0..1 of the run (steps or time, whichever is further)
+    elapsed: float
+    train_loss: float
+    lr: float
+    val: dict | None = None           # metrics, only on reports that follow a validation
+    message: str = ""
+
+
+@dataclass
+class TrainResult:
+    """What a run produced: the best validation metrics and the full history."""
+    best: dict
+    history: list[dict] = field(default_factory=list)
+    steps: int = 0
+    elapsed: float = 0.0
+    stopped: str = "completed"        # completed | early_stopping | time_budget | stopped
+    tokens: int = 0                   # items processed (for throughput figures)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch so the same seed gives the same run."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def train(model: torch.nn.Module,
+          epoch_batches: Callable[[int], Iterable[dict]],
+          steps_per_epoch: int,
+          evaluate: Callable[[torch.nn.Module], dict],
+          cfg: TrainConfig,
+          metric: str = "accuracy",
+          higher_is_better: bool = True,
+          on_progress: Callable[[Progress], None] | None = None,
+          stop: threading.Event | None = None,
+          count_tokens: Callable[[dict], int] | None = None) -> TrainResult:
+    """Train ``model`` in place and leave the best validated weights in it.
+
+    Args:
+        epoch_batches: ``epoch -> iterable of batches``; each batch is a dict of
+            keyword arguments for ``model(**batch)``, which returns ``(output, loss)``.
+        steps_per_epoch: number of batches an epoch yields (for the schedule).
+        evaluate: scores the model (already in eval mode, no grad) -> metrics dict
+            holding ``metric``.
+        on_progress: called every ``cfg.log_every`` steps and after each validation.
+        stop: when set (e.g. by the UI's Stop button) the loop ends after the step.
+        count_tokens: batch -> number of items in it, for throughput.
+    """
+    seed_everything(cfg.seed)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    total = max(1, cfg.epochs * steps_per_epoch)
+    budget = cfg.max_minutes * 60 if cfg.max_minutes else None
+    eval_every = cfg.eval_every or steps_per_epoch
+    sign = 1 if higher_is_better else -1
+    best, best_state, bad_evals = None, None, 0
+    result = TrainResult(best={})
+    t0, step, running, reason = time.perf_counter(), 0, None, "completed"
+
+    def fraction() -> float:
+        f = step / total
+        if budget:
+            f = max(f, (time.perf_counter() - t0) / budget)
+        return min(1.0, f)
+
+    def report(epoch, val=None, message=""):
+        if on_progress:
+            on_progress(Progress(step, total, epoch, fraction(), time.perf_counter() - t0,
+                                 running if running is not None else float("nan"),
+                                 opt.param_groups[0]["lr"], val, message))
+
+    def validate(epoch):
+        nonlocal best, best_state, bad_evals
+        model.eval()
+        with torch.no_grad():
+            val = evaluate(model)
+        model.train()
+        entry = {"step": step, "epoch": epoch, "train_loss": running,
+                 "elapsed": time.perf_counter() - t0, **val}
+        result.history.append(entry)
+        improved = best is None or sign * val[metric] > sign * best[metric]
+        if improved:
+            best, best_state, bad_evals = dict(val), copy.deepcopy(model.state_dict()), 0
+        else:
+            bad_evals += 1
+        report(epoch, val)
+        return improved
+
+    model.train()
+    for epoch in range(cfg.epochs):
+        for batch in epoch_batches(epoch):
+            # Cosine decay over the run's progress (steps or time): a run cut by its
+            # budget still ends on a small learning rate, which matters for short runs.
+            f = fraction()
+            for g in opt.param_groups:
+                g["lr"] = cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * f)))
+            _, loss = model(**batch)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+            opt.step()
+            step += 1
+            if count_tokens:
+                result.tokens += count_tokens(batch)
+            lv = float(loss.detach())
+            running = lv if running is None else 0.95 * running + 0.05 * lv
+            if step % cfg.log_every == 0:
+                report(epoch)
+            if stop is not None and stop.is_set():
+                reason = "stopped"
+            elif budget and time.perf_counter() - t0 >= budget:
+                reason = "time_budget"
+            elif step % eval_every == 0 and not validate(epoch) and cfg.patience and bad_evals >= cfg.patience:
+                reason = "early_stopping"
+            if reason != "completed":
+                break
+        if reason != "completed":
+            break
+    if not result.history or result.history[-1]["step"] != step:
+        validate(epoch)  # always score the final weights too
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    result.best, result.steps, result.stopped = best or {}, step, reason
+    result.elapsed = time.perf_counter() - t0
+    report(epoch, result.best, message=reason)
+    return result
+
+
+def config_dict(cfg: TrainConfig) -> dict:
+    """The config as a plain dict (for config.json)."""
+    return asdict(cfg)

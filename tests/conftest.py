@@ -1,0 +1,47 @@
+"""Shared fixtures: tiny data sets and tiny checkpoints made on the spot (no real data)."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+POS = ["great", "wonderful", "moving", "funny", "brilliant", "warm", "sharp", "delightful"]
+NEG = ["dull", "awful", "boring", "flat", "tedious", "clumsy", "lifeless", "bland"]
+FILLER = ["the", "film", "is", "a", "story", "and", "with", "its", "cast", "plot", ","]
+
+
+def _sentence(rng: random.Random, label: int) -> str:
+    words = rng.choices(FILLER, k=rng.randint(2, 8))
+    for _ in range(rng.randint(1, 2)):
+        words.insert(rng.randrange(len(words) + 1), rng.choice(POS if label else NEG))
+    return " ".join(words)
+
+
+def write_sst2(folder: Path, n_train: int = 600, n_dev: int = 80, seed: int = 0) -> Path:
+    """A tiny SST-2-layout folder whose labels follow obvious sentiment words."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, n in (("train.tsv", n_train), ("dev.tsv", n_dev)):
+        rows = ["sentence\tlabel"]
+        for i in range(n):
+            label = i % 2
+            rows.append(f"{_sentence(rng, label)}\t{label}")
+        (folder / name).write_text("\n".join(rows) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sst2_dir(tmp_path_factory) -> Path:
+    return write_sst2(tmp_path_factory.mktemp("data") / "sst2")
+
+
+@pytest.fixture(scope="session")
+def tiny_sentiment(tmp_path_factory, sst2_dir) -> Path:
+    """A small sentiment checkpoint trained for a few seconds on the tiny data."""
+    from rnn_core.tasks import sentiment
+
+    out = tmp_path_factory.mktemp("assets") / "sentiment"
+    sentiment.train({"cell": "gru", "hidden": 16, "embed": 16, "epochs": 3, "lr": 1e-2,
+                     "batch_size": 32}, data_dir=str(sst2_dir), out_dir=out)
+    return out

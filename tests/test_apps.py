@@ -1,0 +1,92 @@
+"""The sentiment tab's handlers on a tiny checkpoint, and the launched app through
+gradio_client (classify, retrain, stop)."""
+import socket
+
+import gradio as gr
+import pytest
+
+
+@pytest.fixture
+def tiny_app(tiny_sentiment, sst2_dir, monkeypatch):
+    """The apps use the tiny checkpoint and the tiny data set."""
+    from apps import sentiment as tab
+
+    monkeypatch.setenv("RNN_GALLERY_ASSETS", str(tiny_sentiment.parent))
+    monkeypatch.setenv("RNN_GALLERY_DATA", str(sst2_dir.parent))
+    tab.pretrained.cache_clear()
+    yield tab
+    tab.pretrained.cache_clear()
+
+
+def test_analyse_outputs(tiny_app):
+    label, mine, verdict, plot, strip, influence = tiny_app.analyse("the film is great")
+    assert set(label) == {"positive", "negative"} and abs(sum(label.values()) - 1) < 1e-6
+    assert mine["visible"] is False
+    assert "confidence" in verdict and "4 words read" in verdict
+    assert strip.count("<span") == 4 and influence.count("<span") == 4
+    assert plot.axes  # a matplotlib figure with the running verdict
+
+
+@pytest.mark.parametrize("text", ["", "   \n ", None])
+def test_analyse_refuses_empty(tiny_app, text):
+    with pytest.raises(gr.Error, match="Type a sentence"):
+        tiny_app.analyse(text)
+
+
+@pytest.mark.parametrize("text", ["!!!", "😀😀", "日本語のテキスト", "\x00\x01binary\xff", "great " * 30000])
+def test_analyse_odd_input_gives_a_sane_answer(tiny_app, text):
+    label, _, verdict, *_ = tiny_app.analyse(text)
+    assert 0 <= label["positive"] <= 1 and "confidence" in verdict
+
+
+def test_analyse_symbols_only(tiny_app):
+    with pytest.raises(gr.Error):
+        tiny_app.analyse("\x00\x01\x02")
+
+
+def test_analyse_compares_with_retrained(tiny_app, tiny_sentiment):
+    from rnn_core.tasks.sentiment import SentimentPredictor
+
+    mine = SentimentPredictor.from_pretrained(tiny_sentiment)
+    _, shown, verdict, *_ = tiny_app.analyse("a dull film", mine)
+    assert shown["visible"] is True and "Your retrained model" in verdict
+
+
+def test_model_card_shows_figures(tiny_app):
+    card = tiny_app.card()
+    assert "parameters" in card and "GRU" in card
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_launched_app_through_gradio_client(tiny_app):
+    from gradio_client import Client
+
+    import app
+
+    demo = app.build_demo()
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        label, _, verdict, *_ = client.predict("a great and warm film", api_name="/sentiment_classify")
+        assert label["label"] in ("positive", "negative") and "confidence" in verdict
+        with pytest.raises(Exception, match="Type a sentence"):
+            client.predict("  ", api_name="/sentiment_classify")
+        # retrain with small settings: cell, bidirectional, hidden, layers, epochs, lr, minutes, embed
+        status, _, archive = client.predict("lstm", True, 8, 1, 1, 0.01, 0.5, 8,
+                                               api_name="/sentiment_retrain")
+        assert "Done" in status and str(archive).endswith(".zip")
+        # this client's session now has a retrained model beside the pretrained one
+        _, mine, verdict, *_ = client.predict("a great film", api_name="/sentiment_classify")
+        assert "Your retrained model" in verdict
+        assert "Nothing to stop" in client.predict(api_name="/sentiment_stop")
+        # another visitor still gets the pretrained model only
+        other = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        assert "Your retrained model" not in other.predict("a great film", api_name="/sentiment_classify")[2]
+    finally:
+        demo.close()

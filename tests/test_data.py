@@ -1,0 +1,106 @@
+"""The data layer: explicit folders, the RNN_GALLERY_DATA copy, the cache, and a real
+HTTP download (from a server on loopback) with its sha256 check."""
+import hashlib
+import http.server
+import io
+import threading
+import zipfile
+from functools import partial
+
+import pytest
+
+from rnn_core.data import SOURCES, DataError, DataSource, locate
+from rnn_core.data.sst2 import load_split
+from tests.conftest import write_sst2
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """No offline copy and an empty cache, whatever the machine has."""
+    monkeypatch.delenv("RNN_GALLERY_DATA", raising=False)
+    monkeypatch.setenv("RNN_GALLERY_CACHE", str(tmp_path / "cache"))
+    return tmp_path
+
+
+@pytest.fixture
+def http_dir(tmp_path):
+    """Serve a folder over HTTP on 127.0.0.1; yields (folder, base URL)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _sst2_zip() -> bytes:
+    """A small archive in GLUE's layout (SST-2/train.tsv, SST-2/dev.tsv)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("SST-2/train.tsv", "sentence\tlabel\na fine film\t1\na dull film\t0\n")
+        z.writestr("SST-2/dev.tsv", "sentence\tlabel\nfine\t1\n")
+        z.writestr("SST-2/test.tsv", "index\tsentence\n0\tsomething\n")
+    return buf.getvalue()
+
+
+def test_explicit_folder(isolated, sst2_dir):
+    texts, labels = load_split("train", sst2_dir)
+    assert len(texts) == 600 and set(labels) == {0, 1}
+    with pytest.raises(DataError, match="does not look like"):
+        locate(SOURCES["sst2"], isolated / "empty")
+
+
+def test_local_copy_from_env(isolated, monkeypatch):
+    write_sst2(isolated / "offline" / "sst2", n_train=10, n_dev=4)
+    monkeypatch.setenv("RNN_GALLERY_DATA", str(isolated / "offline"))
+    assert locate(SOURCES["sst2"]) == isolated / "offline" / "sst2"
+    assert len(load_split("dev")[0]) == 4
+
+
+def test_offline_without_copy_says_what_to_do(isolated):
+    with pytest.raises(DataError, match="RNN_GALLERY_DATA"):
+        locate(SOURCES["sst2"], download=False)
+
+
+def test_download_zip_verifies_and_caches(isolated, http_dir):
+    root, url = http_dir
+    payload = _sst2_zip()
+    (root / "SST-2.zip").write_bytes(payload)
+    source = DataSource("sst2", f"{url}/SST-2.zip", hashlib.sha256(payload).hexdigest(),
+                        ("train.tsv", "dev.tsv"), archive_root="SST-2")
+    folder = locate(source)
+    assert folder == isolated / "cache" / "sst2"
+    assert (folder / "train.tsv").read_text().startswith("sentence\tlabel")
+    (root / "SST-2.zip").unlink()  # a second call uses the cache, not the network
+    assert locate(source) == folder
+
+
+def test_download_refuses_wrong_sha256(isolated, http_dir):
+    root, url = http_dir
+    (root / "SST-2.zip").write_bytes(_sst2_zip())
+    source = DataSource("sst2", f"{url}/SST-2.zip", "0" * 64, ("train.tsv", "dev.tsv"), archive_root="SST-2")
+    with pytest.raises(DataError, match="sha256 mismatch"):
+        locate(source)
+    assert not (isolated / "cache" / "sst2").exists()  # nothing unverified lands in the cache
+
+
+def test_download_plain_file(isolated, http_dir):
+    root, url = http_dir
+    (root / "input.txt").write_text("First Citizen:\nBefore we proceed any further, hear me speak.\n")
+    digest = hashlib.sha256((root / "input.txt").read_bytes()).hexdigest()
+    source = DataSource("tinyshakespeare", f"{url}/input.txt", digest, ("input.txt",))
+    assert (locate(source) / "input.txt").read_text().startswith("First Citizen")
+
+
+def test_download_failure_is_a_clear_error(isolated, http_dir):
+    _, url = http_dir
+    source = DataSource("sst2", f"{url}/missing.zip", "0" * 64, ("train.tsv",), archive_root="SST-2")
+    with pytest.raises(DataError, match="could not download"):
+        locate(source)
+
+
+def test_sources_are_complete():
+    for name, s in SOURCES.items():
+        assert s.name == name and s.url.startswith("https://") and len(s.sha256) == 64

@@ -1,0 +1,66 @@
+"""The sentiment task on a tiny checkpoint: predictor, evaluation, CLI."""
+import json
+
+import pytest
+
+from rnn_core.__main__ import main
+from rnn_core.tasks import sentiment
+
+
+@pytest.fixture(scope="module")
+def predictor(tiny_sentiment):
+    return sentiment.SentimentPredictor.from_pretrained(tiny_sentiment)
+
+
+def test_tiny_model_learned_the_toy_task(tiny_sentiment, sst2_dir):
+    metrics = sentiment.evaluate(tiny_sentiment, data_dir=str(sst2_dir))
+    assert metrics["accuracy"] >= 0.8
+    assert 0 <= metrics["baseline"]["accuracy"] <= 1 and "TF-IDF" in metrics["baseline"]["name"]
+
+
+def test_predict_explains_word_by_word(predictor):
+    r = predictor.predict("the film is great and warm")
+    assert r["label"] in ("positive", "negative") and 0.5 <= r["confidence"] <= 1
+    assert len(r["running"]) == len(r["influence"]) == len(r["tokens"]) == 6
+    # the verdict after the last word is the verdict on the whole sentence
+    assert r["running"][-1] == pytest.approx(r["p_positive"], abs=1e-6)
+    assert r["label"] == "positive"
+    great = r["tokens"].index("great")
+    assert r["influence"][great] > 0  # removing "great" makes it less positive
+
+
+def test_predict_bad_input(predictor):
+    with pytest.raises(ValueError, match="no words"):
+        predictor.predict("   ")
+    long = predictor.predict("great " * 5000, explain=False)
+    assert len(long["tokens"]) == sentiment.MAX_WORDS and "first 200" in long["notes"][0]
+    odd = predictor.predict("😀 日本語 \x00")
+    assert any("never seen" in n for n in odd["notes"]) and any("guess" in n for n in odd["notes"])
+
+
+def test_retrain_options_are_clamped():
+    options, notes = sentiment.retrain_options({"hidden": 10**6, "epochs": -1, "cell": "lstm"})
+    assert options["hidden"] == 256 and options["epochs"] == 1 and len(notes) == 2
+
+
+def test_cli_evaluate_json(tiny_sentiment, sst2_dir, capsys):
+    assert main(["evaluate", "sentiment", "--weights", str(tiny_sentiment), "--data", str(sst2_dir),
+                 "--split", "dev", "--json"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    metrics = json.loads(last)
+    assert {"accuracy", "baseline", "split"} <= set(metrics) and metrics["split"] == "dev"
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    assert main(["evaluate", "sentiment", "--data", str(tmp_path), "--weights", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "Traceback" not in err
+
+
+def test_cli_train_writes_a_checkpoint(sst2_dir, tmp_path, capsys):
+    out = tmp_path / "ckpt"
+    assert main(["train", "sentiment", "--data", str(sst2_dir), "--out", str(out), "--cell", "rnn",
+                 "--hidden", "8", "--embed", "8", "--epochs", "1", "--bidirectional", "false"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["model_args"]["cell"] == "rnn" and config["model_args"]["bidirectional"] is False
+    assert (out / "model.safetensors").exists() and "saved" in capsys.readouterr().out
