@@ -8,6 +8,8 @@ rebuild the exact same module (`rnn_core.checkpoint`).
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -118,9 +120,34 @@ class SequenceClassifier(nn.Module):
         return logits, loss
 
 
+class EnsembleClassifier(nn.Module):
+    """Several `SequenceClassifier` members voting by their average class probability.
+
+    Members are trained one after another by the same loop, with different seeds, and
+    then assembled; averaging the probabilities of independently trained networks
+    cancels part of each one's variance.
+
+    Args:
+        members: the constructor arguments of each member.
+    """
+
+    def __init__(self, members: list[dict]):
+        super().__init__()
+        self.members = nn.ModuleList(SequenceClassifier(**m) for m in members)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None,
+                targets: torch.Tensor | None = None):
+        """Returns (log of the mean member probability (B, C), NLL loss or None)."""
+        logp = torch.stack([F.log_softmax(m(x, lengths)[0], dim=-1) for m in self.members])
+        logits = torch.logsumexp(logp, dim=0) - math.log(len(self.members))
+        loss = F.nll_loss(logits, targets) if targets is not None else None
+        return logits, loss
+
+
 # name -> constructor; a new head registered here is covered by tests/test_models.py.
 MODELS: dict[str, type[nn.Module]] = {
     "SequenceClassifier": SequenceClassifier,
+    "EnsembleClassifier": EnsembleClassifier,
 }
 
 

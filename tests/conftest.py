@@ -42,6 +42,7 @@ def tiny_sentiment(tmp_path_factory, sst2_dir) -> Path:
     from rnn_core.tasks import sentiment
 
     out = tmp_path_factory.mktemp("assets") / "sentiment"
-    sentiment.train({"cell": "gru", "hidden": 16, "embed": 16, "epochs": 3, "lr": 1e-2,
-                     "batch_size": 32}, data_dir=str(sst2_dir), out_dir=out)
+    sentiment.train({"cell": "gru", "hidden": 16, "embed": 16, "epochs": 8, "lr": 1e-2,
+                     "batch_size": 32, "dropout": 0.1, "word_dropout": 0.0},
+                    data_dir=str(sst2_dir), out_dir=out)
     return out

@@ -8,6 +8,9 @@ from rnn_core.models import CELLS, MODELS, create_model, init_state, make_rnn, r
 # without an entry here makes test_every_head_is_covered fail.
 HEAD_ARGS = {
     "SequenceClassifier": dict(vocab_size=30, num_classes=3, embed_dim=8, hidden_size=6),
+    "EnsembleClassifier": dict(members=[dict(vocab_size=30, num_classes=3, embed_dim=8, hidden_size=6),
+                                        dict(vocab_size=30, num_classes=3, embed_dim=4, hidden_size=5,
+                                             cell="gru", pooling="max")]),
 }
 
 
@@ -34,11 +37,17 @@ def test_make_rnn_rejects_unknown_cell():
         make_rnn("transformer", 4, 4)
 
 
+def _with_cell(args: dict, cell: str) -> dict:
+    if "members" in args:
+        return {"members": [_with_cell(m, cell) for m in args["members"]]}
+    return {**args, "cell": cell}
+
+
 @pytest.mark.parametrize("name", sorted(MODELS))
 @pytest.mark.parametrize("cell", CELLS)
 def test_every_head_forward_backward(name, cell):
     torch.manual_seed(0)
-    model = create_model(name, cell=cell, **HEAD_ARGS[name])
+    model = create_model(name, **_with_cell(HEAD_ARGS[name], cell))
     x = torch.randint(2, 30, (4, 6))
     lengths = torch.tensor([6, 3, 1, 5])
     targets = torch.tensor([0, 1, 2, 1])
@@ -61,6 +70,14 @@ def test_classifier_ignores_padding(pooling):
     a, _ = model(seq, torch.tensor([3]))
     b, _ = model(padded, torch.tensor([3]))
     torch.testing.assert_close(a, b)
+
+
+def test_ensemble_averages_member_probabilities():
+    torch.manual_seed(0)
+    ens = create_model("EnsembleClassifier", **HEAD_ARGS["EnsembleClassifier"]).eval()
+    x = torch.randint(2, 30, (3, 5))
+    probs = torch.stack([torch.softmax(m(x)[0], -1) for m in ens.members]).mean(0)
+    torch.testing.assert_close(torch.softmax(ens(x)[0], -1), probs)
 
 
 def test_create_model_records_its_arguments():

@@ -19,14 +19,15 @@ def test_tiny_model_learned_the_toy_task(tiny_sentiment, sst2_dir):
 
 
 def test_predict_explains_word_by_word(predictor):
-    r = predictor.predict("the film is great and warm")
+    r = predictor.predict("the story is a great film")
     assert r["label"] in ("positive", "negative") and 0.5 <= r["confidence"] <= 1
     assert len(r["running"]) == len(r["influence"]) == len(r["tokens"]) == 6
     # the verdict after the last word is the verdict on the whole sentence
     assert r["running"][-1] == pytest.approx(r["p_positive"], abs=1e-6)
     assert r["label"] == "positive"
     great = r["tokens"].index("great")
-    assert r["influence"][great] > 0  # removing "great" makes it less positive
+    # the only sentiment word matters most, and removing it makes the sentence less positive
+    assert r["influence"][great] == max(r["influence"], key=abs) > 0
 
 
 def test_predict_bad_input(predictor):

@@ -29,7 +29,8 @@ LABELS = ("negative", "positive")
 # The shipped model's recipe (`python -m rnn_core train sentiment`).
 PRESET = {"cell": "lstm", "bidirectional": True, "hidden": 256, "layers": 1, "embed": 256,
           "dropout": 0.5, "word_dropout": 0.1, "pooling": "maxlast", "epochs": 8, "lr": 2e-3,
-          "batch_size": 64, "min_freq": 1, "max_minutes": None, "seed": 0}
+          "batch_size": 64, "min_freq": 1, "max_minutes": None, "seed": 0, "members": 1,
+          "half": False}
 
 # What a visitor may set in the retrain panel, with bounds; defaults finish in about
 # 90 s on 2 vCPU.
@@ -66,19 +67,10 @@ def accuracy(model, seqs, labels, batch_size: int = 256) -> float:
     return correct / max(1, len(seqs))
 
 
-def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
-          on_progress=None, stop: threading.Event | None = None) -> tuple["SentimentPredictor", TrainResult]:
-    """Train a sentiment model on SST-2 train, validating on dev.
-
-    Args:
-        options: overrides of `PRESET` (cell, hidden, layers, epochs, lr, ...).
-        out_dir: where to save the checkpoint (None: keep it in memory only).
-
-    Returns:
-        (a predictor around the best weights, the training result)
-    """
-    o = {**PRESET, **(options or {})}
-    enc, (tr_x, tr_y), (dev_x, dev_y) = load_data(None if data_dir is None else str(data_dir), o["min_freq"])
+def _train_one(o: dict, enc: WordEncoder, train_data, dev_data, on_progress, stop) -> tuple:
+    """Train one `SequenceClassifier` with the shared loop; returns (model, result, cfg)."""
+    (tr_x, tr_y), (dev_x, dev_y) = train_data, dev_data
+    torch.manual_seed(o["seed"])  # same seed -> same initial weights
     model = create_model("SequenceClassifier", vocab_size=enc.vocab_size, num_classes=2,
                          embed_dim=o["embed"], hidden_size=o["hidden"], num_layers=o["layers"],
                          cell=o["cell"], bidirectional=o["bidirectional"], dropout=o["dropout"],
@@ -86,18 +78,62 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     steps = (len(tr_x) + o["batch_size"] - 1) // o["batch_size"]
     cfg = TrainConfig(epochs=o["epochs"], lr=o["lr"], max_minutes=o["max_minutes"], seed=o["seed"],
                       eval_every=max(50, steps // 4), patience=6)
-    torch.manual_seed(o["seed"])  # same seed -> same initial weights
     result = train_loop(
         model, lambda epoch: bucketed_batches(tr_x, tr_y, o["batch_size"], seed=o["seed"] * 1000 + epoch),
         steps, lambda m: {"accuracy": accuracy(m, dev_x, dev_y)}, cfg,
         on_progress=on_progress, stop=stop, count_tokens=lambda b: int(b["lengths"].sum()))
+    return model, result, cfg
+
+
+def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
+          on_progress=None, stop: threading.Event | None = None) -> tuple["SentimentPredictor", TrainResult]:
+    """Train a sentiment model on SST-2 train, validating on dev.
+
+    Args:
+        options: overrides of `PRESET` (cell, hidden, layers, epochs, lr, ...).
+            ``members`` > 1 trains that many networks with seeds seed, seed+1, ...
+            (each with ``max_minutes / members``) and ships them as an ensemble.
+        out_dir: where to save the checkpoint (None: keep it in memory only).
+
+    Returns:
+        (a predictor around the best weights, the training result)
+    """
+    o = {**PRESET, **(options or {})}
+    enc, train_data, dev_data = load_data(None if data_dir is None else str(data_dir), o["min_freq"])
+    k = max(1, int(o["members"]))
+    models, results = [], []
+    for i in range(k):
+        if stop is not None and stop.is_set():
+            break
+        member = {**o, "seed": o["seed"] + i,
+                  "max_minutes": o["max_minutes"] / k if o["max_minutes"] else None}
+
+        def report(p, i=i):  # progress over the whole ensemble, not one member
+            if on_progress:
+                p.fraction = (i + p.fraction) / k
+                p.message = f"member {i + 1}/{k}: {p.message}" if k > 1 and p.message else p.message
+                on_progress(p)
+
+        model, result, cfg = _train_one(member, enc, train_data, dev_data, report, stop)
+        models.append(model)
+        results.append(result)
+    if len(models) > 1:
+        model = create_model("EnsembleClassifier", members=[m.model_args for m in models])
+        for dst, src in zip(model.members, models):
+            dst.load_state_dict(src.state_dict())
+        model.eval()
+        result = TrainResult(best={"accuracy": accuracy(model, *dev_data)},
+                             history=[h for r in results for h in r.history],
+                             steps=sum(r.steps for r in results), elapsed=sum(r.elapsed for r in results),
+                             stopped=results[-1].stopped, tokens=sum(r.tokens for r in results))
+        result.best["members"] = [r.best["accuracy"] for r in results]
     extra = {"options": o, "train": config_dict(cfg),
-             "data": f"SST-2 train.tsv ({len(tr_x):,} phrases), validated on dev.tsv",
+             "data": f"SST-2 train.tsv ({len(train_data[0]):,} phrases), validated on dev.tsv",
              "result": {"best": result.best, "steps": result.steps, "stopped": result.stopped,
                         "minutes": round(result.elapsed / 60, 2)}}
     predictor = SentimentPredictor(model, enc, {"task": NAME, **extra})
     if out_dir is not None:
-        save_pretrained(model, out_dir, NAME, enc.to_dict(), extra)
+        save_pretrained(model, out_dir, NAME, enc.to_dict(), extra, half=o["half"])
     return predictor, result
 
 
@@ -132,9 +168,18 @@ class SentimentPredictor:
         return cls(model, WordEncoder.from_dict(config["encoder"]), config, read_metrics(path))
 
     def describe(self) -> str:
-        a = self.model.model_args
-        bi = "bidirectional " if a["bidirectional"] else ""
-        return f"{a['num_layers']}-layer {bi}{a['cell'].upper()}, hidden {a['hidden_size']}, embedding {a['embed_dim']}"
+        """One line on the network, e.g. '1-layer bidirectional LSTM, hidden 256, embedding 256'."""
+        args = self.model.model_args
+        members = args.get("members", [args])
+        kinds = []
+        for a in members:
+            bi = "bidirectional " if a.get("bidirectional", True) else ""
+            kinds.append(f"{a.get('num_layers', 1)}-layer {bi}{a.get('cell', 'lstm').upper()}, "
+                         f"hidden {a.get('hidden_size', 128)}, embedding {a.get('embed_dim', 128)}")
+        if len(members) == 1:
+            return kinds[0]
+        same = len(set(kinds)) == 1
+        return f"ensemble of {len(members)} networks: " + (f"{len(members)} x {kinds[0]}" if same else "; ".join(kinds))
 
     def save(self, out_dir: str | Path) -> Path:
         extra = {k: v for k, v in self.config.items() if k not in ("task", "architecture", "model_args", "encoder", "format_version")}
@@ -208,7 +253,7 @@ def model_card(predictor: SentimentPredictor) -> dict:
 
 BENCH_SENTENCE = ("the film opens with a quiet , patient stretch that some viewers will find slow , "
                   "but the performances are so warm and the writing so sharp that by the end you "
-                  "are moved , amused and a little surprised by how much it all meant .")
+                  "are moved , amused and quite surprised .")  # 40 tokens
 
 
 def bench(weights: str | Path | None = None, repeats: int = 200) -> dict:
