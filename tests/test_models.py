@@ -86,3 +86,15 @@ def test_create_model_records_its_arguments():
     assert model.model_args == HEAD_ARGS["SequenceClassifier"]
     with pytest.raises(ValueError, match="unknown architecture"):
         create_model("Nope")
+
+
+def test_subword_embeddings_change_unknown_words():
+    """With subword buckets, an unknown word's vector comes from its n-grams."""
+    torch.manual_seed(0)
+    model = create_model("SequenceClassifier", vocab_size=10, embed_dim=6, hidden_size=4,
+                         subword_buckets=50).eval()
+    x = torch.tensor([[1, 1]])  # two unknown words...
+    a = torch.tensor([[[3, 4, 0], [5, 0, 0]]])  # ...with different pieces
+    b = torch.tensor([[[7, 8, 9], [5, 0, 0]]])
+    assert not torch.allclose(model(x, subwords=a)[0], model(x, subwords=b)[0])
+    torch.testing.assert_close(model(x, subwords=torch.zeros_like(a))[0], model(x)[0])

@@ -52,3 +52,13 @@ def test_clamp_non_numbers():
     assert values["hidden"] == 64 and values["lr"] == 3e-3 and len(notes) == 2
     values, notes = clamp_options({"hidden": math.inf}, SPEC)
     assert values["hidden"] == 64 and notes
+
+
+def test_subwords_are_stable_hashed_ngrams():
+    enc = WordEncoder.build(["a good film"], subword_buckets=1000)
+    ids = enc.subwords("Unwatchable")
+    assert ids == enc.subwords("unwatchable") and all(1 <= i <= 1000 for i in ids)
+    assert len(ids) == 11 + 10 + 9  # 3-, 4- and 5-grams of "<unwatchable>" (13 characters)
+    again = WordEncoder.from_dict(enc.to_dict())
+    assert again.subwords("unwatchable") == ids  # crc32: the same in every process
+    assert WordEncoder.build(["x"]).subwords("good") == []

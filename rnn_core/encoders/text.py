@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 from collections import Counter
 
 PAD, UNK = "<pad>", "<unk>"
@@ -23,21 +24,50 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-class WordEncoder:
-    """Vocabulary of lower-cased tokens; id 0 is padding and id 1 any unknown word."""
+def char_ngrams(word: str, n_min: int = 3, n_max: int = 5, limit: int = 32) -> list[str]:
+    """fastText-style character n-grams of ``<word>`` (the brackets mark its edges)."""
+    w = f"<{word.lower()}>"
+    grams = [w[i:i + n] for n in range(n_min, n_max + 1) for i in range(len(w) - n + 1)]
+    return grams[:limit]
 
-    def __init__(self, vocab: list[str]):
+
+class WordEncoder:
+    """Vocabulary of lower-cased tokens; id 0 is padding and id 1 any unknown word.
+
+    With ``subword_buckets`` > 0, each token also gets the hashed ids (1..buckets) of its
+    character n-grams, so a model can give a word it never saw in training a vector
+    from its pieces ("unwatchably" shares "unw", "abl"... with words it knows).
+    """
+
+    def __init__(self, vocab: list[str], subword_buckets: int = 0):
         if vocab[:2] != [PAD, UNK]:
             raise ValueError("vocabulary must start with <pad>, <unk>")
         self.vocab = list(vocab)
         self.index = {w: i for i, w in enumerate(self.vocab)}
+        self.subword_buckets = subword_buckets
+        self._sub_cache: dict[str, list[int]] = {}
 
     @classmethod
-    def build(cls, texts, min_freq: int = 1, max_size: int | None = None) -> "WordEncoder":
+    def build(cls, texts, min_freq: int = 1, max_size: int | None = None,
+              subword_buckets: int = 0) -> "WordEncoder":
         """Vocabulary of the words seen at least ``min_freq`` times in ``texts``."""
         counts = Counter(t.lower() for text in texts for t in tokenize(text))
         words = [w for w, c in counts.most_common(max_size) if c >= min_freq]
-        return cls([PAD, UNK] + sorted(words, key=lambda w: (-counts[w], w)))
+        return cls([PAD, UNK] + sorted(words, key=lambda w: (-counts[w], w)), subword_buckets)
+
+    def subwords(self, token: str) -> list[int]:
+        """Hashed character n-gram ids of ``token`` ([] when subwords are off).
+
+        crc32, not Python's hash(): it must give the same ids in every process."""
+        if not self.subword_buckets:
+            return []
+        key = token.lower()
+        ids = self._sub_cache.get(key)
+        if ids is None:
+            ids = [zlib.crc32(g.encode("utf-8")) % self.subword_buckets + 1 for g in char_ngrams(key)]
+            if len(self._sub_cache) < 200_000:  # bounded: visitors can type anything
+                self._sub_cache[key] = ids
+        return ids
 
     @property
     def vocab_size(self) -> int:
@@ -54,10 +84,10 @@ class WordEncoder:
         return [self.vocab[i] for i in ids]
 
     def to_dict(self) -> dict:
-        return {"type": "words", "vocab": self.vocab}
+        return {"type": "words", "vocab": self.vocab, "subword_buckets": self.subword_buckets}
 
     @classmethod
     def from_dict(cls, d: dict) -> "WordEncoder":
         if d.get("type") != "words":
             raise ValueError(f"not a word encoder: {d.get('type')!r}")
-        return cls(d["vocab"])
+        return cls(d["vocab"], d.get("subword_buckets", 0))

@@ -15,13 +15,37 @@ def pad_batch(seqs: list[list[int]], pad_id: int = 0) -> tuple[torch.Tensor, tor
     return x, lengths
 
 
+def pad_subwords(subs: list[list[list[int]]], length: int) -> torch.Tensor:
+    """Per-token id lists (e.g. character n-grams) padded with 0 into (B, T, K)."""
+    k = max(1, max((len(t) for s in subs for t in s), default=1))
+    out = torch.zeros(len(subs), length, k, dtype=torch.long)
+    for i, s in enumerate(subs):
+        for j, t in enumerate(s[:length]):
+            out[i, j, :len(t)] = torch.tensor(t, dtype=torch.long)
+    return out
+
+
+def collate(seqs: list[list[int]], labels: list[int] | None = None,
+            subwords: list[list[list[int]]] | None = None) -> dict:
+    """One batch as the keyword arguments of ``model(**batch)``."""
+    x, lengths = pad_batch(seqs)
+    batch = {"x": x, "lengths": lengths}
+    if labels is not None:
+        batch["targets"] = torch.tensor(labels, dtype=torch.long)
+    if subwords is not None:
+        batch["subwords"] = pad_subwords(subwords, x.size(1))
+    return batch
+
+
 def bucketed_batches(seqs: list[list[int]], labels: list[int], batch_size: int,
-                     seed: int | None = None, pool: int = 50) -> list[dict]:
+                     seed: int | None = None, pool: int = 50,
+                     subwords: list[list[list[int]]] | None = None) -> list[dict]:
     """Batches of similar-length sequences, as ``model(**batch)`` keyword dicts.
 
     Sorting within pools of ``pool * batch_size`` random examples keeps padding
     (and so wasted recurrence) small while batches stay shuffled; ``seed=None``
-    keeps the original order (for evaluation).
+    keeps the original order (for evaluation). ``subwords``, when given, holds
+    each token's subword ids and travels with its sequence.
     """
     order = list(range(len(seqs)))
     rng = random.Random(seed)
@@ -33,9 +57,8 @@ def bucketed_batches(seqs: list[list[int]], labels: list[int], batch_size: int,
     batches = []
     for k in range(0, len(order), batch_size):
         idx = order[k:k + batch_size]
-        x, lengths = pad_batch([seqs[i] for i in idx])
-        batches.append({"x": x, "lengths": lengths,
-                        "targets": torch.tensor([labels[i] for i in idx], dtype=torch.long)})
+        batches.append(collate([seqs[i] for i in idx], [labels[i] for i in idx],
+                               None if subwords is None else [subwords[i] for i in idx]))
     if seed is not None:
         rng.shuffle(batches)
     return batches

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -18,7 +19,7 @@ from ..data.sst2 import load_split
 from ..encoders.text import WordEncoder, tokenize
 from ..models import count_parameters, create_model
 from ..train import TrainConfig, TrainResult, config_dict, train as train_loop
-from .batching import bucketed_batches
+from .batching import bucketed_batches, collate
 from .options import Option, clamp_options
 
 NAME = "sentiment"
@@ -30,7 +31,7 @@ LABELS = ("negative", "positive")
 PRESET = {"cell": "lstm", "bidirectional": True, "hidden": 256, "layers": 1, "embed": 256,
           "dropout": 0.5, "word_dropout": 0.1, "pooling": "maxlast", "epochs": 8, "lr": 2e-3,
           "batch_size": 64, "min_freq": 1, "max_minutes": None, "seed": 0, "members": 1,
-          "half": False}
+          "subword_buckets": 0, "half": False}
 
 # What a visitor may set in the retrain panel, with bounds; defaults finish in about
 # 90 s on 2 vCPU.
@@ -46,41 +47,59 @@ RETRAIN_OPTIONS = {
 }
 
 
+@dataclass
+class Encoded:
+    """Sentences as model inputs: token ids, per-token subword ids (or None), labels."""
+    seqs: list[list[int]]
+    subs: list[list[list[int]]] | None
+    labels: list[int]
+
+    def batches(self, batch_size: int, seed: int | None = None) -> list[dict]:
+        return bucketed_batches(self.seqs, self.labels, batch_size, seed=seed, subwords=self.subs)
+
+
+def encode_texts(enc: WordEncoder, texts: list[str], labels: list[int]) -> Encoded:
+    """Tokenise (cut at `MAX_WORDS`) and encode sentences."""
+    tokens = [tokenize(t)[:MAX_WORDS] for t in texts]
+    subs = [[enc.subwords(w) for w in ts] for ts in tokens] if enc.subword_buckets else None
+    return Encoded([enc.encode_tokens(ts) for ts in tokens], subs, list(labels))
+
+
 @functools.lru_cache(maxsize=2)
-def load_data(data_dir: str | None = None, min_freq: int = 1):
-    """Encoder built on train, and (ids, labels) for train and dev. Cached: the UI's
+def load_data(data_dir: str | None = None, min_freq: int = 1, subword_buckets: int = 0):
+    """Encoder built on train, and the encoded train and dev sets. Cached: the UI's
     retrains reuse the tokenised data."""
     train_texts, train_labels = load_split("train", data_dir)
     dev_texts, dev_labels = load_split("dev", data_dir)
-    enc = WordEncoder.build(train_texts, min_freq=min_freq)
-    return (enc, ([enc.encode(t) for t in train_texts], train_labels),
-            ([enc.encode(t) for t in dev_texts], dev_labels))
+    enc = WordEncoder.build(train_texts, min_freq=min_freq, subword_buckets=subword_buckets)
+    return enc, encode_texts(enc, train_texts, train_labels), encode_texts(enc, dev_texts, dev_labels)
 
 
-def accuracy(model, seqs, labels, batch_size: int = 256) -> float:
-    """Share of ``seqs`` classified as ``labels``."""
+def accuracy(model, data: Encoded, batch_size: int = 256) -> float:
+    """Share of ``data`` classified as its labels."""
     correct = 0
     with torch.no_grad():
-        for b in bucketed_batches(seqs, labels, batch_size):
-            logits, _ = model(b["x"], b["lengths"])
+        for b in data.batches(batch_size):
+            logits, _ = model(b["x"], b["lengths"], subwords=b.get("subwords"))
             correct += int((logits.argmax(-1) == b["targets"]).sum())
-    return correct / max(1, len(seqs))
+    return correct / max(1, len(data.seqs))
 
 
-def _train_one(o: dict, enc: WordEncoder, train_data, dev_data, on_progress, stop) -> tuple:
+def _train_one(o: dict, enc: WordEncoder, train_data: Encoded, dev_data: Encoded,
+               on_progress, stop) -> tuple:
     """Train one `SequenceClassifier` with the shared loop; returns (model, result, cfg)."""
-    (tr_x, tr_y), (dev_x, dev_y) = train_data, dev_data
     torch.manual_seed(o["seed"])  # same seed -> same initial weights
     model = create_model("SequenceClassifier", vocab_size=enc.vocab_size, num_classes=2,
                          embed_dim=o["embed"], hidden_size=o["hidden"], num_layers=o["layers"],
                          cell=o["cell"], bidirectional=o["bidirectional"], dropout=o["dropout"],
-                         pooling=o["pooling"], word_dropout=o["word_dropout"])
-    steps = (len(tr_x) + o["batch_size"] - 1) // o["batch_size"]
+                         pooling=o["pooling"], word_dropout=o["word_dropout"],
+                         subword_buckets=enc.subword_buckets)
+    steps = (len(train_data.seqs) + o["batch_size"] - 1) // o["batch_size"]
     cfg = TrainConfig(epochs=o["epochs"], lr=o["lr"], max_minutes=o["max_minutes"], seed=o["seed"],
                       eval_every=max(50, steps // 4), patience=6)
     result = train_loop(
-        model, lambda epoch: bucketed_batches(tr_x, tr_y, o["batch_size"], seed=o["seed"] * 1000 + epoch),
-        steps, lambda m: {"accuracy": accuracy(m, dev_x, dev_y)}, cfg,
+        model, lambda epoch: train_data.batches(o["batch_size"], seed=o["seed"] * 1000 + epoch),
+        steps, lambda m: {"accuracy": accuracy(m, dev_data)}, cfg,
         on_progress=on_progress, stop=stop, count_tokens=lambda b: int(b["lengths"].sum()))
     return model, result, cfg
 
@@ -99,7 +118,8 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
         (a predictor around the best weights, the training result)
     """
     o = {**PRESET, **(options or {})}
-    enc, train_data, dev_data = load_data(None if data_dir is None else str(data_dir), o["min_freq"])
+    enc, train_data, dev_data = load_data(None if data_dir is None else str(data_dir), o["min_freq"],
+                                          o["subword_buckets"])
     k = max(1, int(o["members"]))
     models, results = [], []
     for i in range(k):
@@ -122,13 +142,13 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
         for dst, src in zip(model.members, models):
             dst.load_state_dict(src.state_dict())
         model.eval()
-        result = TrainResult(best={"accuracy": accuracy(model, *dev_data)},
+        result = TrainResult(best={"accuracy": accuracy(model, dev_data)},
                              history=[h for r in results for h in r.history],
                              steps=sum(r.steps for r in results), elapsed=sum(r.elapsed for r in results),
                              stopped=results[-1].stopped, tokens=sum(r.tokens for r in results))
         result.best["members"] = [r.best["accuracy"] for r in results]
     extra = {"options": o, "train": config_dict(cfg),
-             "data": f"SST-2 train.tsv ({len(train_data[0]):,} phrases), validated on dev.tsv",
+             "data": f"SST-2 train.tsv ({len(train_data.seqs):,} phrases), validated on dev.tsv",
              "result": {"best": result.best, "steps": result.steps, "stopped": result.stopped,
                         "minutes": round(result.elapsed / 60, 2)}}
     predictor = SentimentPredictor(model, enc, {"task": NAME, **extra})
@@ -144,10 +164,9 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
         raise ValueError("SST-2's test labels are not public; report dev (--split dev)")
     predictor = SentimentPredictor.from_pretrained(weights)
     texts, labels = load_split("dev", data_dir)  # 'all' = every labelled sentence = dev
-    seqs = [predictor.encoder.encode_tokens(tokenize(t)[:MAX_WORDS]) for t in texts]
     train_texts, train_labels = load_split("train", data_dir)
     return {"task": NAME, "split": split, "examples": len(texts),
-            "accuracy": round(accuracy(predictor.model, seqs, labels), 4),
+            "accuracy": round(accuracy(predictor.model, encode_texts(predictor.encoder, texts, labels)), 4),
             "baseline": tfidf_logreg(train_texts, train_labels, texts, labels),
             "parameters": count_parameters(predictor.model),
             "cell": predictor.describe()}
@@ -185,14 +204,11 @@ class SentimentPredictor:
         extra = {k: v for k, v in self.config.items() if k not in ("task", "architecture", "model_args", "encoder", "format_version")}
         return save_pretrained(self.model, out_dir, NAME, self.encoder.to_dict(), extra)
 
-    def _probs(self, seqs: list[list[int]]) -> list[float]:
+    def _probs(self, seqs: list[list[int]], subs: list[list[list[int]]]) -> list[float]:
         """P(positive) for each id list, in one batched forward pass."""
-        lengths = torch.tensor([max(1, len(s)) for s in seqs])
-        x = torch.zeros(len(seqs), int(lengths.max()), dtype=torch.long)
-        for i, s in enumerate(seqs):
-            x[i, :len(s)] = torch.tensor(s, dtype=torch.long)
+        batch = collate(seqs, subwords=subs if self.encoder.subword_buckets else None)
         with torch.no_grad():
-            logits, _ = self.model(x, lengths)
+            logits, _ = self.model(**batch)
         return torch.softmax(logits, -1)[:, 1].tolist()
 
     def predict(self, text: str, explain: bool = True) -> dict:
@@ -215,17 +231,20 @@ class SentimentPredictor:
             notes.append(f"Only the first {MAX_WORDS} of {len(tokens)} words were read.")
             tokens = tokens[:MAX_WORDS]
         ids = self.encoder.encode_tokens(tokens)
+        subs = [self.encoder.subwords(t) for t in tokens]
         unknown = [t for t, i in zip(tokens, ids) if i == 1]
         if unknown:
             shown = ", ".join(dict.fromkeys(unknown[:8]))
             notes.append(f"{len(unknown)} of {len(tokens)} words were never seen in training ({shown}{'...' if len(unknown) > 8 else ''}).")
         if len(unknown) == len(tokens):
             notes.append("The model knows none of these words, so its verdict is a guess.")
-        batch = [ids]
-        if explain:
-            batch += [ids[:k] for k in range(1, len(ids) + 1)]
-            batch += [ids[:k] + [1] + ids[k + 1:] for k in range(len(ids))]
-        p = self._probs(batch)
+        seqs, sub_seqs = [ids], [subs]
+        if explain:  # every prefix (running verdict), then every word occluded
+            seqs += [ids[:k] for k in range(1, len(ids) + 1)]
+            sub_seqs += [subs[:k] for k in range(1, len(ids) + 1)]
+            seqs += [ids[:k] + [1] + ids[k + 1:] for k in range(len(ids))]
+            sub_seqs += [subs[:k] + [[]] + subs[k + 1:] for k in range(len(ids))]
+        p = self._probs(seqs, sub_seqs)
         out = {"tokens": tokens, "p_positive": p[0], "label": LABELS[int(p[0] >= 0.5)],
                "confidence": max(p[0], 1 - p[0]), "notes": notes}
         if explain:
@@ -270,7 +289,9 @@ def bench(weights: str | Path | None = None, repeats: int = 200) -> dict:
     seqs = [[rng.randrange(2, predictor.encoder.vocab_size) for _ in range(rng.randint(3, 40))]
             for _ in range(64 * 21)]
     model = create_model(predictor.model.architecture, **predictor.model.model_args)
-    tps = train_throughput(model, bucketed_batches(seqs, [0] * len(seqs), 64, seed=0),
+    subs = [[predictor.encoder.subwords(predictor.encoder.vocab[i]) for i in s] for s in seqs] \
+        if predictor.encoder.subword_buckets else None
+    tps = train_throughput(model, bucketed_batches(seqs, [0] * len(seqs), 64, seed=0, subwords=subs),
                            lambda b: int(b["lengths"].sum()))
     print(f"machine: {describe_machine()}; model: {predictor.describe()}")
     print(f"one prediction, {n_words}-word sentence: p50 {plain['p50_ms']:.2f} ms, "
