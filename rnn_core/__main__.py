@@ -25,6 +25,28 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
 
 
+def parse_overrides(pairs: list[str], preset: dict) -> dict:
+    """``["members=3", "lr=0.001"]`` -> typed values, checked against ``preset``."""
+    out = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or key not in preset:
+            raise ValueError(f"--set {pair!r}: expected KEY=VALUE with KEY one of {', '.join(sorted(preset))}")
+        default = preset[key]
+        try:
+            if isinstance(default, bool):
+                out[key] = _bool(text)
+            elif isinstance(default, (int, float)):
+                out[key] = type(default)(text)
+            elif default is None:
+                out[key] = None if text.lower() == "none" else float(text)
+            else:
+                out[key] = text
+        except (ValueError, argparse.ArgumentTypeError) as e:
+            raise ValueError(f"--set {pair!r}: {key} takes a {type(default).__name__}") from e
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m rnn_core", description="Train, evaluate, benchmark "
                                 "and download the RNN Gallery's models.")
@@ -46,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--data", metavar="DIR", help="data folder in the ../shared/data/<set>/ layout")
     t.add_argument("--out", metavar="DIR", help="checkpoint folder (default: runs/TASK)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override any other preset value, checked against its type "
+                        "(e.g. --set members=3 --set subword_buckets=20000)")
 
     e = sub.add_parser("evaluate", help="score a checkpoint beside its baseline",
                        description="Score a checkpoint on a split, beside the task's baseline.")
@@ -86,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         keys = ("cell", "bidirectional", "hidden", "embed", "layers", "dropout", "lr", "epochs",
                 "max_minutes", "seed")
         options = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+        options.update(parse_overrides(args.set, task.PRESET))
         out = args.out or f"runs/{args.task}"
 
         def show(p):

@@ -34,8 +34,18 @@ class CheckpointError(ValueError):
     """A checkpoint folder is missing, incomplete or of another format."""
 
 
+QSCALE = ".int8_scale"  # suffix of the per-row scales of an int8-stored table
+
+
+def _quantize_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric per-row int8: w ~= q * scale[:, None]."""
+    scale = w.abs().amax(dim=1).clamp(min=1e-8) / 127
+    return torch.round(w / scale[:, None]).to(torch.int8), scale.half()
+
+
 def save_pretrained(model: torch.nn.Module, out_dir: str | Path, task: str,
-                    encoder: dict, extra: dict | None = None, half: bool = False) -> Path:
+                    encoder: dict, extra: dict | None = None, half: bool = False,
+                    int8_embeddings: bool = False) -> Path:
     """Write ``model`` (built by `create_model`) and its config to ``out_dir``.
 
     Args:
@@ -43,11 +53,17 @@ def save_pretrained(model: torch.nn.Module, out_dir: str | Path, task: str,
         encoder: the encoder's ``to_dict()`` (vocabulary and settings).
         extra: more JSON-able facts for the model card (training config, data...).
         half: store floating weights as float16 (halves the file; upcast on load).
+        int8_embeddings: store embedding tables (most of a word model's size) as
+            int8 with one scale per row (a quarter of float32); upcast on load.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tensors = {k: (v.half() if half and v.is_floating_point() else v).contiguous()
-               for k, v in model.state_dict().items()}
+    tensors = {}
+    for k, v in model.state_dict().items():
+        if int8_embeddings and k.endswith("embed.weight") and v.dim() == 2:
+            tensors[k], tensors[k + QSCALE] = _quantize_rows(v.float())
+        else:
+            tensors[k] = (v.half() if half and v.is_floating_point() else v).contiguous()
     save_file(tensors, str(out / WEIGHTS))
     config = {"format_version": FORMAT_VERSION, "task": task,
               "architecture": model.architecture, "model_args": model.model_args,
@@ -85,7 +101,14 @@ def load_pretrained(path: str | Path, task: str | None = None) -> tuple[torch.nn
     model = create_model(config["architecture"], **config["model_args"])
     if not (path / WEIGHTS).exists():
         raise CheckpointError(f"no {WEIGHTS} in {path}")
-    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path / WEIGHTS)).items()}
+    stored = load_file(str(path / WEIGHTS))
+    state = {}
+    for k, v in stored.items():
+        if k.endswith(QSCALE):
+            continue
+        if k + QSCALE in stored:
+            v = v.float() * stored[k + QSCALE].float()[:, None]
+        state[k] = v.float() if v.is_floating_point() else v
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:

@@ -56,3 +56,14 @@ def test_refuses_weights_of_another_shape(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(config))
     with pytest.raises(CheckpointError, match="do not fit"):
         load_pretrained(tmp_path)
+
+
+def test_int8_embeddings_are_close_and_smaller(tmp_path):
+    model = create_model("SequenceClassifier", vocab_size=3000, embed_dim=32, hidden_size=8)
+    save_pretrained(model, tmp_path / "full", "sentiment", {})
+    save_pretrained(model, tmp_path / "small", "sentiment", {}, half=True, int8_embeddings=True)
+    loaded, _ = load_pretrained(tmp_path / "small")
+    w, q = model.embed.weight, loaded.embed.weight
+    assert torch.all((w - q).abs() <= w.abs().amax(dim=1, keepdim=True) / 127)
+    assert (tmp_path / "small" / "model.safetensors").stat().st_size < \
+        (tmp_path / "full" / "model.safetensors").stat().st_size / 3.5

@@ -65,3 +65,14 @@ def test_cli_train_writes_a_checkpoint(sst2_dir, tmp_path, capsys):
     config = json.loads((out / "config.json").read_text())
     assert config["model_args"]["cell"] == "rnn" and config["model_args"]["bidirectional"] is False
     assert (out / "model.safetensors").exists() and "saved" in capsys.readouterr().out
+
+
+def test_cli_set_overrides_are_typed():
+    from rnn_core.__main__ import parse_overrides
+
+    assert parse_overrides(["members=3", "lr=0.01", "bidirectional=false"], sentiment.PRESET) == \
+        {"members": 3, "lr": 0.01, "bidirectional": False}
+    with pytest.raises(ValueError, match="KEY one of"):
+        parse_overrides(["colour=blue"], sentiment.PRESET)
+    with pytest.raises(ValueError, match="takes a int"):
+        parse_overrides(["members=many"], sentiment.PRESET)

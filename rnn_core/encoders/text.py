@@ -73,6 +73,17 @@ class WordEncoder:
     def vocab_size(self) -> int:
         return len(self.vocab)
 
+    def subword_table(self) -> "torch.Tensor":
+        """(vocab_size, K) subword ids of every vocabulary word, 0-padded: a batch of
+        known words gets its subwords with one gather, ``table[x]``."""
+        import torch
+
+        rows = [[] if i < 2 else self.subwords(w) for i, w in enumerate(self.vocab)]
+        table = torch.zeros(len(rows), max(1, max(map(len, rows))), dtype=torch.long)
+        for i, r in enumerate(rows):
+            table[i, :len(r)] = torch.tensor(r, dtype=torch.long)
+        return table
+
     def encode_tokens(self, tokens: list[str]) -> list[int]:
         return [self.index.get(t.lower(), 1) for t in tokens]
 

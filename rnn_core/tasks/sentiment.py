@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -31,7 +31,7 @@ LABELS = ("negative", "positive")
 PRESET = {"cell": "lstm", "bidirectional": True, "hidden": 256, "layers": 1, "embed": 256,
           "dropout": 0.5, "word_dropout": 0.1, "pooling": "maxlast", "epochs": 8, "lr": 2e-3,
           "batch_size": 64, "min_freq": 1, "max_minutes": None, "seed": 0, "members": 1,
-          "subword_buckets": 0, "half": False}
+          "subword_buckets": 0, "half": False, "int8_embeddings": False}
 
 # What a visitor may set in the retrain panel, with bounds; defaults finish in about
 # 90 s on 2 vCPU.
@@ -49,20 +49,42 @@ RETRAIN_OPTIONS = {
 
 @dataclass
 class Encoded:
-    """Sentences as model inputs: token ids, per-token subword ids (or None), labels."""
+    """Sentences as model inputs: token ids, labels, and where subwords come from.
+
+    Training data holds only known words, so their subword ids come from the
+    encoder's table with one gather per batch; evaluation data keeps each token's
+    own subword ids, since an unseen word is exactly where they matter.
+    """
     seqs: list[list[int]]
-    subs: list[list[list[int]]] | None
     labels: list[int]
+    subs: list[list[list[int]]] | None = None   # per-token subword ids (evaluation data)
+    table: torch.Tensor | None = None           # vocab -> subword ids (training data)
+    _eval: list[dict] | None = field(default=None, repr=False)
 
     def batches(self, batch_size: int, seed: int | None = None) -> list[dict]:
-        return bucketed_batches(self.seqs, self.labels, batch_size, seed=seed, subwords=self.subs)
+        """Length-bucketed batches (shuffled when ``seed`` is given)."""
+        batches = bucketed_batches(self.seqs, self.labels, batch_size, seed=seed, subwords=self.subs)
+        if self.table is not None:
+            for b in batches:
+                b["subwords"] = self.table[b["x"]]
+        return batches
+
+    def eval_batches(self, batch_size: int = 256) -> list[dict]:
+        """Batches in the original order, built once: validation runs many times."""
+        if self._eval is None:
+            self._eval = self.batches(batch_size)
+        return self._eval
 
 
-def encode_texts(enc: WordEncoder, texts: list[str], labels: list[int]) -> Encoded:
+def encode_texts(enc: WordEncoder, texts: list[str], labels: list[int], for_training: bool = False) -> Encoded:
     """Tokenise (cut at `MAX_WORDS`) and encode sentences."""
     tokens = [tokenize(t)[:MAX_WORDS] for t in texts]
-    subs = [[enc.subwords(w) for w in ts] for ts in tokens] if enc.subword_buckets else None
-    return Encoded([enc.encode_tokens(ts) for ts in tokens], subs, list(labels))
+    seqs = [enc.encode_tokens(ts) for ts in tokens]
+    if not enc.subword_buckets:
+        return Encoded(seqs, list(labels))
+    if for_training:
+        return Encoded(seqs, list(labels), table=enc.subword_table())
+    return Encoded(seqs, list(labels), subs=[[enc.subwords(w) for w in ts] for ts in tokens])
 
 
 @functools.lru_cache(maxsize=2)
@@ -72,14 +94,15 @@ def load_data(data_dir: str | None = None, min_freq: int = 1, subword_buckets: i
     train_texts, train_labels = load_split("train", data_dir)
     dev_texts, dev_labels = load_split("dev", data_dir)
     enc = WordEncoder.build(train_texts, min_freq=min_freq, subword_buckets=subword_buckets)
-    return enc, encode_texts(enc, train_texts, train_labels), encode_texts(enc, dev_texts, dev_labels)
+    return (enc, encode_texts(enc, train_texts, train_labels, for_training=True),
+            encode_texts(enc, dev_texts, dev_labels))
 
 
-def accuracy(model, data: Encoded, batch_size: int = 256) -> float:
+def accuracy(model, data: Encoded) -> float:
     """Share of ``data`` classified as its labels."""
     correct = 0
     with torch.no_grad():
-        for b in data.batches(batch_size):
+        for b in data.eval_batches():
             logits, _ = model(b["x"], b["lengths"], subwords=b.get("subwords"))
             correct += int((logits.argmax(-1) == b["targets"]).sum())
     return correct / max(1, len(data.seqs))
@@ -153,7 +176,8 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
                         "minutes": round(result.elapsed / 60, 2)}}
     predictor = SentimentPredictor(model, enc, {"task": NAME, **extra})
     if out_dir is not None:
-        save_pretrained(model, out_dir, NAME, enc.to_dict(), extra, half=o["half"])
+        save_pretrained(model, out_dir, NAME, enc.to_dict(), extra, half=o["half"],
+                        int8_embeddings=o["int8_embeddings"])
     return predictor, result
 
 
@@ -255,8 +279,12 @@ class SentimentPredictor:
 
 
 def retrain_options(values: dict) -> tuple[dict, list[str]]:
-    """Clamp a visitor's retrain settings to `RETRAIN_OPTIONS`; returns (options, notes)."""
-    return clamp_options(values, RETRAIN_OPTIONS)
+    """Clamp a visitor's retrain settings to `RETRAIN_OPTIONS`; returns (options, notes).
+
+    A retrain is always one plain network (no ensemble, no subwords), whatever the
+    shipped preset uses, so that it fits its time budget."""
+    options, notes = clamp_options(values, RETRAIN_OPTIONS)
+    return {**options, "members": 1, "subword_buckets": 0}, notes
 
 
 def model_card(predictor: SentimentPredictor) -> dict:
