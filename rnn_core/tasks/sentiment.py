@@ -31,7 +31,7 @@ LABELS = ("negative", "positive")
 PRESET = {"cell": "lstm", "bidirectional": True, "hidden": 256, "layers": 1, "embed": 256,
           "dropout": 0.5, "word_dropout": 0.1, "pooling": "maxlast", "epochs": 8, "lr": 2e-3,
           "batch_size": 64, "min_freq": 1, "max_minutes": None, "seed": 0, "members": 1,
-          "subword_buckets": 0, "half": False, "int8_embeddings": False}
+          "subword_buckets": 0, "member_cells": "", "half": False, "int8_embeddings": False}
 
 # What a visitor may set in the retrain panel, with bounds; defaults finish in about
 # 90 s on 2 vCPU.
@@ -134,7 +134,8 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     Args:
         options: overrides of `PRESET` (cell, hidden, layers, epochs, lr, ...).
             ``members`` > 1 trains that many networks with seeds seed, seed+1, ...
-            (each with ``max_minutes / members``) and ships them as an ensemble.
+            (each with ``max_minutes / members``) and ships them as an ensemble;
+            ``member_cells`` ("lstm,gru") gives them cells in turn, for diversity.
         out_dir: where to save the checkpoint (None: keep it in memory only).
 
     Returns:
@@ -148,7 +149,8 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     for i in range(k):
         if stop is not None and stop.is_set():
             break
-        member = {**o, "seed": o["seed"] + i,
+        cells = [c.strip() for c in o["member_cells"].split(",") if c.strip()] or [o["cell"]]
+        member = {**o, "seed": o["seed"] + i, "cell": cells[i % len(cells)],
                   "max_minutes": o["max_minutes"] / k if o["max_minutes"] else None}
 
         def report(p, i=i):  # progress over the whole ensemble, not one member
