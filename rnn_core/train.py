@@ -34,6 +34,8 @@ class TrainConfig:
     min_lr_ratio: float = 0.05        # final learning rate as a share of lr
     seed: int = 0
     log_every: int = 20               # steps between progress reports
+    ema: float | None = None          # decay of an exponential moving average of the
+                                      # weights, validated and kept instead of the raw ones
 
 
 @dataclass
@@ -112,18 +114,26 @@ def train(model: torch.nn.Module,
                                  running if running is not None else float("nan"),
                                  opt.param_groups[0]["lr"], val, message))
 
+    # The average of recent weights is often better than the last ones (Polyak
+    # averaging); torch's AveragedModel keeps it, buffers included.
+    averaged = None
+    if cfg.ema:
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+        averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True)
+
     def validate(epoch):
         nonlocal best, best_state, bad_evals
-        model.eval()
+        scored = averaged.module if averaged is not None else model
+        scored.eval()
         with torch.no_grad():
-            val = evaluate(model)
-        model.train()
+            val = evaluate(scored)
+        scored.train()
         entry = {"step": step, "epoch": epoch, "train_loss": running,
                  "elapsed": time.perf_counter() - t0, **val}
         result.history.append(entry)
         improved = best is None or sign * val[metric] > sign * best[metric]
         if improved:
-            best, best_state, bad_evals = dict(val), copy.deepcopy(model.state_dict()), 0
+            best, best_state, bad_evals = dict(val), copy.deepcopy(scored.state_dict()), 0
         else:
             bad_evals += 1
         report(epoch, val)
@@ -143,6 +153,8 @@ def train(model: torch.nn.Module,
             if cfg.clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             opt.step()
+            if averaged is not None:
+                averaged.update_parameters(model)
             step += 1
             if count_tokens:
                 result.tokens += count_tokens(batch)

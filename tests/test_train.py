@@ -84,3 +84,15 @@ def test_gradient_clipping_is_applied(monkeypatch):
     # after clipping, the gradient the optimiser sees is at most the bound
     total = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in model.parameters()]))
     assert total <= 0.25 + 1e-5
+
+
+def test_ema_weights_are_validated_and_kept():
+    model, batches, steps = _toy()
+    seen = []
+    result = train(model, batches, steps, lambda m: seen.append(m) or {"accuracy": len(seen)},
+                   TrainConfig(epochs=2, ema=0.9, patience=None))
+    assert seen and all(m is not model for m in seen)  # the averaged copy was scored
+    averaged = seen[-1]  # the last validation scored best...
+    for a, b in zip(model.state_dict().values(), averaged.state_dict().values()):
+        torch.testing.assert_close(a, b)  # ...so the averaged weights end up in the model
+    assert result.steps == 2 * steps
