@@ -27,11 +27,15 @@ DATA_SOURCE = "sst2"
 MAX_WORDS = 200          # longer inputs are cut (with a note) to keep a prediction fast
 LABELS = ("negative", "positive")
 
-# The shipped model's recipe (`python -m rnn_core train sentiment`).
-PRESET = {"cell": "lstm", "bidirectional": True, "hidden": 256, "layers": 1, "embed": 256,
-          "dropout": 0.5, "word_dropout": 0.1, "pooling": "maxlast", "epochs": 8, "lr": 2e-3,
-          "batch_size": 64, "min_freq": 1, "max_minutes": None, "seed": 0, "members": 1,
-          "subword_buckets": 0, "member_cells": "", "long_repeat": 0, "ema": 0.0, "half": False, "int8_embeddings": False}
+# The shipped model's recipe: `python -m rnn_core train sentiment` reproduces it.
+# Chosen from the runs in the README ("How the sentiment model was chosen"): wider or
+# deeper nets, max pooling, stronger word dropout, subwords, weight averaging,
+# oversampled long phrases and 3-4 member ensembles all stayed within the seed noise.
+PRESET = {"cell": "lstm", "bidirectional": True, "hidden": 192, "layers": 1, "embed": 128,
+          "dropout": 0.5, "word_dropout": 0.1, "pooling": "maxlast", "epochs": 4, "lr": 2e-3,
+          "batch_size": 64, "min_freq": 1, "max_minutes": None, "seed": 2, "members": 1,
+          "subword_buckets": 0, "member_cells": "", "long_repeat": 0, "ema": 0.0, "half": True,
+          "int8_embeddings": False}
 
 # What a visitor may set in the retrain panel, with bounds; defaults finish in about
 # 90 s on 2 vCPU.
