@@ -128,16 +128,18 @@ def retrain_panel(task, labels: dict[str, str], metric: str, metric_label: str,
         gr.Markdown(budget_note + " The model you train lives only in this browser session; "
                     "the pretrained weights everyone else uses are never changed.")
         names = list(task.RETRAIN_OPTIONS)
-        with gr.Row():
-            controls = [_control(n, task.RETRAIN_OPTIONS[n], labels.get(n, n)) for n in names]
+        controls = []
+        for row in range(0, len(names), 4):
+            with gr.Row():
+                controls += [_control(n, task.RETRAIN_OPTIONS[n], labels.get(n, n)) for n in names[row:row + 4]]
         with gr.Row():
             start = gr.Button("Retrain", variant="primary")
             stop = gr.Button("Stop", variant="stop")
-        status = gr.Markdown()
+        status = gr.HTML()
         curve = gr.Plot(label="training curve", format="png")
         download = gr.File(label="your retrained checkpoint (model.safetensors + config.json)")
 
-    def run(values: dict, request: gr.Request, progress=gr.Progress()):
+    def run(values: dict, request: gr.Request):
         # `values` maps each control to its value (the inputs are given as a set)
         options, notes = task.retrain_options({n: values[c] for n, c in zip(names, controls)})
         key = request.session_hash if request else "local"
@@ -147,30 +149,36 @@ def retrain_panel(task, labels: dict[str, str], metric: str, metric_label: str,
             if key in _jobs and not _jobs[key].done.is_set():
                 raise gr.Error("A retrain is already running in this session: stop it first.")
             _jobs[key] = job.start()
-        prefix = "".join(f"- {n}\n" for n in notes)
-        history, last_yield = [], 0.0
+        notes_html = "".join(f"<div>&#9888; {html.escape(n)}</div>" for n in notes)
+        history, fraction, last_yield = [], 0.0, 0.0
         try:
-            progress(0, desc="starting")
+            yield notes_html + _progress_html(0, "Loading data and building the model..."), None, None, gr.skip()
             while not job.finished():
                 for p in job.updates(timeout=0.3):
                     history.append({"step": p.step, "train_loss": p.train_loss, **(p.val or {})})
-                    progress(p.fraction, desc=f"step {p.step}, {p.elapsed:.0f}s")
+                    fraction = p.fraction
                 if time.monotonic() - last_yield > 1.0:
                     last_yield = time.monotonic()
-                    waiting = "Waiting for another visitor's training to finish..." if job.waiting else ""
-                    yield (prefix + (waiting or _status_line(history, metric, metric_label, higher_is_better)),
+                    if job.waiting:
+                        line = "Waiting for another visitor's training to finish..."
+                    elif job.stop_event.is_set():
+                        line = "Stopping after the current step; the best weights so far are kept..."
+                    else:
+                        line = _status_line(history, metric, metric_label, higher_is_better)
+                    yield (notes_html + _progress_html(fraction, line),
                            training_curve(history, metric, metric_label), gr.skip(), gr.skip())
             if job.error:
-                yield prefix + f"Training failed: {job.error}", gr.skip(), None, gr.skip()
+                yield notes_html + _progress_html(fraction, f"Training failed: {job.error}"), gr.skip(), None, gr.skip()
                 return
             folder = Path(tempfile.mkdtemp(prefix=f"rnn-gallery-{task.NAME}-"))
             job.predictor.save(folder / "checkpoint")
             archive = _zip(folder / "checkpoint", folder / f"{task.NAME}-retrained")
             r = job.result
-            done = (f"**Done** ({r.stopped.replace('_', ' ')}) after {r.steps} steps in {r.elapsed:.0f} s: "
+            done = (f"<b>Done</b> ({r.stopped.replace('_', ' ')}) after {r.steps} steps in {r.elapsed:.0f} s: "
                     f"best {metric_label} {r.best.get(metric, float('nan')):.3f}. "
                     "Your model now answers beside the pretrained one above.")
-            yield prefix + done, training_curve(history, metric, metric_label), archive, job.predictor
+            yield (notes_html + _progress_html(1.0, done, raw=True),
+                   training_curve(history, metric, metric_label), archive, job.predictor)
         finally:
             job.stop()  # a closed tab or a cancelled event must not leave training running
             with _jobs_lock:
@@ -180,14 +188,23 @@ def retrain_panel(task, labels: dict[str, str], metric: str, metric_label: str,
     def stop_job(request: gr.Request):
         job = _jobs.get(request.session_hash if request else "local")
         if job is None:
-            return "Nothing to stop."
-        job.stop()
-        return "Stopping after the current step; the best weights so far are kept."
+            return gr.skip()
+        job.stop()  # the running retrain's next status update says so
+        return gr.skip()
 
     start.click(run, set(controls), [status, curve, download, retrained], api_name=f"{task.NAME}_retrain",
-                concurrency_limit=2, concurrency_id="retrain")
+                concurrency_limit=2, concurrency_id="retrain", show_progress="hidden")
     stop.click(stop_job, None, status, api_name=f"{task.NAME}_stop", queue=False)
     return retrained
+
+
+def _progress_html(fraction: float, line: str, raw: bool = False) -> str:
+    """A progress bar with a status line under it (``raw``: ``line`` is already HTML)."""
+    pct = max(0.0, min(1.0, fraction)) * 100
+    text = line if raw else html.escape(line)
+    return (f'<div style="background:#e5e7eb;border-radius:4px;height:10px;margin:4px 0">'
+            f'<div style="width:{pct:.1f}%;background:#3b6fc4;height:10px;border-radius:4px"></div></div>'
+            f'<div>{pct:.0f}% &middot; {text}</div>')
 
 
 def _status_line(history: list[dict], metric: str, metric_label: str, higher_is_better: bool) -> str:

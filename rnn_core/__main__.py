@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("task", choices=TASK_NAMES)
     b.add_argument("--weights", metavar="DIR", help="checkpoint folder (default: assets/TASK)")
     b.add_argument("--repeats", type=int, default=200, help="timed predictions")
+    b.add_argument("--retrain", action="store_true",
+                   help="also time the UI's default retrain (needs the data set)")
+    b.add_argument("--data", metavar="DIR", help="data folder for --retrain")
 
     d = sub.add_parser("download", help="fetch a task's data set into the cache (sha256-checked)",
                        description="Download TASK's data set into the cache unless a local copy "
@@ -134,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(metrics))
     elif args.verb == "bench":
-        task.bench(args.weights, repeats=args.repeats)
+        task.bench(args.weights, repeats=args.repeats, retrain=args.retrain, data_dir=args.data)
     elif args.verb == "download":
         from .data import SOURCES, locate
         print(locate(SOURCES[task.DATA_SOURCE]))

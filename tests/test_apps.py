@@ -1,6 +1,7 @@
 """The sentiment tab's handlers on a tiny checkpoint, and the launched app through
 gradio_client (classify, retrain, stop)."""
 import socket
+import time
 
 import gradio as gr
 import pytest
@@ -84,7 +85,15 @@ def test_launched_app_through_gradio_client(tiny_app):
         # this client's session now has a retrained model beside the pretrained one
         _, mine, verdict, *_ = client.predict("a great film", api_name="/sentiment_classify")
         assert "Your retrained model" in verdict
-        assert "Nothing to stop" in client.predict(api_name="/sentiment_stop")
+        client.predict(api_name="/sentiment_stop")  # nothing running: a no-op, no error
+        # Stop reaches a running retrain (a slow 3-layer one), which keeps its best weights
+        job = client.submit("lstm", True, 128, 3, 20, 0.01, 5, 128, api_name="/sentiment_retrain")
+        deadline = time.monotonic() + 60
+        while len(job.outputs()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        client.predict(api_name="/sentiment_stop")
+        status, _, archive = job.result(timeout=120)
+        assert "Done" in status and "(stopped)" in status and str(archive).endswith(".zip")
         # another visitor still gets the pretrained model only
         other = Client(f"http://127.0.0.1:{port}/", verbose=False)
         assert "Your retrained model" not in other.predict("a great film", api_name="/sentiment_classify")[2]
