@@ -57,6 +57,12 @@ def influence_html(tokens: list[str], influence: list[float]) -> str:
     return f'<div style="line-height:2.2">{spans}</div>'
 
 
+def _tick(token: str) -> str:
+    """A tick label the plot's font can draw (it has Latin, Greek and Cyrillic, not CJK
+    or emoji: those show as '?' here and in full in the coloured strip above)."""
+    return "".join(c if ord(c) < 0x2000 else "?" for c in token[:12])
+
+
 def running_plot(tokens: list[str], running: list[float]):
     """P(positive) after each word: the many-to-one network's opinion as it reads."""
     fig, ax = plt.subplots(figsize=(max(5, min(14, 0.35 * len(tokens))), 2.6), dpi=90)
@@ -68,7 +74,7 @@ def running_plot(tokens: list[str], running: list[float]):
     ax.set_ylim(0, 1)
     ax.set_ylabel("P(positive)")
     if len(tokens) <= 40:
-        ax.set_xticks(list(xs), [t[:12] for t in tokens], rotation=60, ha="right", fontsize=8)
+        ax.set_xticks(list(xs), [_tick(t) for t in tokens], rotation=60, ha="right", fontsize=8)
     else:
         ax.set_xlabel("words read")
     fig.tight_layout()

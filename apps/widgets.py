@@ -6,7 +6,6 @@ import html
 import tempfile
 import threading
 import time
-import warnings
 from pathlib import Path
 
 import gradio as gr
@@ -14,9 +13,6 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
-
-# Tick labels may hold words in scripts the default font lacks; the HTML views show them.
-warnings.filterwarnings("ignore", message="Glyph .* missing from font")
 
 from rnn_core.jobs import TrainingJob  # noqa: E402
 from rnn_core.tasks.options import Option  # noqa: E402

@@ -76,3 +76,18 @@ def test_cli_set_overrides_are_typed():
         parse_overrides(["colour=blue"], sentiment.PRESET)
     with pytest.raises(ValueError, match="takes a int"):
         parse_overrides(["members=many"], sentiment.PRESET)
+
+
+def test_ensemble_training_and_early_stop(sst2_dir):
+    import threading
+
+    small = {"cell": "gru", "hidden": 8, "embed": 8, "epochs": 1, "batch_size": 200}
+    predictor, result = sentiment.train({**small, "members": 2, "member_cells": "gru,rnn"},
+                                        data_dir=str(sst2_dir))
+    assert "ensemble of 2" in predictor.describe() and len(result.best["members"]) == 2
+    assert [m["cell"] for m in predictor.model.model_args["members"]] == ["gru", "rnn"]
+    stop = threading.Event()
+    stop.set()  # stopped before it starts: one step of the first member, still a usable model
+    predictor, result = sentiment.train({**small, "members": 3}, data_dir=str(sst2_dir), stop=stop)
+    assert result.stopped == "stopped" and result.steps == 1
+    assert predictor.predict("a great film")["label"] in ("positive", "negative")

@@ -14,18 +14,16 @@ from pathlib import Path
 import torch
 
 from ..baselines import tfidf_logreg
-from ..checkpoint import assets_dir, load_pretrained, read_metrics, save_pretrained
+from ..checkpoint import save_pretrained
 from ..data.sst2 import load_split
 from ..encoders.text import WordEncoder, tokenize
 from ..models import count_parameters, create_model
 from ..train import TrainConfig, TrainResult, config_dict, train as train_loop
-from .batching import bucketed_batches, collate
+from .batching import bucketed_batches
 from .options import Option, clamp_options
+from .sentiment_predictor import MAX_WORDS, NAME, SentimentPredictor, model_card  # noqa: F401 (the tab's API)
 
-NAME = "sentiment"
 DATA_SOURCE = "sst2"
-MAX_WORDS = 200          # longer inputs are cut (with a note) to keep a prediction fast
-LABELS = ("negative", "positive")
 
 # The shipped model's recipe: `python -m rnn_core train sentiment` reproduces it.
 # Chosen from the runs in the README ("How the sentiment model was chosen"): wider or
@@ -162,8 +160,8 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     k = max(1, int(o["members"]))
     models, results = [], []
     for i in range(k):
-        if stop is not None and stop.is_set():
-            break
+        if i and stop is not None and stop.is_set():
+            break  # keep the members trained so far
         cells = [c.strip() for c in o["member_cells"].split(",") if c.strip()] or [o["cell"]]
         member = {**o, "seed": o["seed"] + i, "cell": cells[i % len(cells)],
                   "max_minutes": o["max_minutes"] / k if o["max_minutes"] else None}
@@ -213,88 +211,6 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
             "cell": predictor.describe()}
 
 
-class SentimentPredictor:
-    """A loaded sentiment model with everything the tab shows about one sentence."""
-
-    def __init__(self, model, encoder: WordEncoder, config: dict, metrics: dict | None = None):
-        self.model, self.encoder, self.config = model.eval(), encoder, config
-        self.metrics = metrics or {}
-
-    @classmethod
-    def from_pretrained(cls, path: str | Path | None = None) -> "SentimentPredictor":
-        """Load a checkpoint folder (default: the shipped one, `assets_dir`)."""
-        path = path or assets_dir(NAME)
-        model, config = load_pretrained(path, task=NAME)
-        return cls(model, WordEncoder.from_dict(config["encoder"]), config, read_metrics(path))
-
-    def describe(self) -> str:
-        """One line on the network, e.g. '1-layer bidirectional LSTM, hidden 256, embedding 256'."""
-        args = self.model.model_args
-        members = args.get("members", [args])
-        kinds = []
-        for a in members:
-            bi = "bidirectional " if a.get("bidirectional", True) else ""
-            kinds.append(f"{a.get('num_layers', 1)}-layer {bi}{a.get('cell', 'lstm').upper()}, "
-                         f"hidden {a.get('hidden_size', 128)}, embedding {a.get('embed_dim', 128)}")
-        if len(members) == 1:
-            return kinds[0]
-        same = len(set(kinds)) == 1
-        return f"ensemble of {len(members)} networks: " + (f"{len(members)} x {kinds[0]}" if same else "; ".join(kinds))
-
-    def save(self, out_dir: str | Path) -> Path:
-        extra = {k: v for k, v in self.config.items() if k not in ("task", "architecture", "model_args", "encoder", "format_version")}
-        return save_pretrained(self.model, out_dir, NAME, self.encoder.to_dict(), extra)
-
-    def _probs(self, seqs: list[list[int]], subs: list[list[list[int]]]) -> list[float]:
-        """P(positive) for each id list, in one batched forward pass."""
-        batch = collate(seqs, subwords=subs if self.encoder.subword_buckets else None)
-        with torch.no_grad():
-            logits, _ = self.model(**batch)
-        return torch.softmax(logits, -1)[:, 1].tolist()
-
-    def predict(self, text: str, explain: bool = True) -> dict:
-        """Classify ``text``.
-
-        Returns a dict with ``label``, ``confidence``, ``p_positive``, ``tokens``,
-        ``notes`` (e.g. truncation, unknown words) and, when ``explain``:
-        ``running`` (P(positive) after each word: the verdict as the network reads)
-        and ``influence`` (per word, P(positive) minus P(positive) with that word
-        replaced by <unk>: occlusion; > 0 pushed towards positive).
-
-        Raises:
-            ValueError: if the text holds no words at all.
-        """
-        tokens = tokenize(text)
-        if not tokens:
-            raise ValueError("Please type a sentence: there are no words to read.")
-        notes = []
-        if len(tokens) > MAX_WORDS:
-            notes.append(f"Only the first {MAX_WORDS} of {len(tokens)} words were read.")
-            tokens = tokens[:MAX_WORDS]
-        ids = self.encoder.encode_tokens(tokens)
-        subs = [self.encoder.subwords(t) for t in tokens]
-        unknown = [t for t, i in zip(tokens, ids) if i == 1]
-        if unknown:
-            shown = ", ".join(dict.fromkeys(unknown[:8]))
-            notes.append(f"{len(unknown)} of {len(tokens)} words were never seen in training ({shown}{'...' if len(unknown) > 8 else ''}).")
-        if len(unknown) == len(tokens):
-            notes.append("The model knows none of these words, so its verdict is a guess.")
-        seqs, sub_seqs = [ids], [subs]
-        if explain:  # every prefix (running verdict), then every word occluded
-            seqs += [ids[:k] for k in range(1, len(ids) + 1)]
-            sub_seqs += [subs[:k] for k in range(1, len(ids) + 1)]
-            seqs += [ids[:k] + [1] + ids[k + 1:] for k in range(len(ids))]
-            sub_seqs += [subs[:k] + [[]] + subs[k + 1:] for k in range(len(ids))]
-        p = self._probs(seqs, sub_seqs)
-        out = {"tokens": tokens, "p_positive": p[0], "label": LABELS[int(p[0] >= 0.5)],
-               "confidence": max(p[0], 1 - p[0]), "notes": notes}
-        if explain:
-            n = len(ids)
-            out["running"] = p[1:n + 1]
-            out["influence"] = [p[0] - q for q in p[n + 1:]]
-        return out
-
-
 def retrain_options(values: dict) -> tuple[dict, list[str]]:
     """Clamp a visitor's retrain settings to `RETRAIN_OPTIONS`; returns (options, notes).
 
@@ -302,17 +218,6 @@ def retrain_options(values: dict) -> tuple[dict, list[str]]:
     shipped preset uses, so that it fits its time budget."""
     options, notes = clamp_options(values, RETRAIN_OPTIONS)
     return {**options, "members": 1, "subword_buckets": 0}, notes
-
-
-def model_card(predictor: SentimentPredictor) -> dict:
-    """The figures the tab's model card shows (from config.json and metrics.json)."""
-    m = predictor.metrics
-    return {"model": predictor.describe(), "parameters": count_parameters(predictor.model),
-            "data": predictor.config.get("data", "SST-2"),
-            "dev_accuracy": m.get("accuracy", predictor.config.get("result", {}).get("best", {}).get("accuracy")),
-            "baseline_accuracy": m.get("baseline", {}).get("accuracy"),
-            "baseline": m.get("baseline", {}).get("name")}
-
 
 
 BENCH_SENTENCE = ("the film opens with a quiet , patient stretch that some viewers will find slow , "
