@@ -10,9 +10,9 @@ import os
 
 import gradio as gr
 
-from apps import sentiment
+from apps import sentiment, textgen
 
-TABS = [("Sentiment (many-to-one)", sentiment)]
+TABS = [("Sentiment (many-to-one)", sentiment), ("Text generation (one-to-many)", textgen)]
 
 INTRO = """# RNN Gallery
 Recurrent networks read and write sequences one step at a time, carrying a hidden state

@@ -161,7 +161,7 @@ def retrain_panel(task, labels: dict[str, str], metric: str, metric_label: str,
                         line = "Stopping after the current step; the best weights so far are kept..."
                     else:
                         line = _status_line(history, metric, metric_label, higher_is_better)
-                    yield (notes_html + _progress_html(fraction, line),
+                    yield (notes_html + _progress_html(fraction, line) + _latest_sample(history),
                            training_curve(history, metric, metric_label), gr.skip(), gr.skip())
             if job.error:
                 yield notes_html + _progress_html(fraction, f"Training failed: {job.error}"), gr.skip(), None, gr.skip()
@@ -173,7 +173,7 @@ def retrain_panel(task, labels: dict[str, str], metric: str, metric_label: str,
             done = (f"<b>Done</b> ({r.stopped.replace('_', ' ')}) after {r.steps} steps in {r.elapsed:.0f} s: "
                     f"best {metric_label} {r.best.get(metric, float('nan')):.3f}. "
                     "Your model now answers beside the pretrained one above.")
-            yield (notes_html + _progress_html(1.0, done, raw=True),
+            yield (notes_html + _progress_html(1.0, done, raw=True) + _latest_sample(history),
                    training_curve(history, metric, metric_label), archive, job.predictor)
         finally:
             job.stop()  # a closed tab or a cancelled event must not leave training running
@@ -210,6 +210,15 @@ def _status_line(history: list[dict], metric: str, metric_label: str, higher_is_
     vals = [h[metric] for h in history if h.get(metric) is not None]
     best = f", best {metric_label} so far {(max if higher_is_better else min)(vals):.3f}" if vals else ""
     return f"step {last['step']}: train loss {last['train_loss']:.3f}{best}"
+
+
+def _latest_sample(history: list[dict]) -> str:
+    """The newest sample a task wrote at validation (text generators), as HTML."""
+    sample = next((h["sample"] for h in reversed(history) if h.get("sample")), None)
+    if not sample:
+        return ""
+    return (f'<div>latest sample:</div><pre style="white-space:pre-wrap;background:#f6f6f6;padding:6px">'
+            f'{html.escape(sample)}</pre>')
 
 
 def _zip(folder: Path, base: Path) -> str:

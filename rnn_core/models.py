@@ -159,10 +159,53 @@ class EnsembleClassifier(nn.Module):
         return logits, loss
 
 
+class SequenceLM(nn.Module):
+    """One-to-many: embedding -> stacked unidirectional RNN -> next-token logits.
+
+    Shared by every generator (characters, melody events). ``state`` carries the
+    recurrence across calls: truncated backpropagation through time during training,
+    one token at a time during generation.
+
+    Args:
+        vocab_size: number of token ids.
+        embed_dim, hidden_size, num_layers, cell, dropout: the recurrent body
+            (never bidirectional: a generator cannot read the future).
+    """
+
+    def __init__(self, vocab_size: int, embed_dim: int = 64, hidden_size: int = 256,
+                 num_layers: int = 2, cell: str = "lstm", dropout: float = 0.2):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, embed_dim)
+        self.rnn = make_rnn(cell, embed_dim, hidden_size, num_layers, bidirectional=False, dropout=dropout)
+        self.drop = nn.Dropout(dropout)
+        self.out = nn.Linear(hidden_size, vocab_size)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None,
+                targets: torch.Tensor | None = None, state=None):
+        """x: (B, T) ids; targets: (B, T) next ids (-1 = ignore); state: from a previous call.
+
+        Returns:
+            ((logits (B, T, V), new state, top-layer outputs (B, T, H)), mean
+            cross-entropy per token or None)
+        """
+        out, state = run_rnn(self.rnn, self.drop(self.embed(x)), lengths, state)
+        logits = self.out(self.drop(out))
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)
+        return (logits, state, out), loss
+
+
+def detach_state(state):
+    """Cut the graph behind a carried state (truncated BPTT)."""
+    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+
+
 # name -> constructor; a new head registered here is covered by tests/test_models.py.
 MODELS: dict[str, type[nn.Module]] = {
     "SequenceClassifier": SequenceClassifier,
     "EnsembleClassifier": EnsembleClassifier,
+    "SequenceLM": SequenceLM,
 }
 
 

@@ -46,3 +46,34 @@ def tiny_sentiment(tmp_path_factory, sst2_dir) -> Path:
                      "batch_size": 32, "dropout": 0.1, "word_dropout": 0.0},
                     data_dir=str(sst2_dir), out_dir=out)
     return out
+
+
+SPEAKERS = ["ROMEO", "JULIET", "FIRST CITIZEN"]
+LINES = ["What light through yonder window breaks?", "Before we proceed any further, hear me speak.",
+         "O, be some other name!", "Speak, speak.", "You are all resolved rather to die than to famish?"]
+
+
+def write_shakespeare(folder: Path, n_speeches: int = 120, seed: int = 0) -> Path:
+    """A tiny input.txt in Tiny Shakespeare's shape (speaker lines and verse)."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    speeches = [f"{rng.choice(SPEAKERS)}:\n" + "\n".join(rng.choices(LINES, k=rng.randint(1, 3)))
+                for _ in range(n_speeches)]
+    (folder / "input.txt").write_text("\n\n".join(speeches) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def shakespeare_dir(tmp_path_factory) -> Path:
+    return write_shakespeare(tmp_path_factory.mktemp("data") / "tinyshakespeare")
+
+
+@pytest.fixture(scope="session")
+def tiny_textgen(tmp_path_factory, shakespeare_dir) -> Path:
+    """A small character model trained for a few seconds on the tiny text."""
+    from rnn_core.tasks import textgen
+
+    out = tmp_path_factory.mktemp("assets") / "textgen"
+    textgen.train({"hidden": 32, "layers": 1, "embed": 16, "epochs": 15, "batch_size": 8, "seq_len": 32,
+                   "dropout": 0.0, "lr": 1e-2, "max_minutes": None}, data_dir=str(shakespeare_dir), out_dir=out)
+    return out

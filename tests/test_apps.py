@@ -7,16 +7,37 @@ import gradio as gr
 import pytest
 
 
-@pytest.fixture
-def tiny_app(tiny_sentiment, sst2_dir, monkeypatch):
-    """The apps use the tiny checkpoint and the tiny data set."""
-    from apps import sentiment as tab
+@pytest.fixture(scope="session")
+def tiny_assets(tmp_path_factory, tiny_sentiment, tiny_textgen):
+    """One assets folder holding every tiny checkpoint, as assets/ holds the real ones."""
+    root = tmp_path_factory.mktemp("tiny_assets")
+    for ckpt in (tiny_sentiment, tiny_textgen):
+        (root / ckpt.name).symlink_to(ckpt)
+    return root
 
-    monkeypatch.setenv("RNN_GALLERY_ASSETS", str(tiny_sentiment.parent))
-    monkeypatch.setenv("RNN_GALLERY_DATA", str(sst2_dir.parent))
+
+@pytest.fixture
+def tiny_data(tmp_path, sst2_dir, shakespeare_dir):
+    root = tmp_path / "data"
+    root.mkdir()
+    for folder in (sst2_dir, shakespeare_dir):
+        (root / folder.name).symlink_to(folder)
+    return root
+
+
+@pytest.fixture
+def tiny_app(tiny_assets, tiny_data, monkeypatch):
+    """The apps use the tiny checkpoints and the tiny data sets."""
+    from apps import sentiment as tab
+    from apps import textgen
+
+    monkeypatch.setenv("RNN_GALLERY_ASSETS", str(tiny_assets))
+    monkeypatch.setenv("RNN_GALLERY_DATA", str(tiny_data))
     tab.pretrained.cache_clear()
+    textgen.pretrained.cache_clear()
     yield tab
     tab.pretrained.cache_clear()
+    textgen.pretrained.cache_clear()
 
 
 def test_analyse_outputs(tiny_app):
@@ -94,6 +115,10 @@ def test_launched_app_through_gradio_client(tiny_app):
         client.predict(api_name="/sentiment_stop")
         status, _, archive = job.result(timeout=120)
         assert "Done" in status and "(stopped)" in status and str(archive).endswith(".zip")
+        # the text generation tab streams through the same server
+        text, notes, _ = client.predict("ROMEO:\n", 50, 0.8, 0, 1.0, 3, "pretrained",
+                                        api_name="/textgen_generate")
+        assert len(text) == 50
         # another visitor still gets the pretrained model only
         other = Client(f"http://127.0.0.1:{port}/", verbose=False)
         assert "Your retrained model" not in other.predict("a great film", api_name="/sentiment_classify")[2]

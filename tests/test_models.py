@@ -11,6 +11,7 @@ HEAD_ARGS = {
     "EnsembleClassifier": dict(members=[dict(vocab_size=30, num_classes=3, embed_dim=8, hidden_size=6),
                                         dict(vocab_size=30, num_classes=3, embed_dim=4, hidden_size=5,
                                              cell="gru", pooling="max")]),
+    "SequenceLM": dict(vocab_size=30, embed_dim=8, hidden_size=6, num_layers=2),
 }
 
 
@@ -50,9 +51,14 @@ def test_every_head_forward_backward(name, cell):
     model = create_model(name, **_with_cell(HEAD_ARGS[name], cell))
     x = torch.randint(2, 30, (4, 6))
     lengths = torch.tensor([6, 3, 1, 5])
-    targets = torch.tensor([0, 1, 2, 1])
-    out, loss = model(x, lengths, targets)
-    assert out.shape == (4, 3)
+    if name == "SequenceLM":
+        targets = torch.randint(0, 30, (4, 6))
+        (out, _, _), loss = model(x, lengths, targets)
+        assert out.shape == (4, 6, 30)
+    else:
+        targets = torch.tensor([0, 1, 2, 1])
+        out, loss = model(x, lengths, targets)
+        assert out.shape == (4, 3)
     loss.backward()
     grads = [p.grad for p in model.parameters() if p.requires_grad]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
@@ -98,3 +104,15 @@ def test_subword_embeddings_change_unknown_words():
     b = torch.tensor([[[7, 8, 9], [5, 0, 0]]])
     assert not torch.allclose(model(x, subwords=a)[0], model(x, subwords=b)[0])
     torch.testing.assert_close(model(x, subwords=torch.zeros_like(a))[0], model(x)[0])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_lm_state_carries_across_calls(cell):
+    """Reading a sequence in two chunks with the carried state equals reading it whole."""
+    torch.manual_seed(0)
+    lm = create_model("SequenceLM", vocab_size=12, embed_dim=5, hidden_size=7, num_layers=2, cell=cell).eval()
+    x = torch.randint(0, 12, (3, 10))
+    (whole, _, _), _ = lm(x)
+    (first, state, _), _ = lm(x[:, :4])
+    (second, _, _), _ = lm(x[:, 4:], state=state)
+    torch.testing.assert_close(torch.cat([first, second], 1), whole, atol=1e-5, rtol=1e-5)

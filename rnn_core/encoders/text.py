@@ -106,3 +106,43 @@ class WordEncoder:
         if d.get("type") != "words":
             raise ValueError(f"not a word encoder: {d.get('type')!r}")
         return cls(d["vocab"], d.get("subword_buckets", 0))
+
+
+class CharEncoder:
+    """Character vocabulary (for character-level language models).
+
+    Characters outside the vocabulary cannot be fed to the network: `encode` drops
+    them and `clean` reports which ones, so the UI can say so.
+    """
+
+    def __init__(self, chars: list[str]):
+        self.chars = list(chars)
+        self.index = {c: i for i, c in enumerate(self.chars)}
+
+    @classmethod
+    def build(cls, text: str) -> "CharEncoder":
+        return cls(sorted(set(text)))
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.chars)
+
+    def clean(self, text: str) -> tuple[str, list[str]]:
+        """(text without unknown characters, the distinct characters dropped)."""
+        dropped = sorted({c for c in text if c not in self.index})
+        return "".join(c for c in text if c in self.index), dropped
+
+    def encode(self, text: str) -> list[int]:
+        return [self.index[c] for c in text if c in self.index]
+
+    def decode(self, ids) -> str:
+        return "".join(self.chars[i] for i in ids)
+
+    def to_dict(self) -> dict:
+        return {"type": "chars", "chars": self.chars}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CharEncoder":
+        if d.get("type") != "chars":
+            raise ValueError(f"not a character encoder: {d.get('type')!r}")
+        return cls(d["chars"])

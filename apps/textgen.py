@@ -1,0 +1,209 @@
+"""Text generation tab (one-to-many): prime a character-level model of Shakespeare,
+watch it write, and look inside: how sure it was of each character, its next guesses,
+and what single hidden units respond to.
+
+Run alone with ``python -m apps.textgen``.
+"""
+from __future__ import annotations
+
+import functools
+import html
+
+import gradio as gr
+
+from rnn_core.checkpoint import CheckpointError
+from rnn_core.tasks import textgen as task
+from rnn_core.tasks.textgen_predictor import MAX_PRIME, TextGenerator, generation_settings, suggest_units
+
+from .widgets import model_card_md, retrain_panel, shape_header
+
+EXAMPLES = ["ROMEO:\n", "First Citizen:\nBefore we proceed any further, hear me speak.\n\n",
+            "KING RICHARD III:\nNow is the winter of our discontent\n", "To be, or not to be"]
+MODELS = ("pretrained", "my retrained model")
+
+
+@functools.lru_cache(maxsize=1)
+def _load() -> TextGenerator:
+    return TextGenerator.from_pretrained()
+
+
+def pretrained() -> TextGenerator:
+    """The shipped model, loaded once on first use."""
+    try:
+        return _load()
+    except CheckpointError as e:
+        raise gr.Error(f"The pretrained text model is missing ({e}); "
+                       "train one with `python -m rnn_core train textgen`.") from None
+
+
+pretrained.cache_clear = _load.cache_clear
+
+
+def _pick(which: str, retrained) -> TextGenerator:
+    if which == MODELS[1]:
+        if retrained is None:
+            raise gr.Error("You have no retrained model yet: open 'Retrain it yourself' below, or pick 'pretrained'.")
+        return retrained
+    return pretrained()
+
+
+def generate(prime, length, temperature, top_k, top_p, seed, which, retrained=None):
+    """Handler: stream generated text; the last update also carries the analysis."""
+    gen = _pick(which, retrained)
+    settings, notes = generation_settings({"length": length, "temperature": temperature,
+                                           "top_k": top_k, "top_p": top_p, "seed": seed})
+    prime, prime_notes = gen.prepare(prime)
+    notes = "\n".join(f"- {n}" for n in notes + prime_notes)
+    text = ""
+    for i, step in enumerate(gen.generate(prime, **settings)):
+        text += step.char
+        if i % 8 == 7:
+            yield text, notes, gr.skip()
+    yield text, notes, text
+
+
+_TEXT_BOX = '<div style="font-family:monospace;line-height:1.5;white-space:pre-wrap">{}</div>'
+
+
+def _shown(c: str) -> str:
+    """A character as HTML inside a pre-wrap box; a newline shows as a visible mark."""
+    return "\u21b5\n" if c == "\n" else html.escape(c)
+
+
+def probability_html(chars: list[str], probs: list[float]) -> str:
+    """Each character on a background from red (the model found it unlikely) to green."""
+    spans = []
+    for c, p in zip(chars, probs):
+        colour = f"hsl({int(120 * p)}, 70%, 80%)"
+        spans.append(f'<span title="P = {p:.3f}" style="background:{colour}">{_shown(c)}</span>')
+    return _TEXT_BOX.format("".join(spans))
+
+
+def activation_html(chars: list[str], values) -> str:
+    """Each character on a background from blue (unit negative) to orange (positive)."""
+    scale = max(1e-6, float(abs(values).max()))
+    spans = []
+    for c, v in zip(chars, values):
+        a = min(1.0, abs(float(v)) / scale)
+        colour = f"rgba(230,120,20,{a:.2f})" if v > 0 else f"rgba(40,100,220,{a:.2f})"
+        spans.append(f'<span title="{float(v):+.3f}" style="background:{colour}">{_shown(c)}</span>')
+    return _TEXT_BOX.format("".join(spans))
+
+
+def analyse(text, which, retrained=None):
+    """Handler: read ``text`` once; returns the probability view, the analysis state,
+    suggested units and the slider bounds for positions and units."""
+    if not text or not text.strip():
+        raise gr.Error("Nothing to look inside: generate some text first, or paste some.")
+    gen = _pick(which, retrained)
+    clean, dropped = gen.encoder.clean(text[:MAX_PRIME])
+    if not clean:
+        raise gr.Error("None of these characters are known to the model (it read only Shakespeare's alphabet).")
+    a = gen.analyse(clean)
+    units = suggest_units(a["chars"], a["hidden"])
+    choices = [f"unit {u}: {name} (r = {r:+.2f})" for u, name, r in units]
+    note = f"Dropped {len(dropped)} unknown character(s)." if dropped else ""
+    hidden_size = a["hidden"].shape[1]
+    first = units[0][0] if units else 0
+    return (probability_html(a["chars"], a["probs"]) + (f"<p>{note}</p>" if note else ""), a,
+            gr.update(choices=choices, value=choices[0] if choices else None),
+            gr.update(maximum=len(a["chars"]) - 1, value=0), gr.update(maximum=hidden_size - 1, value=first),
+            *guesses(a, 0), activation_html(a["chars"], a["hidden"][:, first]))
+
+
+def guesses(analysis, position):
+    """Handler: the top-5 next-character guesses after ``position``."""
+    if not analysis:
+        return {}, ""
+    pos = max(0, min(int(position or 0), len(analysis["chars"]) - 1))
+    label = {("\\n" if c == "\n" else repr(c)[1:-1] or c): p for c, p in analysis["guesses"][pos]}
+    context = "".join(analysis["chars"][max(0, pos - 30):pos + 1]).replace("\n", "\u21b5")
+    return label, f"after `...{context}`"
+
+
+def unit_view(analysis, unit):
+    """Handler: the text coloured by one hidden unit's activation."""
+    if not analysis:
+        return ""
+    unit = max(0, min(int(unit or 0), analysis["hidden"].shape[1] - 1))
+    return activation_html(analysis["chars"], analysis["hidden"][:, unit])
+
+
+def card() -> str:
+    try:
+        gen = pretrained()
+    except gr.Error as e:
+        return str(e)
+    m = gen.metrics
+    nats = m.get("val_nats_per_char")
+    base = m.get("baseline", {})
+    return model_card_md("Pretrained model", [
+        ("network", gen.describe()), ("parameters", f"{gen.parameters:,}"),
+        ("data", gen.config.get("data", "Tiny Shakespeare")),
+        ("validation nats/char", f"{nats:.3f} ({m.get('val_bits_per_char', 0):.3f} bits)" if nats else "not evaluated yet"),
+        ("baseline", f"{base['val_nats_per_char']:.3f} nats/char, {base['name']}" if base else None),
+    ], note="Figures from `python -m rnn_core evaluate textgen`.")
+
+
+def build() -> None:
+    """Build the tab's UI inside the current Blocks context."""
+    shape_header("one-to-many", "one prime goes in; the network then writes a character, feeds it "
+                 "back in as its next input, and goes on: one input, a whole sequence out.",
+                 inputs=["R", "", "", ""], outputs=["O", "M", "E", "O"])
+    analysis = gr.State(None)
+    with gr.Row():
+        with gr.Column(scale=3):
+            prime = gr.Textbox(label="Prime (the text the network reads first)", lines=4, value=EXAMPLES[0])
+            gr.Examples([[e] for e in EXAMPLES], prime)
+        with gr.Column(scale=2):
+            length = gr.Slider(1, 2000, value=400, step=1, label="length (characters)")
+            temperature = gr.Slider(0.05, 3.0, value=0.8, step=0.05, label="temperature")
+            with gr.Row():
+                top_k = gr.Number(0, label="top-k (0 = off)", precision=0, minimum=0)
+                top_p = gr.Number(1.0, label="top-p (1 = off)", minimum=0.05, maximum=1.0)
+                seed = gr.Number(0, label="seed", precision=0, minimum=0)
+            which = gr.Radio(list(MODELS), value=MODELS[0], label="model")
+    with gr.Row():
+        go = gr.Button("Generate", variant="primary")
+        stop = gr.Button("Stop", variant="stop")
+    output = gr.Textbox(label="Generated text", lines=12, max_lines=30)
+    notes = gr.Markdown()
+    with gr.Accordion("Inside the network", open=True):
+        gr.Markdown("Paste text here or generate some; **Look inside** reads it once and shows how "
+                    "likely the network found each character (green: expected, red: surprised).")
+        inspect_text = gr.Textbox(label="Text to look inside", lines=4)
+        inspect = gr.Button("Look inside")
+        probs_view = gr.HTML()
+        with gr.Row():
+            with gr.Column():
+                position = gr.Slider(0, 1, value=0, step=1, label="position")
+                context = gr.Markdown()
+                top5 = gr.Label(label="top-5 guesses for the next character", num_top_classes=5)
+            with gr.Column():
+                suggestions = gr.Dropdown([], label="suggested units (most tied to a feature of the text)")
+                unit = gr.Slider(0, 1, value=0, step=1, label="hidden unit (top layer)")
+                units_view = gr.HTML()
+    with gr.Accordion("Model card", open=False):
+        gr.Markdown(card())
+    retrained = retrain_panel(
+        task, {"cell": "cell", "hidden": "hidden units", "layers": "layers", "lr": "learning rate",
+               "epochs": "epochs", "max_minutes": "time budget (minutes)"},
+        metric="val_nats_per_char", metric_label="val nats/char", higher_is_better=False,
+        budget_note="Trains a fresh character model on Tiny Shakespeare; the defaults take 3 minutes "
+        "on 2 CPU cores and show a sample at every validation.")
+    gen_event = go.click(generate, [prime, length, temperature, top_k, top_p, seed, which, retrained],
+                         [output, notes, inspect_text], api_name="textgen_generate", concurrency_id="predict")
+    stop.click(None, cancels=[gen_event])
+    inspect.click(analyse, [inspect_text, which, retrained],
+                  [probs_view, analysis, suggestions, position, unit, top5, context, units_view],
+                  api_name="textgen_inspect", concurrency_id="predict")
+    position.change(guesses, [analysis, position], [top5, context], api_visibility="private")
+    unit.change(unit_view, [analysis, unit], units_view, api_visibility="private")
+    suggestions.change(lambda s: int(s.split()[1].rstrip(":")) if s else gr.skip(), suggestions, unit,
+                       api_visibility="private")
+
+
+if __name__ == "__main__":
+    with gr.Blocks(title="RNN Gallery: text generation") as demo:
+        build()
+    demo.launch()

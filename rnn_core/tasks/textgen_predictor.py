@@ -1,0 +1,163 @@
+"""The text generator behind the tab: priming, streaming generation, and a look inside
+(the probability of each character, the top guesses, hidden-unit activations)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from ..checkpoint import assets_dir, load_pretrained, read_metrics, save_pretrained
+from ..decoding import sample
+from ..encoders.text import CharEncoder
+from ..models import count_parameters
+from .options import Option, clamp_options
+
+NAME = "textgen"
+MAX_PRIME = 2000      # characters of prime (or pasted text) the network reads
+GENERATION_OPTIONS = {
+    "length": Option(400, 1, 2000),
+    "temperature": Option(0.8, 0.05, 3.0),
+    "top_k": Option(0, 0, 200),
+    "top_p": Option(1.0, 0.05, 1.0),
+    "seed": Option(0, 0, 2**31 - 1),
+}
+
+
+@dataclass
+class Step:
+    """One generated character and what the network showed while choosing it."""
+    char: str
+    prob: float                       # the model's probability of it (before filtering)
+    top: list[tuple[str, float]]      # its five most likely candidates
+    hidden: np.ndarray                # top-layer hidden state after reading it (H,)
+
+
+class TextGenerator:
+    """A loaded character language model."""
+
+    def __init__(self, lm, encoder: CharEncoder, config: dict, metrics: dict | None = None):
+        self.lm, self.encoder, self.config = lm.eval(), encoder, config
+        self.metrics = metrics or {}
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path | None = None) -> "TextGenerator":
+        path = path or assets_dir(NAME)
+        lm, config = load_pretrained(path, task=NAME)
+        return cls(lm, CharEncoder.from_dict(config["encoder"]), config, read_metrics(path))
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write this model as a checkpoint folder (for the retrain panel's download)."""
+        keep = {k: v for k, v in self.config.items()
+                if k not in ("task", "architecture", "model_args", "encoder", "format_version")}
+        return save_pretrained(self.lm, out_dir, NAME, self.encoder.to_dict(), keep)
+
+    def describe(self) -> str:
+        a = self.lm.model_args
+        return f"{a['num_layers']}-layer {a['cell'].upper()}, hidden {a['hidden_size']}, embedding {a['embed_dim']}"
+
+    @property
+    def parameters(self) -> int:
+        return count_parameters(self.lm)
+
+    def prepare(self, prime: str | None) -> tuple[str, list[str]]:
+        """The prime as the network will read it, and notes on what was changed."""
+        notes = []
+        prime = prime or ""
+        if len(prime) > MAX_PRIME:
+            notes.append(f"The prime was cut to its last {MAX_PRIME} characters.")
+            prime = prime[-MAX_PRIME:]
+        prime, dropped = self.encoder.clean(prime)
+        if dropped:
+            shown = " ".join(repr(c) for c in dropped[:10])
+            notes.append(f"{len(dropped)} character(s) the model has never seen were dropped: {shown}"
+                         f"{' ...' if len(dropped) > 10 else ''}.")
+        if not prime:
+            prime = "\n"
+            notes.append("Empty prime: starting from a new line.")
+        return prime, notes
+
+    def _top(self, probs: torch.Tensor, k: int = 5) -> list[tuple[str, float]]:
+        p, i = torch.topk(probs, min(k, probs.numel()))
+        return [(self.encoder.chars[j], float(q)) for q, j in zip(p.tolist(), i.tolist())]
+
+    def generate(self, prime: str, length: int, temperature: float = 0.8, top_k: int = 0,
+                 top_p: float = 1.0, seed: int = 0) -> Iterator[Step]:
+        """Yield ``length`` characters one at a time after reading ``prime`` (already
+        `prepare`d). The same seed and settings give the same text."""
+        gen = torch.Generator().manual_seed(int(seed))
+        ids = torch.tensor([self.encoder.encode(prime)], dtype=torch.long)
+        with torch.no_grad():
+            (logits, state, _), _ = self.lm(ids)
+            logits = logits[0, -1]
+            for _ in range(length):
+                nxt, _ = sample(logits, gen, temperature, top_k, top_p)
+                probs = torch.softmax(logits, -1)
+                step_logits, state, out = self.lm(torch.tensor([[nxt]]), state=state)[0]
+                yield Step(self.encoder.chars[nxt], float(probs[nxt]), self._top(probs),
+                           out[0, -1].numpy().copy())
+                logits = step_logits[0, -1]
+
+    def analyse(self, text: str) -> dict:
+        """Read ``text`` (after a new line) in one pass.
+
+        Returns:
+            {"chars": the characters read, "probs": the probability the model gave each
+            one, "guesses": the top-5 next characters after each, "hidden": (T, H)
+            top-layer activations after each}
+        """
+        ids = self.encoder.encode("\n" + text)
+        x = torch.tensor([ids], dtype=torch.long)
+        with torch.no_grad():
+            (logits, _, out), _ = self.lm(x)
+        probs = torch.softmax(logits[0], -1)
+        chars = [self.encoder.chars[i] for i in ids[1:]]
+        return {"chars": chars,
+                "probs": [float(probs[t, ids[t + 1]]) for t in range(len(chars))],
+                "guesses": [self._top(probs[t + 1]) for t in range(len(chars) - 1)] + [self._top(probs[-1])],
+                "hidden": out[0, 1:].numpy()}
+
+
+def generation_settings(values: dict) -> tuple[dict, list[str]]:
+    """Clamp a visitor's generation settings; returns (settings, notes)."""
+    return clamp_options(values, GENERATION_OPTIONS)
+
+
+# Features a hidden unit may track, for the "suggest interesting units" button.
+FEATURES = {
+    "line start": lambda text, i: i == 0 or text[i - 1] == "\n",
+    "inside a speaker's name": lambda text, i: _speaker_line(text, i),
+    "punctuation": lambda text, i: text[i] in ",.;:!?'-",
+    "capital letters": lambda text, i: text[i].isupper(),
+    "spaces between words": lambda text, i: text[i] == " ",
+    "vowels": lambda text, i: text[i].lower() in "aeiou",
+}
+
+
+def _speaker_line(text: str, i: int) -> bool:
+    start = text.rfind("\n", 0, i) + 1
+    end = text.find("\n", i)
+    line = text[start:end if end >= 0 else len(text)]
+    return line.endswith(":") and line[:-1].replace(" ", "").isalpha() and len(line) < 30
+
+
+def suggest_units(chars: list[str], hidden: np.ndarray) -> list[tuple[int, str, float]]:
+    """For each feature, the hidden unit whose activation correlates with it most.
+
+    Returns:
+        [(unit, feature, correlation)], strongest first; features absent from the
+        text (or constant) are skipped.
+    """
+    text = "".join(chars)
+    z = (hidden - hidden.mean(0)) / (hidden.std(0) + 1e-6)
+    out = []
+    for name, test in FEATURES.items():
+        f = np.array([test(text, i) for i in range(len(text))], dtype=float)
+        if f.std() == 0:
+            continue
+        corr = (z * ((f - f.mean()) / f.std())[:, None]).mean(0)
+        unit = int(np.abs(corr).argmax())
+        out.append((unit, name, float(corr[unit])))
+    return sorted(out, key=lambda u: -abs(u[2]))

@@ -1,0 +1,56 @@
+"""The text generation tab's handlers on a tiny checkpoint, bad input included."""
+import gradio as gr
+import pytest
+
+from tests.test_apps import tiny_app, tiny_assets, tiny_data  # noqa: F401 (fixtures)
+
+
+@pytest.fixture
+def tab(tiny_app):  # noqa: F811
+    from apps import textgen
+    return textgen
+
+
+def test_generate_streams_then_hands_text_to_inspect(tab):
+    updates = list(tab.generate("ROMEO:\n", 40, 0.8, 0, 1.0, 1, "pretrained"))
+    assert len(updates) > 2  # several partial updates: it streams
+    texts = [u[0] for u in updates]
+    assert all(b.startswith(a) for a, b in zip(texts, texts[1:])) and len(texts[-1]) == 40
+    assert updates[-1][2] == texts[-1]  # the final text goes to the "look inside" box
+
+
+@pytest.mark.parametrize("prime, note", [("", "new line"), ("😀 ROMEO", "never seen"), ("x" * 9000, "cut")])
+def test_generate_bad_primes_get_notes(tab, prime, note):
+    *_, (text, notes, _) = tab.generate(prime, 10, 0.8, 0, 1.0, 0, "pretrained")
+    assert len(text) == 10 and note in notes
+
+
+def test_generate_absurd_settings_are_clamped(tab):
+    *_, (text, notes, _) = tab.generate("A", 10**7, -1, -5, 9, -2, "pretrained")
+    assert len(text) == 2000 and "length" in notes and "temperature" in notes
+
+
+def test_generate_with_missing_retrained_model(tab):
+    with pytest.raises(gr.Error, match="no retrained model"):
+        list(tab.generate("A", 5, 0.8, 0, 1.0, 0, "my retrained model", None))
+
+
+def test_inspect_and_units(tab):
+    out = tab.analyse("ROMEO:\nWhat light through yonder window breaks?\n", "pretrained")
+    probs_html, analysis, suggestions, position, unit, top5, context, units_html = out
+    n = len("ROMEO:\nWhat light through yonder window breaks?\n")
+    assert probs_html.count("<span") == len(analysis["chars"]) == n
+    assert suggestions["choices"] and len(top5) == 5 and units_html.count("<span") == n
+    label, ctx = tab.guesses(analysis, 3)
+    assert len(label) == 5 and "ROME" in ctx
+    assert tab.unit_view(analysis, 10**6).count("<span") == n  # out-of-range unit is clamped
+
+
+@pytest.mark.parametrize("text", ["", "   ", None, "😀😀"])
+def test_inspect_bad_input(tab, text):
+    with pytest.raises(gr.Error):
+        tab.analyse(text, "pretrained")
+
+
+def test_card(tab):
+    assert "nats/char" in tab.card() and "LSTM" in tab.card()
