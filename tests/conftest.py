@@ -77,3 +77,36 @@ def tiny_textgen(tmp_path_factory, shakespeare_dir) -> Path:
     textgen.train({"hidden": 32, "layers": 1, "embed": 16, "epochs": 15, "batch_size": 8, "seq_len": 32,
                    "dropout": 0.0, "lr": 1e-2, "max_minutes": None}, data_dir=str(shakespeare_dir), out_dir=out)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_assets(tmp_path_factory, tiny_sentiment, tiny_textgen):
+    """One assets folder holding every tiny checkpoint, as assets/ holds the real ones."""
+    root = tmp_path_factory.mktemp("tiny_assets")
+    for ckpt in (tiny_sentiment, tiny_textgen):
+        (root / ckpt.name).symlink_to(ckpt)
+    return root
+
+
+@pytest.fixture
+def tiny_data(tmp_path, sst2_dir, shakespeare_dir):
+    root = tmp_path / "data"
+    root.mkdir()
+    for folder in (sst2_dir, shakespeare_dir):
+        (root / folder.name).symlink_to(folder)
+    return root
+
+
+@pytest.fixture
+def tiny_app(tiny_assets, tiny_data, monkeypatch):
+    """The apps use the tiny checkpoints and the tiny data sets."""
+    from apps import sentiment as tab
+    from apps import textgen
+
+    monkeypatch.setenv("RNN_GALLERY_ASSETS", str(tiny_assets))
+    monkeypatch.setenv("RNN_GALLERY_DATA", str(tiny_data))
+    tab.pretrained.cache_clear()
+    textgen.pretrained.cache_clear()
+    yield tab
+    tab.pretrained.cache_clear()
+    textgen.pretrained.cache_clear()

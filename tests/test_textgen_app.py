@@ -2,11 +2,8 @@
 import gradio as gr
 import pytest
 
-from tests.test_apps import tiny_app, tiny_assets, tiny_data  # noqa: F401 (fixtures)
-
-
 @pytest.fixture
-def tab(tiny_app):  # noqa: F811
+def tab(tiny_app):
     from apps import textgen
     return textgen
 

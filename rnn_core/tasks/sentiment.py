@@ -17,7 +17,7 @@ from ..baselines import tfidf_logreg
 from ..checkpoint import save_pretrained
 from ..data.sst2 import load_split
 from ..encoders.text import WordEncoder, tokenize
-from ..models import count_parameters, create_model
+from ..models import create_model
 from ..train import TrainConfig, TrainResult, config_dict, train as train_loop
 from .batching import bucketed_batches
 from .options import Option, clamp_options
@@ -207,7 +207,7 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
     return {"task": NAME, "split": split, "examples": len(texts),
             "accuracy": round(accuracy(predictor.model, encode_texts(predictor.encoder, texts, labels)), 4),
             "baseline": tfidf_logreg(train_texts, train_labels, texts, labels),
-            "parameters": count_parameters(predictor.model),
+            "parameters": predictor.parameters,
             "cell": predictor.describe()}
 
 

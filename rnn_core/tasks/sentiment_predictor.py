@@ -2,33 +2,21 @@
 one sentence (label, confidence, the verdict after every word, word influence)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
-from ..checkpoint import assets_dir, load_pretrained, read_metrics, save_pretrained
 from ..encoders.text import WordEncoder, tokenize
-from ..models import count_parameters
 from .batching import collate
+from .predictor import Predictor
 
 NAME = "sentiment"
 MAX_WORDS = 200          # longer inputs are cut (with a note) to keep a prediction fast
 LABELS = ("negative", "positive")
 
 
-class SentimentPredictor:
+class SentimentPredictor(Predictor):
     """A loaded sentiment model with everything the tab shows about one sentence."""
 
-    def __init__(self, model, encoder: WordEncoder, config: dict, metrics: dict | None = None):
-        self.model, self.encoder, self.config = model.eval(), encoder, config
-        self.metrics = metrics or {}
-
-    @classmethod
-    def from_pretrained(cls, path: str | Path | None = None) -> "SentimentPredictor":
-        """Load a checkpoint folder (default: the shipped one, `assets_dir`)."""
-        path = path or assets_dir(NAME)
-        model, config = load_pretrained(path, task=NAME)
-        return cls(model, WordEncoder.from_dict(config["encoder"]), config, read_metrics(path))
+    task, encoder_class = NAME, WordEncoder
 
     def describe(self) -> str:
         """One line on the network, e.g. '1-layer bidirectional LSTM, hidden 256, embedding 256'."""
@@ -43,10 +31,6 @@ class SentimentPredictor:
             return kinds[0]
         same = len(set(kinds)) == 1
         return f"ensemble of {len(members)} networks: " + (f"{len(members)} x {kinds[0]}" if same else "; ".join(kinds))
-
-    def save(self, out_dir: str | Path) -> Path:
-        extra = {k: v for k, v in self.config.items() if k not in ("task", "architecture", "model_args", "encoder", "format_version")}
-        return save_pretrained(self.model, out_dir, NAME, self.encoder.to_dict(), extra)
 
     def _probs(self, seqs: list[list[int]], subs: list[list[list[int]]]) -> list[float]:
         """P(positive) for each id list, in one batched forward pass."""
@@ -101,7 +85,7 @@ class SentimentPredictor:
 def model_card(predictor: SentimentPredictor) -> dict:
     """The figures the tab's model card shows (from config.json and metrics.json)."""
     m = predictor.metrics
-    return {"model": predictor.describe(), "parameters": count_parameters(predictor.model),
+    return {"model": predictor.describe(), "parameters": predictor.parameters,
             "data": predictor.config.get("data", "SST-2"),
             "dev_accuracy": m.get("accuracy", predictor.config.get("result", {}).get("best", {}).get("accuracy")),
             "baseline_accuracy": m.get("baseline", {}).get("accuracy"),

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import torch
 
-from ..checkpoint import assets_dir, load_pretrained, read_metrics, save_pretrained
 from ..decoding import sample
 from ..encoders.text import CharEncoder
-from ..models import count_parameters
 from .options import Option, clamp_options
+from .predictor import Predictor
 
 NAME = "textgen"
 MAX_PRIME = 2000      # characters of prime (or pasted text) the network reads
@@ -35,32 +33,14 @@ class Step:
     hidden: np.ndarray                # top-layer hidden state after reading it (H,)
 
 
-class TextGenerator:
+class TextGenerator(Predictor):
     """A loaded character language model."""
 
-    def __init__(self, lm, encoder: CharEncoder, config: dict, metrics: dict | None = None):
-        self.lm, self.encoder, self.config = lm.eval(), encoder, config
-        self.metrics = metrics or {}
-
-    @classmethod
-    def from_pretrained(cls, path: str | Path | None = None) -> "TextGenerator":
-        path = path or assets_dir(NAME)
-        lm, config = load_pretrained(path, task=NAME)
-        return cls(lm, CharEncoder.from_dict(config["encoder"]), config, read_metrics(path))
-
-    def save(self, out_dir: str | Path) -> Path:
-        """Write this model as a checkpoint folder (for the retrain panel's download)."""
-        keep = {k: v for k, v in self.config.items()
-                if k not in ("task", "architecture", "model_args", "encoder", "format_version")}
-        return save_pretrained(self.lm, out_dir, NAME, self.encoder.to_dict(), keep)
+    task, encoder_class = NAME, CharEncoder
 
     def describe(self) -> str:
-        a = self.lm.model_args
+        a = self.model.model_args
         return f"{a['num_layers']}-layer {a['cell'].upper()}, hidden {a['hidden_size']}, embedding {a['embed_dim']}"
-
-    @property
-    def parameters(self) -> int:
-        return count_parameters(self.lm)
 
     def prepare(self, prime: str | None) -> tuple[str, list[str]]:
         """The prime as the network will read it, and notes on what was changed."""
@@ -90,12 +70,12 @@ class TextGenerator:
         gen = torch.Generator().manual_seed(int(seed))
         ids = torch.tensor([self.encoder.encode(prime)], dtype=torch.long)
         with torch.no_grad():
-            (logits, state, _), _ = self.lm(ids)
+            (logits, state, _), _ = self.model(ids)
             logits = logits[0, -1]
             for _ in range(length):
                 nxt, _ = sample(logits, gen, temperature, top_k, top_p)
                 probs = torch.softmax(logits, -1)
-                step_logits, state, out = self.lm(torch.tensor([[nxt]]), state=state)[0]
+                step_logits, state, out = self.model(torch.tensor([[nxt]]), state=state)[0]
                 yield Step(self.encoder.chars[nxt], float(probs[nxt]), self._top(probs),
                            out[0, -1].numpy().copy())
                 logits = step_logits[0, -1]
@@ -111,7 +91,7 @@ class TextGenerator:
         ids = self.encoder.encode("\n" + text)
         x = torch.tensor([ids], dtype=torch.long)
         with torch.no_grad():
-            (logits, _, out), _ = self.lm(x)
+            (logits, _, out), _ = self.model(x)
         probs = torch.softmax(logits[0], -1)
         chars = [self.encoder.chars[i] for i in ids[1:]]
         return {"chars": chars,
