@@ -180,6 +180,14 @@ class SequenceLM(nn.Module):
         self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(hidden_size, vocab_size)
 
+    def step(self, token: torch.Tensor, state=None):
+        """Read one token per sequence (B,) -> (logits (B, V), new state, top-layer output (B, H)).
+
+        For generation: the hand-written step (`step_rnn`) is many times faster than
+        the fused kernel on a single time step, and gives the same numbers."""
+        out, state = step_rnn(self.rnn, self.embed(token), state)
+        return self.out(out), state, out
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None,
                 targets: torch.Tensor | None = None, state=None):
         """x: (B, T) ids; targets: (B, T) next ids (-1 = ignore); state: from a previous call.
@@ -194,6 +202,49 @@ class SequenceLM(nn.Module):
         if targets is not None:
             loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)
         return (logits, state, out), loss
+
+
+def step_rnn(rnn: nn.RNNBase, x: torch.Tensor, state=None):
+    """One time step of a unidirectional ``nn.RNN/LSTM/GRU``, written out by hand.
+
+    Generation feeds one token at a time; for a single step, torch's fused CPU
+    kernel spends milliseconds on setup (a 2x512 LSTM ran at ~230 steps/s), while
+    these few matrix products run at thousands per second. Same weights, same state
+    layout as the module; tests check it matches it to 1e-5.
+
+    Args:
+        x: (B, input_size) the step's input.
+        state: as returned by the module (``(h, c)`` for an LSTM), or None.
+
+    Returns:
+        (top layer's output (B, H), new state)
+    """
+    is_lstm, is_gru = isinstance(rnn, nn.LSTM), isinstance(rnn, nn.GRU)
+    if state is None:
+        state = init_state(rnn, x.size(0))
+    h_all, c_all = state if is_lstm else (state, None)
+    hs, cs, inp = [], [], x
+    for layer in range(rnn.num_layers):
+        w_ih, w_hh = getattr(rnn, f"weight_ih_l{layer}"), getattr(rnn, f"weight_hh_l{layer}")
+        b_ih, b_hh = getattr(rnn, f"bias_ih_l{layer}"), getattr(rnn, f"bias_hh_l{layer}")
+        h = h_all[layer]
+        gi, gh = F.linear(inp, w_ih, b_ih), F.linear(h, w_hh, b_hh)
+        if is_lstm:
+            i, f, g, o = (gi + gh).chunk(4, dim=-1)
+            c = torch.sigmoid(f) * c_all[layer] + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            cs.append(c)
+        elif is_gru:
+            ir, iz, in_ = gi.chunk(3, dim=-1)
+            hr, hz, hn = gh.chunk(3, dim=-1)
+            r, z = torch.sigmoid(ir + hr), torch.sigmoid(iz + hz)
+            h = (1 - z) * torch.tanh(in_ + r * hn) + z * h
+        else:
+            h = torch.tanh(gi + gh) if rnn.nonlinearity == "tanh" else torch.relu(gi + gh)
+        hs.append(h)
+        inp = h
+    h_new = torch.stack(hs)
+    return inp, ((h_new, torch.stack(cs)) if is_lstm else h_new)
 
 
 def detach_state(state):

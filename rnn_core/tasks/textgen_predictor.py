@@ -75,10 +75,9 @@ class TextGenerator(Predictor):
             for _ in range(length):
                 nxt, _ = sample(logits, gen, temperature, top_k, top_p)
                 probs = torch.softmax(logits, -1)
-                step_logits, state, out = self.model(torch.tensor([[nxt]]), state=state)[0]
-                yield Step(self.encoder.chars[nxt], float(probs[nxt]), self._top(probs),
-                           out[0, -1].numpy().copy())
-                logits = step_logits[0, -1]
+                step_logits, state, out = self.model.step(torch.tensor([nxt]), state)
+                yield Step(self.encoder.chars[nxt], float(probs[nxt]), self._top(probs), out[0].numpy().copy())
+                logits = step_logits[0]
 
     def analyse(self, text: str) -> dict:
         """Read ``text`` (after a new line) in one pass.
