@@ -172,7 +172,7 @@ def retrain_panel(task, labels: dict[str, str], metric: str, metric_label: str,
             r = job.result
             done = (f"<b>Done</b> ({r.stopped.replace('_', ' ')}) after {r.steps} steps in {r.elapsed:.0f} s: "
                     f"best {metric_label} {r.best.get(metric, float('nan')):.3f}. "
-                    "Your model now answers beside the pretrained one above.")
+                    "Your model is ready in this tab, for this session only.")
             yield (notes_html + _progress_html(1.0, done, raw=True) + _latest_sample(history),
                    training_curve(history, metric, metric_label), archive, job.predictor)
         finally:
