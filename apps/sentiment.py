@@ -5,7 +5,6 @@ Run alone with ``python -m apps.sentiment``.
 """
 from __future__ import annotations
 
-import functools
 import html
 
 import gradio as gr
@@ -13,7 +12,7 @@ import matplotlib.pyplot as plt
 
 from rnn_core.tasks import sentiment as task
 
-from .widgets import NEGATIVE, POSITIVE, model_card_md, retrain_panel, shape_header
+from .widgets import NEGATIVE, POSITIVE, model_card_md, retrain_panel, shape_header, shipped_model
 
 EXAMPLES = [
     "A gorgeous, witty, seductive movie.",
@@ -26,10 +25,7 @@ EXAMPLES = [
 MAX_CHARS = 20_000  # the model reads at most task.MAX_WORDS words; this just keeps requests sane
 
 
-@functools.lru_cache(maxsize=1)
-def pretrained():
-    """The shipped model, loaded once on first use."""
-    return task.SentimentPredictor.from_pretrained()
+pretrained = shipped_model(task)
 
 
 def _colour(p: float) -> str:
@@ -116,7 +112,10 @@ def analyse(text: str, retrained=None):
 
 def card() -> str:
     """The model card, from the checkpoint's config.json and metrics.json."""
-    c = task.model_card(pretrained())
+    try:
+        c = task.model_card(pretrained())
+    except gr.Error as e:
+        return str(e)
     acc = f"{c['dev_accuracy']:.3f}" if c["dev_accuracy"] is not None else "not evaluated yet"
     base = f"{c['baseline_accuracy']:.3f} ({c['baseline']})" if c["baseline_accuracy"] else None
     return model_card_md("Pretrained model", [

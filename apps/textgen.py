@@ -6,37 +6,21 @@ Run alone with ``python -m apps.textgen``.
 """
 from __future__ import annotations
 
-import functools
 import html
 
 import gradio as gr
 
-from rnn_core.checkpoint import CheckpointError
 from rnn_core.tasks import textgen as task
 from rnn_core.tasks.textgen_predictor import MAX_PRIME, TextGenerator, generation_settings, suggest_units
 
-from .widgets import model_card_md, retrain_panel, shape_header
+from .widgets import model_card_md, retrain_panel, shape_header, shipped_model
 
 EXAMPLES = ["ROMEO:\n", "First Citizen:\nBefore we proceed any further, hear me speak.\n\n",
             "KING RICHARD III:\nNow is the winter of our discontent\n", "To be, or not to be"]
 MODELS = ("pretrained", "my retrained model")
 
 
-@functools.lru_cache(maxsize=1)
-def _load() -> TextGenerator:
-    return TextGenerator.from_pretrained()
-
-
-def pretrained() -> TextGenerator:
-    """The shipped model, loaded once on first use."""
-    try:
-        return _load()
-    except CheckpointError as e:
-        raise gr.Error(f"The pretrained text model is missing ({e}); "
-                       "train one with `python -m rnn_core train textgen`.") from None
-
-
-pretrained.cache_clear = _load.cache_clear
+pretrained = shipped_model(task)
 
 
 def _pick(which: str, retrained) -> TextGenerator:

@@ -2,7 +2,9 @@
 curve and the retrain panel. UI and event wiring only: no torch here."""
 from __future__ import annotations
 
+import functools
 import html
+import shutil
 import tempfile
 import threading
 import time
@@ -14,6 +16,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 
+from rnn_core.checkpoint import CheckpointError  # noqa: E402
 from rnn_core.jobs import TrainingJob  # noqa: E402
 from rnn_core.tasks.options import Option  # noqa: E402
 
@@ -183,9 +186,8 @@ def retrain_panel(task, labels: dict[str, str], metric: str, metric_label: str,
 
     def stop_job(request: gr.Request):
         job = _jobs.get(request.session_hash if request else "local")
-        if job is None:
-            return gr.skip()
-        job.stop()  # the running retrain's next status update says so
+        if job is not None:
+            job.stop()  # the running retrain's next status update says so
         return gr.skip()
 
     start.click(run, set(controls), [status, curve, download, retrained], api_name=f"{task.NAME}_retrain",
@@ -222,5 +224,23 @@ def _latest_sample(history: list[dict]) -> str:
 
 
 def _zip(folder: Path, base: Path) -> str:
-    import shutil
     return shutil.make_archive(str(base), "zip", folder)
+
+
+def shipped_model(task):
+    """A loader for ``task``'s shipped model: loaded once, on first use; a missing or
+    broken checkpoint becomes a message in the UI, not a dead tab.
+    ``loader.cache_clear()`` forgets it (tests point the assets elsewhere)."""
+    @functools.lru_cache(maxsize=1)
+    def load():
+        return task.PREDICTOR.from_pretrained()
+
+    def loader():
+        try:
+            return load()
+        except CheckpointError as e:
+            raise gr.Error(f"The pretrained {task.NAME} model is missing ({e}); train one with "
+                           f"`python -m rnn_core train {task.NAME}`.") from None
+
+    loader.cache_clear = load.cache_clear
+    return loader

@@ -24,6 +24,7 @@ from .options import Option, clamp_options
 from .sentiment_predictor import MAX_WORDS, NAME, SentimentPredictor, model_card  # noqa: F401 (the tab's API)
 
 DATA_SOURCE = "sst2"
+PREDICTOR = SentimentPredictor
 
 # The shipped model's recipe: `python -m rnn_core train sentiment` reproduces it.
 # Chosen from the runs in the README ("How the sentiment model was chosen"): wider or

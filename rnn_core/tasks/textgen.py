@@ -12,7 +12,6 @@ import math
 import random
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 import torch.nn as nn
@@ -23,12 +22,11 @@ from ..encoders.text import CharEncoder
 from ..models import create_model, detach_state
 from ..train import TrainConfig, TrainResult, config_dict, train as train_loop
 from .options import Option, clamp_options
-
-if TYPE_CHECKING:
-    from .textgen_predictor import TextGenerator
+from .textgen_predictor import TextGenerator
 
 NAME = "textgen"
 DATA_SOURCE = "tinyshakespeare"
+PREDICTOR = TextGenerator
 
 # The shipped model's recipe (`python -m rnn_core train textgen`).
 PRESET = {"cell": "lstm", "hidden": 512, "layers": 2, "embed": 64, "dropout": 0.25, "epochs": 60,
@@ -111,7 +109,7 @@ def nats_per_char(lm: nn.Module, ids: torch.Tensor, streams: int = 16, seq_len: 
 
 
 def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
-          on_progress=None, stop: threading.Event | None = None) -> tuple["TextGenerator", TrainResult]:
+          on_progress=None, stop: threading.Event | None = None) -> tuple[TextGenerator, TrainResult]:
     """Train a character LM on the first 90% of Tiny Shakespeare, validating on the rest.
 
     With ``live_samples``, every validation also writes a short sample (in the
@@ -120,8 +118,6 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     Returns:
         (a generator around the best weights, the training result)
     """
-    from .textgen_predictor import TextGenerator
-
     o = {**PRESET, **(options or {})}
     enc, train_ids, val_ids = load_data(None if data_dir is None else str(data_dir))
     torch.manual_seed(o["seed"])
@@ -142,7 +138,6 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
         if o["live_samples"]:
             gen = TextGenerator(m.lm, enc, {})
             metrics["sample"] = "".join(s.char for s in gen.generate("\n", 160, temperature=0.8, seed=next(seeds)))
-            m.lm.train()
         return metrics
 
     seeds = itertools.count()
@@ -167,7 +162,6 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
     nobody trained on), with the baseline fitted on the standard training split.
     """
     from ..baselines import char_ngram
-    from .textgen_predictor import TextGenerator
 
     if split == "test":
         raise ValueError("Tiny Shakespeare has train and validation only; use --split dev (or all)")
@@ -193,7 +187,6 @@ def bench(weights: str | Path | None = None, repeats: int = 200, retrain: bool =
     import time
 
     from ..bench import describe_machine, train_throughput
-    from .textgen_predictor import TextGenerator
 
     gen = TextGenerator.from_pretrained(weights)
     prime, _ = gen.prepare("ROMEO:\n")
