@@ -103,4 +103,24 @@ def test_download_failure_is_a_clear_error(isolated, http_dir):
 
 def test_sources_are_complete():
     for name, s in SOURCES.items():
-        assert s.name == name and s.url.startswith("https://") and len(s.sha256) == 64
+        assert s.name == name and s.url.startswith("https://")
+        # every source is pinned: by the archive's digest, or by digests of files inside
+        assert (s.sha256 is not None and len(s.sha256) == 64) or s.spot_checks
+        assert all(len(d) == 64 for _, d in s.spot_checks)
+
+
+def test_download_checks_spot_digests(isolated, http_dir):
+    """A GitHub-style archive (no stable digest) is accepted only when the files it
+    pins match."""
+    root, url = http_dir
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("repo-main/MIDI/a.mid", b"tune")
+    (root / "repo.zip").write_bytes(buf.getvalue())
+    good = DataSource("nottingham", f"{url}/repo.zip", None, ("MIDI/a.mid",), archive_root="repo-main",
+                      spot_checks=(("MIDI/a.mid", hashlib.sha256(b"tune").hexdigest()),))
+    assert (locate(good) / "MIDI/a.mid").read_bytes() == b"tune"
+    bad = DataSource("nottingham2", f"{url}/repo.zip", None, ("MIDI/a.mid",), archive_root="repo-main",
+                     spot_checks=(("MIDI/a.mid", "0" * 64),))
+    with pytest.raises(DataError, match="differs from the known file"):
+        locate(bad)

@@ -14,6 +14,19 @@ SOURCES: dict[str, DataSource] = {
         url="https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
         sha256="86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
         required=("input.txt",)),
+    # jukedeck/nottingham-dataset's MIDI/ folder (GitHub archive: digest-checked by file).
+    "nottingham": DataSource(
+        name="nottingham", url="https://github.com/jukedeck/nottingham-dataset/archive/refs/heads/master.zip",
+        sha256=None, required=("MIDI/melody", "MIDI/ashover10.mid"), archive_root="nottingham-dataset-master",
+        spot_checks=(("MIDI/melody/ashover10.mid", "c90e995e8c546e26e41d1b8de6d1d9ead41bf02c2892408033e98625e0d8a0e7"),
+                     ("MIDI/melody/jigs100.mid", "a4bfd0d94580cbcf0f7526e0a7d2da22c1b0a5f4f7f9fa3ea032afb789526c8d"),
+                     ("MIDI/ashover10.mid", "105066b13c97db91eae06f076b31a0ab3a397be7841d15e3b0b1d0e7d9eb4414"))),
+    # Jakobovski/free-spoken-digit-dataset at tag v1.0.10 (GitHub archive: digest-checked by file).
+    "fsdd": DataSource(
+        name="fsdd", url="https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.10.zip",
+        sha256=None, required=("recordings/0_jackson_0.wav",), archive_root="free-spoken-digit-dataset-1.0.10",
+        spot_checks=(("recordings/0_jackson_0.wav",
+                      "eea86018ce1730baaf7f5dd6ec88c1f727dd90203521a9115b489310a248ea05"),)),
 }
 
 __all__ = ["SOURCES", "DATA_ENV", "CACHE_ENV", "DataError", "DataSource", "locate", "fetch", "cache_dir"]

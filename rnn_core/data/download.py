@@ -5,7 +5,11 @@ Where a data set comes from, in order:
 2. ``$RNN_GALLERY_DATA/<set>/`` when that variable is set (an offline copy);
 3. the cache, ``$RNN_GALLERY_CACHE/<set>/`` (default ``~/.cache/rnn_gallery``);
 4. a download from the canonical URL into the cache, verified against its sha256
-   before it is unpacked.
+   before it is unpacked, and against the digests of a few known files after.
+
+GitHub builds repository archives on the fly, so their bytes (and digest) are not
+stable; for those sets the check is the spot-check digests of files inside
+(``spot_checks``), which pin the content that matters.
 """
 from __future__ import annotations
 
@@ -33,17 +37,20 @@ class DataSource:
     Attributes:
         name: folder name of the set (``sst2``, ``tinyshakespeare``...).
         url: canonical download address.
-        sha256: digest of the downloaded file (archive or plain file).
+        sha256: digest of the downloaded file (archive or plain file), or None
+            where the server does not serve stable bytes (GitHub archives).
         required: paths that must exist inside a complete folder.
         archive_root: folder inside the archive that maps onto the set's folder
             ("" for the archive's top level); None for a plain file, saved as
             ``required[0]``.
+        spot_checks: (path inside the folder, sha256) pairs checked after unpacking.
     """
     name: str
     url: str
-    sha256: str
+    sha256: str | None
     required: tuple[str, ...]
     archive_root: str | None = None
+    spot_checks: tuple[tuple[str, str], ...] = ()
 
     def is_complete(self, folder: Path) -> bool:
         return all((folder / r).exists() for r in self.required)
@@ -102,7 +109,7 @@ def fetch(source: DataSource, folder: Path, timeout: float = 60) -> Path:
             raise DataError(f"could not download {source.name} from {source.url}: {e}. "
                             f"Offline? Set {DATA_ENV} to a local copy.") from e
         digest = sha256_of(target)
-        if digest != source.sha256:
+        if source.sha256 is not None and digest != source.sha256:
             raise DataError(f"{source.name}: sha256 mismatch for {source.url} "
                             f"(got {digest}, expected {source.sha256}); not using it")
         staged = tmp / "unpacked"
@@ -114,6 +121,10 @@ def fetch(source: DataSource, folder: Path, timeout: float = 60) -> Path:
             shutil.move(str(tmp / "archive" / source.archive_root), staged)
         if not source.is_complete(staged):
             raise DataError(f"{source.name}: the download lacks {', '.join(source.required)}")
+        for rel, expected in source.spot_checks:
+            if not (staged / rel).is_file() or sha256_of(staged / rel) != expected:
+                raise DataError(f"{source.name}: {rel} in the download is missing or differs from "
+                                f"the known file (sha256 {expected[:12]}...); not using it")
         if folder.exists():
             shutil.rmtree(folder)
         shutil.move(str(staged), folder)  # only a verified, complete set lands in the cache
