@@ -1,6 +1,13 @@
-"""Decoding: sampling the next token of a language model (temperature, top-k, top-p)."""
+"""Decoding: sampling the next token of a language model (temperature, top-k, top-p),
+and reading a CTC network's per-frame label posteriors (greedy best path, prefix beam
+search with an optional lexicon)."""
 from __future__ import annotations
 
+import heapq
+import math
+from collections.abc import Iterable
+
+import numpy as np
 import torch
 
 
@@ -38,3 +45,171 @@ def sample(logits: torch.Tensor, generator: torch.Generator, temperature: float 
     """Draw one token id; returns (id, the filtered distribution it was drawn from)."""
     probs = filter_logits(logits, temperature, top_k, top_p)
     return int(torch.multinomial(probs, 1, generator=generator)), probs
+
+
+# ---------------------------------------------------------------------------------------
+# CTC decoding. Inputs are (T, C) log-probabilities (log_softmax over C labels, per frame),
+# numpy or torch; the blank label is id 0 unless said otherwise.
+
+_NEG_INF = float("-inf")
+
+
+def _log_probs_array(log_probs) -> np.ndarray:
+    """(T, C) float64 numpy view of numpy or torch log-probabilities."""
+    if isinstance(log_probs, torch.Tensor):
+        log_probs = log_probs.detach().cpu().double().numpy()
+    lp = np.asarray(log_probs, dtype=np.float64)
+    if lp.ndim != 2:
+        raise ValueError(f"expected (frames, labels) log-probabilities, got shape {lp.shape}")
+    return lp
+
+
+def ctc_greedy_frames(log_probs, blank: int = 0) -> list[tuple[int, int]]:
+    """Best-path decoding with the frame of each emitted label.
+
+    The most likely label is taken at every frame, runs of the same label are
+    collapsed and blanks removed ("aa-a" -> "aa", "aaa" -> "a").
+
+    Returns:
+        (label, frame) pairs in order; ``frame`` is the first frame of the run that
+        emitted the label, which is where an alignment plot should mark it.
+    """
+    best = _log_probs_array(log_probs).argmax(axis=1)
+    if best.size == 0:
+        return []
+    # a label is emitted where the argmax changes to a non-blank label
+    starts = np.flatnonzero(np.concatenate(([True], best[1:] != best[:-1])) & (best != blank))
+    return [(int(best[t]), int(t)) for t in starts]
+
+
+def ctc_greedy(log_probs, blank: int = 0) -> list[int]:
+    """Best-path label sequence (see `ctc_greedy_frames`, which also gives frames)."""
+    return [label for label, _ in ctc_greedy_frames(log_probs, blank)]
+
+
+def _logadd(a: float, b: float) -> float:
+    """log(exp(a) + exp(b)) on Python floats (np.logaddexp on scalars is ~10x slower)."""
+    if a < b:
+        a, b = b, a
+    if b == _NEG_INF:
+        return a
+    return a + math.log1p(math.exp(b - a))
+
+
+def _lexicon_sets(lexicon: Iterable, alphabet) -> tuple[set[tuple[int, ...]], set[tuple[int, ...]]]:
+    """(every prefix of every word, the words) as label-id tuples."""
+    words = set()
+    for w in lexicon:
+        if isinstance(w, str):
+            if alphabet is None:
+                raise ValueError("a lexicon of strings needs the alphabet that encodes them")
+            w = alphabet.encode(w)
+        if len(w):
+            words.add(tuple(int(i) for i in w))
+    if not words:
+        raise ValueError("the lexicon is empty")
+    return {w[:k] for w in words for k in range(len(w) + 1)}, words
+
+
+def ctc_prefix_beam(log_probs, beam: int = 8, blank: int = 0, lexicon: Iterable | None = None,
+                    alphabet=None, space: int | None = None, prune: float = 1e-3,
+                    top_k: int | None = None) -> list[tuple[list[int], float]]:
+    """CTC prefix beam search: the most probable labellings, not the most probable paths.
+
+    Each hypothesis keeps two log-probabilities, of its paths ending in a blank and
+    in a non-blank, so that paths that collapse to the same labelling are summed
+    (and "a-a" stays distinct from "aa" -> "a").
+
+    Args:
+        log_probs: (T, C) per-frame log-probabilities, numpy or torch.
+        beam: hypotheses kept after each frame.
+        blank: id of the blank label.
+        lexicon: optional allowed words (strings, encoded with ``alphabet``, or
+            sequences of label ids). A hypothesis is kept only while its current
+            partial word is a prefix of a lexicon word; a ``space`` may only close a
+            complete word, and at the end the last word must be complete too. So
+            the output is always a sequence of lexicon words, or empty.
+        alphabet: the encoder that turns lexicon strings into ids (anything with
+            ``encode``); its ``space_id`` is the default for ``space``.
+        space: label that separates words (default ``alphabet.space_id``, else 1).
+        prune: labels below this probability in a frame are not tried as extensions.
+        top_k: at most this many labels tried per frame (default ``beam``). With the
+            threshold this bounds the work: ~250 frames x 28 labels in a few ms.
+
+    Returns:
+        Up to ``beam`` (labels, log-probability) pairs, best first. With a lexicon,
+        a trailing space is dropped (its labelling merged with the one without it);
+        if no hypothesis ends on a complete word, the result is ``[([], -inf)]``.
+    """
+    lp = _log_probs_array(log_probs)
+    n_frames, n_labels = lp.shape
+    top_k = beam if top_k is None else top_k
+    log_prune = math.log(prune) if prune > 0 else _NEG_INF
+    if lexicon is not None:
+        if space is None:
+            space = getattr(alphabet, "space_id", 1)
+        prefixes, words = _lexicon_sets(lexicon, alphabet)
+    # prefix -> [log p(paths ending in blank), log p(paths ending in non-blank)]
+    beams: dict[tuple[int, ...], list[float]] = {(): [0.0, _NEG_INF]}
+    partial: dict[tuple[int, ...], tuple[int, ...]] = {(): ()}  # current word of each prefix
+    for t in range(n_frames):
+        row = lp[t]
+        k = min(top_k, n_labels)
+        cand = np.argpartition(row, -k)[-k:] if k < n_labels else np.arange(n_labels)
+        cand = [int(c) for c in cand if c != blank and row[c] >= log_prune]
+        row_list = row.tolist()
+        p_blank = row_list[blank]
+        nxt: dict[tuple[int, ...], list[float]] = {}
+        for prefix, (pb, pnb) in beams.items():
+            total = _logadd(pb, pnb)
+            entry = nxt.setdefault(prefix, [_NEG_INF, _NEG_INF])
+            entry[0] = _logadd(entry[0], total + p_blank)
+            last = prefix[-1] if prefix else None
+            if last is not None:  # the last label repeated without a blank: same prefix
+                entry[1] = _logadd(entry[1], pnb + row_list[last])
+            for c in cand:
+                if lexicon is not None:
+                    word = partial[prefix]
+                    if c == space:
+                        if word not in words:
+                            continue
+                        new_word: tuple[int, ...] = ()
+                    else:
+                        new_word = word + (c,)
+                        if new_word not in prefixes:
+                            continue
+                new = prefix + (c,)
+                # after the same label, only paths ending in blank start a new label
+                p = (pb if c == last else total) + row_list[c]
+                if p == _NEG_INF:
+                    continue
+                e = nxt.setdefault(new, [_NEG_INF, _NEG_INF])
+                e[1] = _logadd(e[1], p)
+                if lexicon is not None:
+                    partial[new] = new_word
+        kept = heapq.nlargest(beam, nxt.items(), key=lambda kv: _logadd(kv[1][0], kv[1][1]))
+        beams = dict(kept)
+        if lexicon is not None:
+            partial = {p: partial[p] for p in beams}
+    return _finish(beams, partial if lexicon is not None else None,
+                   words if lexicon is not None else None, space, beam)
+
+
+def _finish(beams: dict, partial: dict | None, words: set | None, space: int | None,
+            beam: int) -> list[tuple[list[int], float]]:
+    """Final ranking; with a lexicon, only hypotheses that end on a complete word."""
+    scores: dict[tuple[int, ...], float] = {}
+    for prefix, (pb, pnb) in beams.items():
+        if pb == pnb == _NEG_INF:
+            continue
+        if partial is not None:
+            if partial[prefix] and partial[prefix] not in words:
+                continue  # stopped inside a word
+            while prefix and prefix[-1] == space:
+                prefix = prefix[:-1]
+        scores[prefix] = _logadd(scores.get(prefix, _NEG_INF), _logadd(pb, pnb))
+    if not scores:
+        return [([], _NEG_INF)]
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])[:beam]
+    return [(list(prefix), score) for prefix, score in ranked]
+
