@@ -10,9 +10,10 @@ import os
 
 import gradio as gr
 
-from apps import sentiment, textgen
+from apps import melody, sentiment, textgen
 
-TABS = [("Sentiment (many-to-one)", sentiment), ("Text generation (one-to-many)", textgen)]
+TABS = [("Sentiment (many-to-one)", sentiment), ("Text generation (one-to-many)", textgen),
+        ("Melody (one-to-many)", melody)]
 
 INTRO = """# RNN Gallery
 Recurrent networks read and write sequences one step at a time, carrying a hidden state

@@ -13,22 +13,15 @@ import gradio as gr
 from rnn_core.tasks import textgen as task
 from rnn_core.tasks.textgen_predictor import MAX_PRIME, TextGenerator, generation_settings, suggest_units
 
-from .widgets import model_card_md, retrain_panel, shape_header, shipped_model
+from .widgets import MODEL_CHOICES, model_card_md, pick_model, retrain_panel, shape_header, shipped_model
 
 EXAMPLES = ["ROMEO:\n", "First Citizen:\nBefore we proceed any further, hear me speak.\n\n",
             "KING RICHARD III:\nNow is the winter of our discontent\n", "To be, or not to be"]
-MODELS = ("pretrained", "my retrained model")
-
-
 pretrained = shipped_model(task)
 
 
 def _pick(which: str, retrained) -> TextGenerator:
-    if which == MODELS[1]:
-        if retrained is None:
-            raise gr.Error("You have no retrained model yet: open 'Retrain it yourself' below, or pick 'pretrained'.")
-        return retrained
-    return pretrained()
+    return pick_model(which, retrained, pretrained)
 
 
 def generate(prime, length, temperature, top_k, top_p, seed, which, retrained=None):
@@ -146,7 +139,7 @@ def build() -> None:
                 top_k = gr.Number(0, label="top-k (0 = off)", precision=0, minimum=0)
                 top_p = gr.Number(1.0, label="top-p (1 = off)", minimum=0.05, maximum=1.0)
                 seed = gr.Number(0, label="seed", precision=0, minimum=0)
-            which = gr.Radio(list(MODELS), value=MODELS[0], label="model")
+            which = gr.Radio(list(MODEL_CHOICES), value=MODEL_CHOICES[0], label="model")
     with gr.Row():
         go = gr.Button("Generate", variant="primary")
         stop = gr.Button("Stop", variant="stop")

@@ -227,6 +227,19 @@ def _zip(folder: Path, base: Path) -> str:
     return shutil.make_archive(str(base), "zip", folder)
 
 
+MODEL_CHOICES = ("pretrained", "my retrained model")
+
+
+def pick_model(which: str, retrained, pretrained):
+    """The model a visitor picked: their retrained one (a message if there is none
+    yet) or the shipped one (``pretrained``, a `shipped_model` loader)."""
+    if which == MODEL_CHOICES[1]:
+        if retrained is None:
+            raise gr.Error("You have no retrained model yet: open 'Retrain it yourself' below, or pick 'pretrained'.")
+        return retrained
+    return pretrained()
+
+
 def shipped_model(task):
     """A loader for ``task``'s shipped model: loaded once, on first use; a missing or
     broken checkpoint becomes a message in the UI, not a dead tab.

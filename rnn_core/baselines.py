@@ -1,6 +1,8 @@
 """Baselines printed beside every model's figures, so a number has a yardstick."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -25,50 +27,82 @@ def tfidf_logreg(train_texts, train_labels, eval_texts, eval_labels) -> dict:
             "accuracy": float(np.mean(pred == np.asarray(eval_labels)))}
 
 
-def char_ngram(train_text: str, eval_text: str, max_order: int = 7) -> dict:
-    """Character n-gram language models with interpolated Witten-Bell smoothing.
+class NGram:
+    """N-gram language models of every order up to ``max_order``, with interpolated
+    Witten-Bell smoothing: each order's estimate backs off to the one below, down to
+    a uniform distribution over the training symbols.
 
-    Every order from 1 to ``max_order`` is scored in one pass over ``eval_text``
-    (each order's estimate backs off to the one below it, down to a uniform
-    distribution over the training characters); the best order is reported, as the
-    classic baseline for character-level models.
+    Sequences are strings: characters for text, and one character per token id for
+    anything else (`symbols`), which keeps the count tables compact.
+    """
+
+    def __init__(self, sequences: list[str], max_order: int = 7):
+        from collections import Counter
+
+        self.max_order = max_order
+        self.vocab = sorted(set().union(*map(set, sequences)))
+        self.grams = [Counter() for _ in range(max_order)]
+        for seq in sequences:  # n-grams never cross from one sequence into the next
+            for n, g in enumerate(self.grams, start=1):
+                g.update(seq[i:i + n] for i in range(len(seq) - n + 1))
+        # per context (the n-1 symbols before): total count and number of distinct followers
+        self.totals, self.types = [], []
+        for g in self.grams:
+            tot, typ = Counter(), Counter()
+            for k, c in g.items():
+                tot[k[:-1]] += c
+                typ[k[:-1]] += 1
+            self.totals.append(tot)
+            self.types.append(typ)
+
+    def nll_by_order(self, sequences: list[str], start: int = 0) -> tuple[dict[int, float], int]:
+        """Mean negative log-likelihood (nats) per symbol of each order, scoring
+        positions from ``start`` of every sequence; symbols never seen in training
+        are skipped (no model has an id for them). Returns ({order: nats}, count)."""
+        vocab = set(self.vocab)
+        nll, count = [0.0] * self.max_order, 0
+        for seq in sequences:
+            for i in range(start, len(seq)):
+                if seq[i] not in vocab:
+                    continue
+                p = 1.0 / len(vocab)
+                for n in range(1, self.max_order + 1):
+                    if i >= n - 1:  # else not enough history: this order repeats the one below
+                        ctx = seq[i - n + 1:i]
+                        tot = self.totals[n - 1].get(ctx, 0)
+                        if tot:
+                            t = self.types[n - 1][ctx]
+                            p = (self.grams[n - 1].get(ctx + seq[i], 0) + t * p) / (tot + t)
+                    nll[n - 1] -= math.log(p)
+                count += 1
+        return {n + 1: nll[n] / max(count, 1) for n in range(self.max_order)}, count
+
+    def distribution(self, history: str, order: int) -> np.ndarray:
+        """P(next symbol | history) over ``vocab`` under the ``order``-gram model."""
+        p = np.full(len(self.vocab), 1.0 / len(self.vocab))
+        for n in range(1, min(order, len(history) + 1) + 1):
+            ctx = history[len(history) - n + 1:] if n > 1 else ""
+            tot = self.totals[n - 1].get(ctx, 0)
+            if tot:
+                t = self.types[n - 1][ctx]
+                counts = np.array([self.grams[n - 1].get(ctx + c, 0) for c in self.vocab], dtype=float)
+                p = (counts + t * p) / (tot + t)
+        return p
+
+
+def symbols(ids) -> str:
+    """Token ids as a string, one character each (for `NGram`)."""
+    return "".join(chr(0x100 + int(i)) for i in ids)
+
+
+def char_ngram(train_text: str, eval_text: str, max_order: int = 7) -> dict:
+    """The classic baseline for character-level models: `NGram` of orders 1 to
+    ``max_order`` fitted on ``train_text``, the best order on ``eval_text`` reported.
 
     Returns:
         {"name", "order", "val_nats_per_char", "by_order": {order: nats}}
     """
-    import math
-    from collections import Counter
-
-    vocab = sorted(set(train_text))
-    grams = [Counter(train_text[i:i + n] for i in range(len(train_text) - n + 1))
-             for n in range(1, max_order + 1)]
-    # per context (the n-1 characters before): total count and number of distinct followers
-    totals, types = [], []
-    for n, g in enumerate(grams, start=1):
-        tot, typ = Counter(), Counter()
-        for k, c in g.items():
-            tot[k[:-1]] += c
-            typ[k[:-1]] += 1
-        totals.append(tot)
-        types.append(typ)
-    nll = [0.0] * max_order
-    count = 0
-    for i, ch in enumerate(eval_text):
-        if ch not in vocab:
-            continue  # no model can score a character it has no id for; skip it everywhere
-        p = 1.0 / len(vocab)
-        for n in range(1, max_order + 1):
-            if i < n - 1:  # not enough history: this order repeats the one below
-                nll[n - 1] -= math.log(p)
-                continue
-            ctx = eval_text[i - n + 1:i]
-            tot = totals[n - 1].get(ctx, 0)
-            if tot:
-                t = types[n - 1][ctx]
-                p = (grams[n - 1].get(ctx + ch, 0) + t * p) / (tot + t)
-            nll[n - 1] -= math.log(p)
-        count += 1
-    by_order = {n + 1: nll[n] / count for n in range(max_order)}
+    by_order, _ = NGram([train_text], max_order).nll_by_order([eval_text])
     best = min(by_order, key=by_order.get)
     return {"name": f"character {best}-gram, interpolated Witten-Bell smoothing (order chosen on this split)",
             "order": best, "val_nats_per_char": by_order[best], "by_order": by_order}

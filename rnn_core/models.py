@@ -204,6 +204,22 @@ class SequenceLM(nn.Module):
         return (logits, state, out), loss
 
 
+class TBPTT(nn.Module):
+    """Wraps a `SequenceLM` for the shared training loop: each call continues from the state
+    the previous call left (detached, so gradients stop at the chunk boundary)."""
+
+    def __init__(self, lm: nn.Module):
+        super().__init__()
+        self.lm, self.state = lm, None
+
+    def forward(self, x, targets=None, reset: bool = False):
+        if reset:
+            self.state = None
+        (logits, state, _), loss = self.lm(x, targets=targets, state=self.state)
+        self.state = detach_state(state)
+        return logits, loss
+
+
 def step_rnn(rnn: nn.RNNBase, x: torch.Tensor, state=None):
     """One time step of a unidirectional ``nn.RNN/LSTM/GRU``, written out by hand.
 

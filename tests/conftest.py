@@ -79,20 +79,74 @@ def tiny_textgen(tmp_path_factory, shakespeare_dir) -> Path:
     return out
 
 
+# Two-bar phrases in C major (pitch, 16th-note steps) for tiny folk tunes.
+PHRASES = [[(60, 2), (62, 2), (64, 4), (67, 4), (64, 4)], [(67, 4), (65, 2), (64, 2), (62, 4), (60, 4)],
+           [(72, 2), (71, 2), (69, 2), (67, 2), (65, 4), (64, 4)], [(64, 2), (64, 2), (65, 4), (67, 8)]]
+
+
+def write_tune(path: Path, notes: list[tuple[int, int]], meter=(4, 4), shift: int = 0, pickup: int = 0,
+               key: int | None = 0) -> Path:
+    """A melody-only MIDI file like Nottingham's (120 bpm, 16th = 0.125 s)."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(*meter, 0))
+    if key is not None:
+        pm.key_signature_changes.append(pretty_midi.KeySignature((key + shift) % 12, 0))
+    inst = pretty_midi.Instrument(0)
+    t = pickup
+    for pitch, steps in notes:
+        if pitch:
+            inst.notes.append(pretty_midi.Note(90, pitch + shift, t * 0.125, (t + steps) * 0.125))
+        t += steps
+    pm.instruments.append(inst)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pm.write(str(path))
+    return path
+
+
+def write_nottingham(folder: Path, n_tunes: int = 60, seed: int = 0) -> Path:
+    """A tiny Nottingham-layout folder (MIDI/melody/*.mid) of phrase-built tunes in
+    several keys, with repeats, as the real tunes have."""
+    rng = random.Random(seed)
+    for i in range(n_tunes):
+        a, b = rng.sample(range(len(PHRASES)), 2)
+        notes = (PHRASES[a] + PHRASES[b]) * 4  # AB AB AB AB, eight bars
+        write_tune(folder / "MIDI" / "melody" / f"tune{i}.mid", notes, shift=rng.choice([0, 2, 7, -3]))
+    write_tune(folder / "MIDI" / "ashover10.mid", PHRASES[0])
+    return folder
+
+
 @pytest.fixture(scope="session")
-def tiny_assets(tmp_path_factory, tiny_sentiment, tiny_textgen):
+def nottingham_dir(tmp_path_factory) -> Path:
+    return write_nottingham(tmp_path_factory.mktemp("data") / "nottingham")
+
+
+@pytest.fixture(scope="session")
+def tiny_melody(tmp_path_factory, nottingham_dir) -> Path:
+    """A small melody checkpoint trained for a few seconds on the tiny tunes."""
+    from rnn_core.tasks import melody
+
+    out = tmp_path_factory.mktemp("assets") / "melody"
+    melody.train({"hidden": 32, "layers": 1, "embed": 16, "epochs": 6, "batch_size": 8, "seq_len": 64,
+                  "dropout": 0.0, "lr": 1e-2, "max_minutes": None}, data_dir=str(nottingham_dir), out_dir=out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_assets(tmp_path_factory, tiny_sentiment, tiny_textgen, tiny_melody):
     """One assets folder holding every tiny checkpoint, as assets/ holds the real ones."""
     root = tmp_path_factory.mktemp("tiny_assets")
-    for ckpt in (tiny_sentiment, tiny_textgen):
+    for ckpt in (tiny_sentiment, tiny_textgen, tiny_melody):
         (root / ckpt.name).symlink_to(ckpt)
     return root
 
 
 @pytest.fixture
-def tiny_data(tmp_path, sst2_dir, shakespeare_dir):
+def tiny_data(tmp_path, sst2_dir, shakespeare_dir, nottingham_dir):
     root = tmp_path / "data"
     root.mkdir()
-    for folder in (sst2_dir, shakespeare_dir):
+    for folder in (sst2_dir, shakespeare_dir, nottingham_dir):
         (root / folder.name).symlink_to(folder)
     return root
 
@@ -100,13 +154,25 @@ def tiny_data(tmp_path, sst2_dir, shakespeare_dir):
 @pytest.fixture
 def tiny_app(tiny_assets, tiny_data, monkeypatch):
     """The apps use the tiny checkpoints and the tiny data sets."""
+    from apps import melody, textgen
     from apps import sentiment as tab
-    from apps import textgen
 
     monkeypatch.setenv("RNN_GALLERY_ASSETS", str(tiny_assets))
     monkeypatch.setenv("RNN_GALLERY_DATA", str(tiny_data))
-    tab.pretrained.cache_clear()
-    textgen.pretrained.cache_clear()
+    loaders = (tab.pretrained, textgen.pretrained, melody.pretrained)
+    for loader in loaders:
+        loader.cache_clear()
     yield tab
-    tab.pretrained.cache_clear()
-    textgen.pretrained.cache_clear()
+    for loader in loaders:
+        loader.cache_clear()
+
+
+def real_data(name: str) -> Path:
+    """The offline copy of a real data set ($RNN_GALLERY_DATA, or ../shared/data beside
+    the repository, as CI has it); the test is skipped where there is none."""
+    import os
+
+    for root in (os.environ.get("RNN_GALLERY_DATA"), Path(__file__).resolve().parents[2] / "shared" / "data"):
+        if root and (Path(root) / name).is_dir():
+            return Path(root) / name
+    pytest.skip(f"no offline copy of {name} (set RNN_GALLERY_DATA)")

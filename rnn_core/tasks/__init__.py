@@ -2,7 +2,7 @@
 a predictor class and ``bench``. `TASKS` maps a task name to its module."""
 import importlib
 
-TASK_NAMES = ("sentiment", "textgen")
+TASK_NAMES = ("sentiment", "textgen", "melody")
 
 
 def get_task(name: str):

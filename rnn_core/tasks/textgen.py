@@ -19,7 +19,7 @@ import torch.nn as nn
 from ..checkpoint import save_pretrained
 from ..data.shakespeare import load_text, split as split_text
 from ..encoders.text import CharEncoder
-from ..models import create_model, detach_state
+from ..models import TBPTT, create_model
 from ..train import TrainConfig, TrainResult, config_dict, train as train_loop
 from .options import Option, clamp_options
 from .textgen_predictor import TextGenerator
@@ -75,22 +75,6 @@ def stream_chunks(ids: torch.Tensor, batch_size: int, seq_len: int, offset: int 
     y = ids[offset + 1:offset + 1 + batch_size * n].view(batch_size, n)
     return [{"x": x[:, t:t + seq_len], "targets": y[:, t:t + seq_len], "reset": t == 0}
             for t in range(0, n, seq_len)]
-
-
-class TBPTT(nn.Module):
-    """Wraps a `SequenceLM` for the shared loop: each call continues from the state
-    the previous call left (detached, so gradients stop at the chunk boundary)."""
-
-    def __init__(self, lm: nn.Module):
-        super().__init__()
-        self.lm, self.state = lm, None
-
-    def forward(self, x, targets=None, reset: bool = False):
-        if reset:
-            self.state = None
-        (logits, state, _), loss = self.lm(x, targets=targets, state=self.state)
-        self.state = detach_state(state)
-        return logits, loss
 
 
 def nats_per_char(lm: nn.Module, ids: torch.Tensor, streams: int = 16, seq_len: int = 256) -> float:
