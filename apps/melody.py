@@ -79,7 +79,7 @@ def piano_roll(results: list[Generated]):
     """One row of piano roll a variation: primer notes grey-blue, new notes orange,
     bar lines grey."""
     n = len(results)
-    fig, axes = plt.subplots(n, 1, figsize=(10, 1.9 * n + 0.6), dpi=80, squeeze=False)
+    fig, axes = plt.subplots(n, 1, figsize=(13, 2.2 * n + 0.8), dpi=80, squeeze=False)
     for k, (ax, r) in enumerate(zip(axes[:, 0], results)):
         m = r.melody
         for p, s, e in m.notes:
@@ -101,7 +101,8 @@ def piano_roll(results: list[Generated]):
         ax.set_ylabel(f"variation {k + 1}" if n > 1 else "pitch", fontsize=9)
     axes[-1, 0].set_xlabel("bar", fontsize=9)
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ROLL_COLOURS.values()]
-    axes[0, 0].legend(handles, ["primer", "new notes"], loc="upper right", fontsize=8, ncol=2)
+    axes[0, 0].legend(handles, ["primer", "new notes"], loc="lower right", bbox_to_anchor=(1, 1), fontsize=8,
+                      ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -192,7 +193,7 @@ def build() -> None:
                 bars = gr.Slider(1, 64, value=8, step=1, label="length (bars)")
                 temperature = gr.Slider(0.05, 3.0, value=1.0, step=0.05, label="temperature")
             with gr.Row():
-                tempo = gr.Slider(30, 300, value=120, step=1, label="tempo (quarter notes a minute)")
+                tempo = gr.Slider(30, 300, value=120, step=1, label="tempo (bpm)")
                 meter = gr.Dropdown(list(METERS), value="4/4", label="meter (without a MIDI primer)")
             with gr.Row():
                 key = gr.Dropdown(list(KEYS), value=KEYS[0], label="key")

@@ -142,11 +142,31 @@ def test_ngram_distribution_matches_scoring():
 
 
 def test_tune_batches_pad_and_continue():
-    seqs = [list(range(1, n)) for n in (5, 9, 30, 31)]
-    batches = melody.tune_batches(seqs, batch_size=2, seq_len=8)
-    assert sum(int((b["targets"] >= 0).sum()) for b in batches) == sum(len(s) - 1 for s in seqs)
+    enc = melody.make_encoder("1,2")
+    tunes = [parse_notes(" ".join(["C4"] * n)) for n in (3, 5, 30, 31)]
+    items = melody.examples(enc, tunes)
+    assert items[0][0].shape == (len(enc.encode(tunes[0])) - 1, 3)
+    batches = melody.tune_batches(items, batch_size=2, seq_len=8)
+    assert sum(int((b["targets"] >= 0).sum()) for b in batches) == sum(len(y) for _, y in items)
     firsts = [b for b in batches if b["reset"]]
-    assert len(firsts) == 2 and all(b["x"].shape[1] <= 8 for b in batches)
+    assert len(firsts) == 2 and all(b["x"].shape[1] <= 8 and b["x"].shape[2] == 3 for b in batches)
+
+
+def test_lookback_inputs_point_whole_bars_back():
+    """Beside each token the network reads the tokens 1 and 2 bars before the one it
+    predicts (a bar = its bar line and its steps), in training and in generation."""
+    enc = melody.make_encoder("1,2")
+    m = Melody([(60 + k, 4 * k, 4 * k + 4) for k in range(12)], [(0, "2/4")])  # 8 steps a bar
+    ids = enc.encode(m)
+    rows = enc.model_inputs(ids)
+    for i, row in enumerate(rows[:-1]):
+        j = i + 1
+        assert row[0] == ids[i]
+        assert row[1] == (ids[j - 9] if j >= 9 else enc.bos) and row[2] == (ids[j - 18] if j >= 18 else enc.bos)
+        assert enc.next_inputs(ids[:j], 8) == row
+    # a token one bar back of a note is the note of the bar before, at the same place
+    j = ids.index(enc.note_id(64))
+    assert enc.tokens[rows[j - 1][1]] == "note 62"
 
 
 @pytest.fixture(scope="module")

@@ -137,3 +137,20 @@ def test_hand_written_step_matches_torch(cell, layers):
     for a, b in zip(state if isinstance(state, tuple) else (state,),
                     full_state if isinstance(full_state, tuple) else (full_state,)):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+def test_lm_with_context_channels_steps_like_it_reads():
+    """With several tokens a step (e.g. a melody's lookback), stepping one position at
+    a time gives the logits of reading the whole sequence."""
+    torch.manual_seed(0)
+    lm = create_model("SequenceLM", vocab_size=12, embed_dim=4, hidden_size=7, num_layers=2, channels=3).eval()
+    x = torch.randint(0, 12, (2, 5, 3))
+    with torch.no_grad():
+        (whole, _, _), _ = lm(x)
+        state, steps = None, []
+        for t in range(5):
+            logits, state, _ = lm.step(x[:, t], state)
+            steps.append(logits)
+    torch.testing.assert_close(torch.stack(steps, 1), whole, atol=1e-5, rtol=1e-5)
+    with pytest.raises(RuntimeError):
+        lm(torch.randint(0, 12, (2, 5)))  # one token a step is not what it was built for

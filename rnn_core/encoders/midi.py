@@ -91,10 +91,17 @@ class Melody:
 
 class MelodyEncoder:
     """Melody <-> token ids. ``encode``/``decode``/``vocab_size``/``to_dict``/``from_dict``,
-    like every encoder of the project."""
+    like every encoder of the project.
 
-    def __init__(self, low: int = PITCH_LOW, high: int = PITCH_HIGH, meters: tuple = METERS):
-        self.low, self.high, self.meters = low, high, tuple(meters)
+    ``lookback`` (in bars, e.g. (1, 2, 4, 8)) adds what the network reads beside each
+    token: the tokens that came that many bars before the one to predict (Magenta's
+    Lookback RNN). Folk tunes repeat themselves by the bar and by the phrase, and
+    these inputs let a small network copy instead of remembering (`model_inputs`).
+    """
+
+    def __init__(self, low: int = PITCH_LOW, high: int = PITCH_HIGH, meters: tuple = METERS,
+                 lookback: tuple[int, ...] = ()):
+        self.low, self.high, self.meters, self.lookback = low, high, tuple(meters), tuple(lookback)
         self.tokens = list(SPECIAL) + [f"meter {m}" for m in self.meters] + \
             [f"note {p}" for p in range(low, high + 1)]
         self.index = {t: i for i, t in enumerate(self.tokens)}
@@ -106,11 +113,36 @@ class MelodyEncoder:
         return len(self.tokens)
 
     def to_dict(self) -> dict:
-        return {"type": "midi", "low": self.low, "high": self.high, "meters": list(self.meters)}
+        return {"type": "midi", "low": self.low, "high": self.high, "meters": list(self.meters),
+                "lookback": list(self.lookback)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "MelodyEncoder":
-        return cls(d["low"], d["high"], tuple(d["meters"]))
+        return cls(d["low"], d["high"], tuple(d["meters"]), tuple(d.get("lookback", ())))
+
+    @property
+    def channels(self) -> int:
+        """Token ids the network reads at each step."""
+        return 1 + len(self.lookback)
+
+    def model_inputs(self, ids: list[int]) -> list[list[int]]:
+        """What the network reads at each position i of ``ids``: ``ids[i]``, then for each
+        lookback lag the token that many bars before position i + 1 (the one it
+        predicts), or ``<s>`` before the start. A bar is a bar line plus its steps."""
+        rows, bar_len = [], bar_steps("4/4")
+        for i, t in enumerate(ids):
+            meter = self.meter_of(t)
+            if meter is not None:
+                bar_len = bar_steps(meter)
+            rows.append([t] + self._looking_back(ids, i + 1, bar_len))
+        return rows
+
+    def next_inputs(self, ids: list[int], bar_len: int) -> list[int]:
+        """`model_inputs` of the last position of ``ids`` alone (for generation)."""
+        return [ids[-1]] + self._looking_back(ids, len(ids), bar_len)
+
+    def _looking_back(self, ids: list[int], j: int, bar_len: int) -> list[int]:
+        return [ids[j - k * (bar_len + 1)] if j >= k * (bar_len + 1) else self.bos for k in self.lookback]
 
     def note_id(self, pitch: int) -> int:
         return self.first_note + pitch - self.low

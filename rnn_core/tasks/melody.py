@@ -19,7 +19,7 @@ from ..data.nottingham import load_tunes
 from ..encoders.midi import PITCH_HIGH, PITCH_LOW, Melody, MelodyEncoder, bar_steps, in_key_ratio
 from ..models import TBPTT, create_model
 from ..train import TrainConfig, TrainResult, config_dict, train as train_loop
-from .melody_predictor import MelodyGenerator, allowed_mask, histogram, sample_events
+from .melody_predictor import MelodyGenerator, allowed_mask, histogram, model_sampler, sample_events
 from .options import Option, clamp_options
 
 NAME = "melody"
@@ -27,9 +27,9 @@ DATA_SOURCE = "nottingham"
 PREDICTOR = MelodyGenerator
 
 # The shipped model's recipe (`python -m rnn_core train melody`).
-PRESET = {"cell": "lstm", "hidden": 384, "layers": 2, "embed": 64, "dropout": 0.3, "epochs": 80,
+PRESET = {"cell": "lstm", "hidden": 384, "layers": 2, "embed": 32, "dropout": 0.3, "epochs": 80,
           "lr": 2e-3, "batch_size": 32, "seq_len": 256, "max_minutes": 25, "seed": 0,
-          "half": True, "evals_per_epoch": 1, "patience": 8}
+          "half": True, "evals_per_epoch": 1, "patience": 8, "lookback": "1,2,4,8"}
 
 # What a visitor may set in the retrain panel; the defaults train for 2 minutes.
 RETRAIN_OPTIONS = {
@@ -53,44 +53,58 @@ def retrain_options(values: dict) -> tuple[dict, list[str]]:
     return {**options, "dropout": 0.0, "half": False}, notes
 
 
-def load_data(data_dir: str | None = None) -> tuple[MelodyEncoder, dict[str, list[list[int]]]]:
-    """(encoder, {split: [token ids of each tune]})."""
-    enc = MelodyEncoder()
+def make_encoder(lookback: str = "") -> MelodyEncoder:
+    """The event encoder, with lookback lags given as "1,2,4,8" (bars; "" = none)."""
+    return MelodyEncoder(lookback=tuple(int(k) for k in lookback.replace(" ", "").split(",") if k))
+
+
+def examples(enc: MelodyEncoder, melodies: list[Melody]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(inputs (T, channels), next tokens (T,)) of each melody, from ``<s>`` to ``</s>``."""
+    out = []
+    for m in melodies:
+        ids = enc.encode(m)
+        out.append((torch.tensor(enc.model_inputs(ids)[:-1]), torch.tensor(ids[1:])))
+    return out
+
+
+def load_data(data_dir: str | None = None, lookback: str = "") -> tuple[MelodyEncoder, dict[str, list]]:
+    """(encoder, {split: `examples` of its tunes})."""
+    enc = make_encoder(lookback)
     tunes = load_tunes(None if data_dir is None else str(data_dir))
-    return enc, {split: [enc.encode(m) for _, m in items] for split, items in tunes.items()}
+    return enc, {split: examples(enc, [m for _, m in items]) for split, items in tunes.items()}
 
 
-def tune_batches(seqs: list[list[int]], batch_size: int, seq_len: int,
+def tune_batches(items: list[tuple[torch.Tensor, torch.Tensor]], batch_size: int, seq_len: int,
                  rng: random.Random | None = None) -> list[dict]:
-    """Batches of tunes of similar length (padding ignored by the loss), each cut into
-    chunks of ``seq_len`` that continue each other; a batch's first chunk says ``reset``.
-    With ``rng`` the grouping and the order of batches are shuffled."""
-    keys = [len(s) * (1 + (rng.random() * 0.2 if rng else 0)) for s in seqs]
-    order = sorted(range(len(seqs)), key=keys.__getitem__)
+    """Batches of tunes (`examples`) of similar length, padding ignored by the loss,
+    each cut into chunks of ``seq_len`` that continue each other; a batch's first
+    chunk says ``reset``. With ``rng`` the grouping and the order are shuffled."""
+    keys = [len(y) * (1 + (rng.random() * 0.2 if rng else 0)) for _, y in items]
+    order = sorted(range(len(items)), key=keys.__getitem__)
     groups = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     if rng:
         rng.shuffle(groups)
     out = []
     for g in groups:
-        width = max(len(seqs[i]) for i in g) - 1
-        x = torch.zeros(len(g), width, dtype=torch.long)
+        width = max(len(items[i][1]) for i in g)
+        x = torch.zeros(len(g), width, items[g[0]][0].shape[1], dtype=torch.long)
         y = torch.full((len(g), width), -1, dtype=torch.long)
         for row, i in enumerate(g):
-            s = torch.tensor(seqs[i])
-            x[row, :len(s) - 1], y[row, :len(s) - 1] = s[:-1], s[1:]
+            inputs, targets = items[i]
+            x[row, :len(targets)], y[row, :len(targets)] = inputs, targets
         out += [{"x": x[:, t:t + seq_len], "targets": y[:, t:t + seq_len], "reset": t == 0}
                 for t in range(0, width, seq_len)]
     return out
 
 
-def nll_per_event(lm: torch.nn.Module, seqs: list[list[int]]) -> float:
-    """Mean negative log-likelihood (nats) of every token after ``<s>``, each tune
-    read from its start."""
+def nll_per_event(lm: torch.nn.Module, items: list[tuple[torch.Tensor, torch.Tensor]]) -> float:
+    """Mean negative log-likelihood (nats) of every token after ``<s>`` of each tune
+    (`examples`), each read from its start."""
     model, total, count = TBPTT(lm), 0.0, 0
     was_training = lm.training
     lm.eval()
     with torch.no_grad():
-        for b in tune_batches(seqs, 64, 512):
+        for b in tune_batches(items, 64, 512):
             _, loss = model(**b)
             n = int((b["targets"] >= 0).sum())
             total, count = total + float(loss) * n, count + n
@@ -106,10 +120,10 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
         (a generator around the best weights, the training result)
     """
     o = {**PRESET, **(options or {})}
-    enc, data = load_data(data_dir)
+    enc, data = load_data(data_dir, o["lookback"])
     torch.manual_seed(o["seed"])
-    lm = create_model("SequenceLM", vocab_size=enc.vocab_size, embed_dim=o["embed"],
-                      hidden_size=o["hidden"], num_layers=o["layers"], cell=o["cell"], dropout=o["dropout"])
+    lm = create_model("SequenceLM", vocab_size=enc.vocab_size, embed_dim=o["embed"], hidden_size=o["hidden"],
+                      num_layers=o["layers"], cell=o["cell"], dropout=o["dropout"], channels=enc.channels)
     rng = random.Random(o["seed"])
     steps = len(tune_batches(data["train"], o["batch_size"], o["seq_len"]))
     cfg = TrainConfig(epochs=o["epochs"], lr=o["lr"], max_minutes=o["max_minutes"], seed=o["seed"],
@@ -118,7 +132,7 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
                         steps, lambda m: {"nll_per_event": nll_per_event(m.lm, data["dev"])}, cfg,
                         metric="nll_per_event", higher_is_better=False, on_progress=on_progress, stop=stop,
                         count_tokens=lambda b: int((b["targets"] >= 0).sum()))
-    events = sum(len(s) for s in data["train"])
+    events = sum(len(y) for _, y in data["train"])
     extra = {"options": o, "train": config_dict(cfg),
              "data": f"Nottingham folk tunes, {len(data['train'])} for training ({events:,} events); "
                      f"validated on {len(data['dev'])} others",
@@ -144,57 +158,45 @@ def distance(p: np.ndarray, q: np.ndarray) -> float:
     return float(0.5 * np.abs(p - q).sum())
 
 
-def ngram_sampler(ngram: NGram, order: int, enc: MelodyEncoder):
-    """(start, step) functions for `sample_events` that draw from an n-gram model."""
+def ngram_sampler(ngram: NGram, order: int, enc: MelodyEncoder, prefix: list[int]):
+    """(start, step) for `sample_events` that draw from an n-gram model after ``prefix``."""
     ids = torch.tensor([ord(c) - 0x100 for c in ngram.vocab])
-    history = {}
+    history = [symbols(prefix)]
 
     def logits() -> torch.Tensor:
         out = torch.full((1, enc.vocab_size), float("-inf"))
-        out[0, ids] = torch.log(torch.tensor(ngram.distribution(history["h"], order), dtype=torch.float))
+        out[0, ids] = torch.log(torch.tensor(ngram.distribution(history[0], order), dtype=torch.float))
         return out
 
-    def start(prefix):
-        history["h"] = symbols(prefix)
-        return logits()
-
     def step(tokens):
-        history["h"] += symbols(tokens.tolist())
+        history[0] += symbols(tokens.tolist())
         return logits()
 
-    return start, step
+    return logits, step
 
 
-def sample_continuations(gen: MelodyGenerator, tunes: list[Melody], seed: int = 0,
+def primer_and_truth(tune: Melody) -> tuple[Melody, Melody] | None:
+    """A tune's first `PRIMER_BARS` bars and the (up to) `SAMPLE_BARS` bars after them;
+    None for a tune too short to have both."""
+    lines = tune.bar_lines() + [tune.length]
+    if len(lines) <= PRIMER_BARS + 1:
+        return None
+    end = lines[min(PRIMER_BARS + SAMPLE_BARS, len(lines) - 1)]
+    return tune.crop(0, lines[PRIMER_BARS]), tune.crop(lines[PRIMER_BARS], end)
+
+
+def sample_continuations(gen: MelodyGenerator, primers: list[Melody], seed: int = 0,
                          ngram: tuple[NGram, int] | None = None) -> list[Melody]:
-    """For each tune: its first `PRIMER_BARS` bars as primer, `SAMPLE_BARS` bars sampled
-    after it (temperature 1, no scale mask) by the model, or by ``ngram`` = (model,
-    order); returns the continuations alone."""
+    """`SAMPLE_BARS` bars sampled after each primer (temperature 1, no scale mask) by
+    the model, or by ``ngram`` = (model, order); returns the continuations alone."""
     enc, out = gen.encoder, []
     g = torch.Generator().manual_seed(seed)
     allowed = allowed_mask(enc, None)
-    for tune in tunes:
-        lines = tune.bar_lines()
-        if len(lines) <= PRIMER_BARS:
-            continue
-        primer = tune.crop(0, lines[PRIMER_BARS])
+    for primer in primers:
         bar_len = bar_steps(primer.meter_at(primer.length - 1))
         prefix = enc.encode(primer, end=False)
-        if ngram is None:
-            state = {}
-
-            def start():
-                (logits, state["s"], _), _ = gen.model(torch.tensor([prefix]))
-                return logits[:, -1]
-
-            def step(tokens):
-                logits, state["s"], _ = gen.model.step(tokens, state["s"])
-                return logits
-        else:
-            n_start, step = ngram_sampler(*ngram, enc)
-
-            def start():
-                return n_start(prefix)
+        start, step = (model_sampler(gen.model, enc, prefix, 1, bar_len) if ngram is None
+                       else ngram_sampler(*ngram, enc, prefix))
         with torch.no_grad():
             events = sample_events(start, step, enc, SAMPLE_BARS * bar_len, bar_len, bar_len, allowed, 1.0, g)
         whole = enc.decode(prefix + events[0].tolist())
@@ -204,8 +206,9 @@ def sample_continuations(gen: MelodyGenerator, tunes: list[Melody], seed: int = 
 
 def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "dev") -> dict:
     """Negative log-likelihood per event on held-out tunes beside the best n-gram, and
-    what sampled continuations look like (in-key ratio, distances of their pitch and
-    duration histograms to the data's) beside the n-gram's samples.
+    what sampled continuations of each tune's first bars look like (in-key ratio,
+    distances of their pitch and duration histograms to those of the bars the tunes
+    really continue with) beside the n-gram's samples.
 
     ``dev``/``test`` are tunes of the standard split; ``all`` scores every tune in the
     folder given (tunes nobody trained on), with the baseline fitted on the standard
@@ -221,14 +224,17 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
         scored = [m for _, m in tunes[split]]
         train_tunes = [m for _, m in tunes["train"]]
     seqs = [enc.encode(m) for m in scored]
-    nll = nll_per_event(gen.model, seqs)
+    nll = nll_per_event(gen.model, examples(enc, scored))
     ngram = NGram([symbols(enc.encode(m)) for m in train_tunes], max_order=12)
     by_order, _ = ngram.nll_by_order([symbols(s) for s in seqs], start=1)
     order = min(by_order, key=by_order.get)
 
-    data = describe_notes(scored)
-    samples = {"model": describe_notes(sample_continuations(gen, scored)),
-               "ngram": describe_notes(sample_continuations(gen, scored, ngram=(ngram, order)))}
+    # sampled continuations of each tune's opening, against what the tune really does next
+    pairs = [p for p in map(primer_and_truth, scored) if p is not None]
+    primers = [primer for primer, _ in pairs]
+    data = describe_notes([truth for _, truth in pairs])
+    samples = {"model": describe_notes(sample_continuations(gen, primers)),
+               "ngram": describe_notes(sample_continuations(gen, primers, ngram=(ngram, order)))}
     described = {who: {"in_key_ratio": round(d["in_key"], 4),
                        "pitch_distance": round(distance(d["pitch"], data["pitch"]), 4),
                        "duration_distance": round(distance(d["duration"], data["duration"]), 4),
@@ -265,8 +271,10 @@ def bench(weights: str | Path | None = None, repeats: int = 20, retrain: bool = 
     midi = melody_to_midi(made["r"][0].melody, 120)
     synth = time_calls(lambda: render(midi.instruments[0].notes), max(3, repeats // 2), warmup=1)
     lm = create_model(gen.model.architecture, **gen.model.model_args)
-    seqs = [[int(t) for t in torch.randint(0, gen.encoder.vocab_size, (600,))] for _ in range(32 * 4)]
-    eps = train_throughput(TBPTT(lm), tune_batches(seqs, 32, 256), lambda b: int((b["targets"] >= 0).sum()))
+    enc = gen.encoder
+    items = [(torch.randint(0, enc.vocab_size, (600, enc.channels)), torch.randint(0, enc.vocab_size, (600,)))
+             for _ in range(32 * 4)]
+    eps = train_throughput(TBPTT(lm), tune_batches(items, 32, 256), lambda b: int((b["targets"] >= 0).sum()))
     print(f"machine: {describe_machine()}; model: {gen.describe()}")
     print(f"16 bars (4/4, {made['r'][0].melody.length} steps), one variation: p50 {single['p50_ms']:.0f} ms, "
           f"p95 {single['p95_ms']:.0f} ms")

@@ -92,6 +92,25 @@ def sample_events(start, step, enc: MelodyEncoder, steps: int, bar_len: int, pos
     return torch.stack(out, 1)
 
 
+def model_sampler(model, enc: MelodyEncoder, prefix: list[int], batch: int, bar_len: int):
+    """(start, step) for `sample_events` from a `SequenceLM`: ``batch`` sequences
+    after ``prefix``, each keeping its own history for the lookback inputs."""
+    history = [list(prefix) for _ in range(batch)]
+    state = {}
+
+    def start():
+        (logits, state["s"], _), _ = model(torch.tensor([enc.model_inputs(prefix)] * batch))
+        return logits[:, -1]
+
+    def step(tokens):
+        for h, t in zip(history, tokens.tolist()):
+            h.append(t)
+        logits, state["s"], _ = model.step(torch.tensor([enc.next_inputs(h, bar_len) for h in history]), state["s"])
+        return logits
+
+    return start, step
+
+
 class MelodyGenerator(Predictor):
     """A loaded melody language model."""
 
@@ -139,21 +158,10 @@ class MelodyGenerator(Predictor):
         steps = (bar_len - pos) % bar_len + bars * bar_len
         prefix = enc.encode(moved, end=False) if moved.notes else [enc.bos, enc.meter_id(meter)]
         generator = torch.Generator().manual_seed(int(seed))
-        allowed = allowed_mask(enc, SCALES[scale])
-        state = {}
-
-        def start():
-            with torch.no_grad():
-                (logits, s, _), _ = self.model(torch.tensor([prefix] * variations))
-            state["s"] = s
-            return logits[:, -1]
-
-        def step(tokens):
-            with torch.no_grad():
-                logits, state["s"], _ = self.model.step(tokens, state["s"])
-            return logits
-
-        events = sample_events(start, step, enc, steps, bar_len, pos, allowed, temperature, generator)
+        start, step = model_sampler(self.model, enc, prefix, variations, bar_len)
+        with torch.no_grad():
+            events = sample_events(start, step, enc, steps, bar_len, pos, allowed_mask(enc, SCALES[scale]),
+                                   temperature, generator)
         if key == KEYS[0]:
             out_shift, key_label = back, key_name(-back)
         else:
