@@ -176,3 +176,64 @@ def real_data(name: str) -> Path:
         if root and (Path(root) / name).is_dir():
             return Path(root) / name
     pytest.skip(f"no offline copy of {name} (set RNN_GALLERY_DATA)")
+
+
+# Tiny spoken digits: each letter of a digit word is a short tone of its own pitch, so a
+# word is a sequence of letter tones ("one" = o, n, e) with short gaps between them. A
+# tiny CTC network learns to spell these in seconds; the real FSDD needs minutes.
+FSDD_SPEAKERS = ("jackson", "theo")  # the data source requires recordings/0_jackson_0.wav
+FSDD_TAKES = 12                      # 0-4 test, 5-7 dev, 8-11 train
+_LETTERS = sorted(set("zeroonetwothreefourfivesixseveneightnine"))
+
+
+def _spoken_word(word: str, rng, sr: int = 8000, shift: float = 1.0):
+    import numpy as np
+
+    parts = []
+    for ch in word:
+        freq = 300 * 1.18 ** _LETTERS.index(ch) * shift * rng.uniform(0.98, 1.02)
+        t = np.arange(int(sr * rng.uniform(0.07, 0.09))) / sr
+        parts += [rng.uniform(0.3, 0.6) * np.sin(2 * np.pi * freq * t) * np.hanning(len(t)),
+                  np.zeros(int(sr * 0.015))]
+    return np.concatenate(parts)
+
+
+def write_fsdd(folder: Path, speakers=FSDD_SPEAKERS, takes: int = FSDD_TAKES, seed: int = 0) -> Path:
+    """A tiny FSDD-layout folder (recordings/{digit}_{speaker}_{take}.wav, 8 kHz) of
+    synthetic words (`_spoken_word`) between short stretches of faint noise; each
+    speaker's voice is a small pitch shift."""
+    import numpy as np
+    import soundfile as sf
+
+    from rnn_core.encoders.audio import DIGIT_WORDS
+
+    rng = np.random.default_rng(seed)
+    rec = folder / "recordings"
+    rec.mkdir(parents=True, exist_ok=True)
+    for s, speaker in enumerate(speakers):
+        for digit, word in enumerate(DIGIT_WORDS):
+            for take in range(takes):
+                pad = [rng.normal(0, 1e-3, int(8000 * rng.uniform(0.05, 0.15))) for _ in range(2)]
+                wave = np.concatenate([pad[0], _spoken_word(word, rng, shift=1 + 0.03 * s), pad[1]])
+                sf.write(rec / f"{digit}_{speaker}_{take}.wav", wave, 8000, subtype="PCM_16")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def fsdd_dir(tmp_path_factory) -> Path:
+    return write_fsdd(tmp_path_factory.mktemp("data") / "fsdd")
+
+
+TINY_SPEECH = {"cell": "gru", "hidden": 64, "layers": 1, "conv_channels": 32, "dropout": 0.0, "epochs": 25,
+               "lr": 1e-2, "batch_size": 16, "max_minutes": None, "connected_share": 1.0, "max_digits": 3,
+               "augment": False, "dev_connected": 20, "patience": None, "half": False}
+
+
+@pytest.fixture(scope="session")
+def tiny_speech(tmp_path_factory, fsdd_dir) -> Path:
+    """A small CTC recogniser trained for a few seconds on the tiny spoken digits."""
+    from rnn_core.tasks import speech
+
+    out = tmp_path_factory.mktemp("assets") / "speech"
+    speech.train(TINY_SPEECH, data_dir=str(fsdd_dir), out_dir=out)
+    return out

@@ -2,7 +2,7 @@
 a predictor class and ``bench``. `TASKS` maps a task name to its module."""
 import importlib
 
-TASK_NAMES = ("sentiment", "textgen", "melody")
+TASK_NAMES = ("sentiment", "textgen", "melody", "speech")
 
 
 def get_task(name: str):

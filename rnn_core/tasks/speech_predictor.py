@@ -1,0 +1,121 @@
+"""The speech recogniser behind the tab: a recording in, its digits out, with what the
+network heard along the way (log-mel spectrogram, per-frame label posteriors, and
+where each letter was emitted)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..decoding import ctc_greedy_frames, ctc_prefix_beam
+from ..encoders.audio import DIGIT_WORDS, SAMPLE_RATE, CTCAlphabet, load_audio, log_mel, words_to_digits
+from .predictor import Predictor
+
+NAME = "speech"
+MAX_SECONDS = 20.0   # longer recordings are cut (with a note): a digit string is short
+HOP_MS = 10.0        # log-mel frame hop; the network may subsample it (`CTCRecognizer.stride`)
+
+
+def features(wave: np.ndarray, n_mels: int) -> np.ndarray:
+    """The network's input for an 8 kHz wave: (frames, n_mels) normalised log-mel."""
+    return log_mel(wave, n_mels=n_mels, hop_ms=HOP_MS)
+
+
+def batch_log_probs(model: torch.nn.Module, feats: list[np.ndarray], batch_size: int = 64) -> list[np.ndarray]:
+    """Per-frame label log-probabilities (T', V) of each feature matrix, trimmed to its
+    real output frames. Utterances are batched by length, so padding stays small."""
+    order = sorted(range(len(feats)), key=lambda i: len(feats[i]))
+    out: list[np.ndarray | None] = [None] * len(feats)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for k in range(0, len(order), batch_size):
+            idx = order[k:k + batch_size]
+            x, lengths = pad_features([feats[i] for i in idx])
+            (log_probs, out_lengths), _ = model(x, lengths)
+            for row, i in enumerate(idx):
+                out[i] = log_probs[row, :int(out_lengths[row])].numpy()
+    model.train(was_training)
+    return out
+
+
+def pad_features(feats: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero-pad (T, n_mels) matrices into (B, T_max, n_mels); returns (x, lengths)."""
+    lengths = torch.tensor([len(f) for f in feats])
+    x = torch.zeros(len(feats), int(lengths.max()), feats[0].shape[1])
+    for i, f in enumerate(feats):
+        x[i, :len(f)] = torch.from_numpy(np.asarray(f, dtype=np.float32))
+    return x, lengths
+
+
+def beam_texts(log_probs: np.ndarray, alphabet: CTCAlphabet, beam: int = 8) -> list[tuple[str, float]]:
+    """Best transcripts made of digit words (prefix beam search with the digit lexicon),
+    as (text, log-probability), best first; [("", -inf)] if no word fits."""
+    return [(alphabet.decode(ids), score) for ids, score in
+            ctc_prefix_beam(log_probs, beam=beam, lexicon=DIGIT_WORDS, alphabet=alphabet)]
+
+
+def greedy_text(log_probs: np.ndarray, alphabet: CTCAlphabet) -> str:
+    """Best-path transcript, whitespace tidied (the greedy path may emit stray spaces)."""
+    return " ".join(alphabet.decode(label for label, _ in ctc_greedy_frames(log_probs)).split())
+
+
+class SpeechRecognizer(Predictor):
+    """A loaded CTC digit recogniser (`rnn_core.models.CTCRecognizer`)."""
+
+    task, encoder_class = NAME, CTCAlphabet
+
+    @property
+    def n_mels(self) -> int:
+        return self.model.model_args.get("n_mels", 40)
+
+    @property
+    def frame_seconds(self) -> float:
+        """Seconds per output frame (the feature hop times the network's stride)."""
+        return HOP_MS / 1000 * self.model.stride
+
+    def describe(self) -> str:
+        a = self.model.model_args
+        front = (f"conv front end ({a['conv_channels']} channels, stride 2) + " if a.get("conv_channels")
+                 else "")
+        return (f"{front}{a.get('num_layers', 2)}-layer bidirectional {a.get('cell', 'gru').upper()}, "
+                f"hidden {a.get('hidden_size', 128)} per direction, {self.n_mels} log-mel bands, CTC")
+
+    def transcribe(self, source, beam: int = 8) -> dict:
+        """Transcribe a recording of spoken digits.
+
+        Args:
+            source: anything `load_audio` takes (a file path, or Gradio's
+                ``(sample_rate, samples)``); at most `MAX_SECONDS` are used.
+            beam: width of the prefix beam search.
+
+        Returns:
+            {"text": the beam search's transcript, made of digit words only ("" if
+            none fits); "greedy": the best-path transcript (may misspell);
+            "digits": "text" as digits ("417"); "confidence": the best transcript's
+            share of the probability of all the beam's transcripts (0..1; 1 when no
+            other word sequence came close; a relative figure, so a clear but wrong
+            answer can still score high); "features": (T, n_mels) log-mel;
+            "posteriors": (T', V) label probabilities per output frame;
+            "labels": the label of each posterior column ("<blank>", " ", letters);
+            "alignment": [(letter, frame, seconds)] where the greedy path emits each
+            label; "frame_seconds"; "duration" (s); "notes": what `load_audio` changed}
+
+        Raises:
+            AudioError: unreadable, empty, too short or silent audio (its message is
+                meant for the visitor).
+        """
+        wave, notes = load_audio(source, max_seconds=MAX_SECONDS)
+        feats = features(wave, self.n_mels)
+        (log_probs,) = batch_log_probs(self.model, [feats])
+        hyps = beam_texts(log_probs, self.encoder, beam)
+        text, best = hyps[0]
+        scores = np.array([s for _, s in hyps])
+        confidence = 0.0 if not np.isfinite(best) else float(1.0 / np.exp(scores - best).sum())
+        labels = self.encoder.labels
+        alignment = [(labels[label], frame, round(frame * self.frame_seconds, 3))
+                     for label, frame in ctc_greedy_frames(log_probs)]
+        return {"text": text, "greedy": greedy_text(log_probs, self.encoder),
+                "digits": words_to_digits(text), "confidence": confidence,
+                "features": feats, "posteriors": np.exp(log_probs), "labels": list(labels),
+                "alignment": alignment, "frame_seconds": self.frame_seconds,
+                "duration": len(wave) / SAMPLE_RATE, "notes": notes}
