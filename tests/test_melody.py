@@ -37,8 +37,8 @@ def test_round_trip_on_real_tunes():
         m, _ = melody_from_midi(pm)
         ids = enc.encode(m)
         back = melody_to_midi(enc.decode(ids), tempo=120).instruments[0].notes
-        assert [(n.pitch, n.start, n.end) for n in back] == pytest.approx(
-            [(n.pitch, n.start, n.end) for n in notes], abs=1e-6), f.name
+        assert [x for n in back for x in (n.pitch, n.start, n.end)] == pytest.approx(
+            [x for n in notes for x in (n.pitch, n.start, n.end)], abs=1e-6), f.name
         checked += 1
     assert checked > 100
 
