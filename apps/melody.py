@@ -212,9 +212,7 @@ def build() -> None:
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())
     retrained = retrain_panel(
-        task, {"cell": "cell", "hidden": "hidden units", "layers": "layers", "lr": "learning rate",
-               "epochs": "epochs", "max_minutes": "time budget (minutes)"},
-        metric="nll_per_event", metric_label="dev nats/event", higher_is_better=False,
+        task, metric="nll_per_event", metric_label="dev nats/event", higher_is_better=False,
         budget_note="Trains a fresh melody model on the Nottingham tunes; the defaults take 2 minutes "
         "on 2 CPU cores.")
     example.change(use_example, example, [typed, meter, source], api_visibility="private")

@@ -149,11 +149,7 @@ def build() -> None:
     influence = gr.HTML()
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())
-    retrained = retrain_panel(task, {"cell": "cell", "bidirectional": "bidirectional",
-                                     "hidden": "hidden units", "layers": "layers", "epochs": "epochs",
-                                     "lr": "learning rate", "max_minutes": "time budget (minutes)",
-                                     "embed": "embedding size"},
-                              metric="accuracy", metric_label="dev accuracy",
+    retrained = retrain_panel(task, metric="accuracy", metric_label="dev accuracy",
                               budget_note="Trains a fresh model on SST-2's 67k training phrases; "
                               "the default settings finish in about 90 seconds on 2 CPU cores.")
     outputs = [label, mine, verdict, plot, strip, influence]

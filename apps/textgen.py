@@ -163,9 +163,7 @@ def build() -> None:
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())
     retrained = retrain_panel(
-        task, {"cell": "cell", "hidden": "hidden units", "layers": "layers", "lr": "learning rate",
-               "epochs": "epochs", "max_minutes": "time budget (minutes)"},
-        metric="val_nats_per_char", metric_label="val nats/char", higher_is_better=False,
+        task, metric="val_nats_per_char", metric_label="val nats/char", higher_is_better=False,
         budget_note="Trains a fresh character model on Tiny Shakespeare; the defaults take 3 minutes "
         "on 2 CPU cores and show a sample at every validation.")
     gen_event = go.click(generate, [prime, length, temperature, top_k, top_p, seed, which, retrained],

@@ -106,14 +106,20 @@ def _control(name: str, opt: Option, label: str):
     return gr.Number(value=opt.default, label=label, minimum=opt.low, maximum=opt.high)
 
 
-def retrain_panel(task, labels: dict[str, str], metric: str, metric_label: str,
-                  budget_note: str, higher_is_better: bool = True) -> gr.State:
+# Labels of the retrain settings the tabs share; a tab may add or override some.
+RETRAIN_LABELS = {"cell": "cell", "bidirectional": "bidirectional", "hidden": "hidden units",
+                  "layers": "layers", "lr": "learning rate", "epochs": "epochs",
+                  "max_minutes": "time budget (minutes)", "embed": "embedding size"}
+
+
+def retrain_panel(task, metric: str, metric_label: str, budget_note: str, higher_is_better: bool = True,
+                  labels: dict[str, str] | None = None) -> gr.State:
     """The Retrain accordion: settings, Retrain/Stop, a progress bar, a live curve, a
     status line and the retrained checkpoint to download.
 
     Args:
         task: the rnn_core task module (``RETRAIN_OPTIONS``, ``retrain_options``, ``train``).
-        labels: option name -> label shown beside its control.
+        labels: option name -> label shown beside its control, beside `RETRAIN_LABELS`.
         metric, metric_label: the validation metric to plot, and its name.
         higher_is_better: the metric's direction (accuracy: up; loss: down).
 
@@ -127,6 +133,7 @@ def retrain_panel(task, labels: dict[str, str], metric: str, metric_label: str,
         gr.Markdown(budget_note + " The model you train lives only in this browser session; "
                     "the pretrained weights everyone else uses are never changed.")
         names = list(task.RETRAIN_OPTIONS)
+        labels = {**RETRAIN_LABELS, **(labels or {})}
         controls = []
         for row in range(0, len(names), 4):
             with gr.Row():
