@@ -77,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("task", choices=TASK_NAMES)
     e.add_argument("--weights", metavar="DIR", help="checkpoint folder (default: assets/TASK)")
     e.add_argument("--data", metavar="DIR", help="data folder in the ../shared/data/<set>/ layout")
-    e.add_argument("--split", choices=("dev", "test", "all"), default="dev")
+    e.add_argument("--split", choices=("dev", "test", "all", "speakers"), default="dev",
+                   help="all: every item in --data (unseen data); speakers (speech): --weights holds "
+                        "one checkpoint per held-out speaker")
     e.add_argument("--json", action="store_true", help="end the output with one line of JSON")
     e.add_argument("--write-metrics", action="store_true",
                    help="save the figures as metrics.json beside the weights (the model card's source)")

@@ -202,6 +202,20 @@ def test_held_out_checkpoint_is_tested_on_its_speaker(rec, fsdd_dir, tmp_path):
     assert m["baseline"]["fitted_on"] == f"{10 * FSDD_TAKES} clips"
 
 
+def test_speaker_rotation_scores_each_fold_on_its_speaker(rec, fsdd_dir, tmp_path):
+    """``--split speakers``: one checkpoint per held-out speaker, each scored on its
+    speaker, and the mean over speakers."""
+    for name in FSDD_SPEAKERS[:2]:
+        save_pretrained(rec.model, tmp_path / name, "speech", rec.encoder.to_dict(), {"options": {"held_out": name}})
+    m = speech.evaluate(tmp_path, data_dir=str(fsdd_dir), split="speakers", connected=5)
+    assert set(m["speakers"]) == set(FSDD_SPEAKERS[:2])
+    assert m["digit_accuracy"] == pytest.approx(np.mean([v["digit_accuracy"] for v in m["speakers"].values()]),
+                                                abs=1e-4)
+    save_pretrained(rec.model, tmp_path / "everyone", "speech", rec.encoder.to_dict(), {"options": {}})
+    with pytest.raises(ValueError, match="held_out"):
+        speech.evaluate(tmp_path, data_dir=str(fsdd_dir), split="speakers", connected=5)
+
+
 def test_cli_evaluate_json(tiny_speech, fsdd_dir, capsys):
     from rnn_core.__main__ import main
 

@@ -184,13 +184,16 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
     Splits: ``test`` = takes 0-4 of every speaker (for a checkpoint trained with
     ``held_out``: every clip of that speaker); ``dev`` = the takes that validated
     training; ``all`` = every clip in the folder given (e.g. speakers nobody
-    trained on), the baseline then fitted on the standard data's training part.
+    trained on), the baseline then fitted on the standard data's training part;
+    ``speakers`` = the held-out-speaker rotation (`speaker_rotation`).
     A single clip counts as right when the beam search's transcript (digit-word
     lexicon) is exactly its digit's word. ``connected`` strings of 3-6 digits are
     made (without augmentation, seed `EVAL_SEED`) from the scored clips.
     """
     from ..baselines import mfcc_svm
 
+    if split == "speakers":
+        return speaker_rotation(weights, data_dir, connected)
     rec = SpeechRecognizer.from_pretrained(weights)
     held_out = rec.config.get("options", {}).get("held_out", "")
     scored, fit = evaluation_clips(data_dir, split, held_out)
@@ -211,6 +214,29 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
             "baseline": {"name": baseline["name"], "digit_accuracy": round(baseline["digit_accuracy"], 4),
                          "fitted_on": f"{len(fit)} clips"},
             "parameters": rec.parameters, "cell": rec.describe()}
+
+
+def speaker_rotation(folder: str | Path, data_dir: str | None = None, connected: int = 200) -> dict:
+    """The held-out-speaker protocol: ``folder`` holds one checkpoint per speaker, each
+    trained without that speaker (``--set held_out=NAME``), and each is scored on every
+    clip of its speaker; figures are given per speaker and as the mean over speakers.
+
+        for s in jackson nicolas yweweler george lucas; do
+            python -m rnn_core train speech --set held_out=$s --out runs/speakers/$s; done
+        python -m rnn_core evaluate speech --weights runs/speakers --split speakers
+    """
+    runs = sorted(p for p in Path(folder).iterdir() if (p / "config.json").is_file())
+    per = {}
+    for run in runs:
+        m = evaluate(run, data_dir, "test", connected)
+        if not m["held_out"]:
+            raise ValueError(f"{run} was trained on every speaker; train it with --set held_out=NAME")
+        per[m["held_out"]] = {"digit_accuracy": m["digit_accuracy"], "connected_cer": m["connected_cer"],
+                              "baseline_digit_accuracy": m["baseline"]["digit_accuracy"]}
+    if not per:
+        raise ValueError(f"{folder} holds no checkpoints (one folder per held-out speaker)")
+    mean = {k: round(float(np.mean([v[k] for v in per.values()])), 4) for k in next(iter(per.values()))}
+    return {"task": NAME, "split": "speakers", "speakers": per, **mean}
 
 
 # ---- benchmark ----------------------------------------------------------------------------
