@@ -10,10 +10,10 @@ import os
 
 import gradio as gr
 
-from apps import melody, sentiment, textgen
+from apps import melody, sentiment, speech, textgen
 
 TABS = [("Sentiment (many-to-one)", sentiment), ("Text generation (one-to-many)", textgen),
-        ("Melody (one-to-many)", melody)]
+        ("Melody (one-to-many)", melody), ("Speech (many-to-many)", speech)]
 
 INTRO = """# RNN Gallery
 Recurrent networks read and write sequences one step at a time, carrying a hidden state

@@ -139,7 +139,8 @@ def ctc_prefix_beam(log_probs, beam: int = 8, blank: int = 0, lexicon: Iterable 
     Returns:
         Up to ``beam`` (labels, log-probability) pairs, best first. With a lexicon,
         a trailing space is dropped (its labelling merged with the one without it);
-        if no hypothesis ends on a complete word, the result is ``[([], -inf)]``.
+        if no hypothesis ends on a complete word, the words before the unfinished
+        one are returned (a recording cut mid-word).
     """
     lp = _log_probs_array(log_probs)
     n_frames, n_labels = lp.shape
@@ -197,17 +198,22 @@ def ctc_prefix_beam(log_probs, beam: int = 8, blank: int = 0, lexicon: Iterable 
 
 def _finish(beams: dict, partial: dict | None, words: set | None, space: int | None,
             beam: int) -> list[tuple[list[int], float]]:
-    """Final ranking; with a lexicon, only hypotheses that end on a complete word."""
+    """Final ranking; with a lexicon, only hypotheses that end on a complete word, or,
+    when none does (a recording cut inside a word), the complete words before the cut."""
     scores: dict[tuple[int, ...], float] = {}
+    cut: dict[tuple[int, ...], float] = {}
     for prefix, (pb, pnb) in beams.items():
         if pb == pnb == _NEG_INF:
             continue
+        target = scores
         if partial is not None:
             if partial[prefix] and partial[prefix] not in words:
-                continue  # stopped inside a word
+                # stopped inside a word: keep what came before it, as a fallback
+                target, prefix = cut, prefix[:len(prefix) - len(partial[prefix])]
             while prefix and prefix[-1] == space:
                 prefix = prefix[:-1]
-        scores[prefix] = _logadd(scores.get(prefix, _NEG_INF), _logadd(pb, pnb))
+        target[prefix] = _logadd(target.get(prefix, _NEG_INF), _logadd(pb, pnb))
+    scores = scores or cut
     if not scores:
         return [([], _NEG_INF)]
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])[:beam]

@@ -134,19 +134,19 @@ def tiny_melody(tmp_path_factory, nottingham_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_assets(tmp_path_factory, tiny_sentiment, tiny_textgen, tiny_melody):
+def tiny_assets(tmp_path_factory, tiny_sentiment, tiny_textgen, tiny_melody, tiny_speech):
     """One assets folder holding every tiny checkpoint, as assets/ holds the real ones."""
     root = tmp_path_factory.mktemp("tiny_assets")
-    for ckpt in (tiny_sentiment, tiny_textgen, tiny_melody):
+    for ckpt in (tiny_sentiment, tiny_textgen, tiny_melody, tiny_speech):
         (root / ckpt.name).symlink_to(ckpt)
     return root
 
 
 @pytest.fixture
-def tiny_data(tmp_path, sst2_dir, shakespeare_dir, nottingham_dir):
+def tiny_data(tmp_path, sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir):
     root = tmp_path / "data"
     root.mkdir()
-    for folder in (sst2_dir, shakespeare_dir, nottingham_dir):
+    for folder in (sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir):
         (root / folder.name).symlink_to(folder)
     return root
 
@@ -154,12 +154,12 @@ def tiny_data(tmp_path, sst2_dir, shakespeare_dir, nottingham_dir):
 @pytest.fixture
 def tiny_app(tiny_assets, tiny_data, monkeypatch):
     """The apps use the tiny checkpoints and the tiny data sets."""
-    from apps import melody, textgen
+    from apps import melody, speech, textgen
     from apps import sentiment as tab
 
     monkeypatch.setenv("RNN_GALLERY_ASSETS", str(tiny_assets))
     monkeypatch.setenv("RNN_GALLERY_DATA", str(tiny_data))
-    loaders = (tab.pretrained, textgen.pretrained, melody.pretrained)
+    loaders = (tab.pretrained, textgen.pretrained, melody.pretrained, speech.pretrained)
     for loader in loaders:
         loader.cache_clear()
     yield tab

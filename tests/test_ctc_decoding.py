@@ -120,3 +120,9 @@ def test_lexicon_never_outputs_other_words():
     assert ctc_prefix_beam(peaked("-x-y-"), lexicon=[ABC.encode("zero")])[0][0] == []
     with pytest.raises(ValueError, match="alphabet"):
         ctc_prefix_beam(peaked("-a-"), lexicon=["one"])
+
+
+def test_lexicon_keeps_the_words_before_a_cut_mid_word():
+    """A recording cut inside a word still gives the complete words before it."""
+    lp = posteriors([{"f": 0.9}, {"o": 0.9}, {"u": 0.9}, {"r": 0.9}, {" ": 0.9}, {"s": 0.9}, {"e": 0.9}])
+    assert text_of(ctc_prefix_beam(lp, lexicon=DIGIT_WORDS, alphabet=ABC)[0][0]) == "four"

@@ -56,8 +56,8 @@ def _read_file(path: Path, max_seconds: float) -> tuple[np.ndarray, int, bool]:
             warnings.simplefilter("ignore")
             data, sr = librosa.load(str(path), sr=None, mono=False, duration=max_seconds + 0.5)
     except Exception as e:  # audioread raises many unrelated types
-        raise AudioError(f"Could not read {path.name} as audio ({type(e).__name__}). "
-                         "Please use a WAV, FLAC, OGG or MP3 file.") from e
+        raise AudioError(f"Could not read {path.name} as audio: it is damaged or in a format this "
+                         "server cannot decode. Please use a WAV, FLAC, OGG or MP3 file.") from e
     data = np.atleast_2d(data).T  # librosa gives (channels, n)
     keep = int(max_seconds * sr)
     return data[:keep], sr, len(data) > keep

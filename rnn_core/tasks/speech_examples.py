@@ -41,7 +41,10 @@ def synthesise(words: str, voice: str, speed: int, pitch: int) -> np.ndarray:
         raise RuntimeError("espeak-ng is not installed (apt-get install espeak-ng)")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "say.wav"
-        subprocess.run([exe, "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(path), words], check=True)
+        # commas: a short pause between digits, as people read out a number (and as the
+        # connected strings the model trained on have)
+        subprocess.run([exe, "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(path),
+                        ", ".join(words.split())], check=True)
         wave, _ = load_audio(str(path), SAMPLE_RATE)
     pad = np.zeros(int(PAD_SECONDS * SAMPLE_RATE), dtype=np.float32)
     return np.concatenate([pad, wave, pad])

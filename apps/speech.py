@@ -1,0 +1,192 @@
+"""Speech tab (many-to-many): record or upload spoken digits ("four one seven") and a
+CTC network spells out what it hears, frame by frame; see the spectrogram it read and
+the letters it emitted along the same time axis.
+
+Run alone with ``python -m apps.speech``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import gradio as gr
+import matplotlib.pyplot as plt
+import numpy as np
+
+from rnn_core.checkpoint import assets_dir
+from rnn_core.encoders.audio import DIGIT_WORDS, AudioError
+from rnn_core.tasks import speech as task
+from rnn_core.tasks.speech_predictor import HOP_MS, MAX_SECONDS, SpeechRecognizer
+
+from .widgets import MODEL_CHOICES, model_card_md, pick_model, retrain_panel, shape_header, shipped_model
+
+MAX_UPLOAD_BYTES = 50_000_000  # refused before reading: only the first seconds are used anyway
+# Rows of the posterior map: the letters the digit words use (others only if the network
+# gives them some probability), so the map stays readable.
+DIGIT_LETTERS = sorted(set("".join(DIGIT_WORDS)))
+
+pretrained = shipped_model(task)
+
+
+def _source(audio):
+    """What `load_audio` reads: a file path (checked for size first) or Gradio's
+    ``(rate, samples)`` tuple."""
+    if audio is None:
+        raise gr.Error("No audio given: record yourself saying a few digits, or upload a recording.")
+    if isinstance(audio, tuple):
+        return audio
+    path = Path(audio if isinstance(audio, (str, os.PathLike)) else getattr(audio, "name", str(audio)))
+    if not path.is_file():
+        raise gr.Error("The recording did not arrive: please record or upload it again.")
+    size = path.stat().st_size
+    if size == 0:
+        raise gr.Error("The file is empty: record or upload some speech.")
+    if size > MAX_UPLOAD_BYTES:
+        raise gr.Error(f"That file is over {MAX_UPLOAD_BYTES // 1_000_000} MB: upload a shorter recording "
+                       f"(only the first {MAX_SECONDS:g} s are used anyway).")
+    return str(path)
+
+
+def headline(r: dict) -> str:
+    """The transcript in words and digits, its confidence, the greedy reading, notes."""
+    greedy = f"`{r['greedy']}`" if r["greedy"] else "nothing"
+    if r["text"]:
+        top = f"## {r['text']} → {r['digits']}\n\nconfidence {r['confidence']:.0%}"
+    elif r["greedy"]:  # letters, but no sequence of whole digit words fits them
+        top = ("## No digits heard\n\nWhat it heard does not spell whole digit words (zero to nine)"
+               + ("; the cut may have split the last word" if r["duration"] >= MAX_SECONDS - 0.01 else ""))
+    else:
+        top = "## No digits heard\n\nThe network heard nothing it knows (the digits zero to nine, in English)"
+    lines = [f"{top} · {r['duration']:.2f} s of audio · letter by letter (best path, no word list): {greedy}"]
+    return "\n\n".join(lines + [f"- {n}" for n in r["notes"]])
+
+
+def _rgba(values: np.ndarray, cmap: str) -> np.ndarray:
+    return plt.get_cmap(cmap)(np.clip(values, 0, 1))
+
+
+def heard_plot(r: dict):
+    """Log-mel spectrogram (top) and, on the same time axis, each output frame's label
+    probabilities (bottom): blank as a grey row, letters in blue, the emitted letters
+    written where the greedy path emits them."""
+    post, labels = r["posteriors"], r["labels"]
+    emitted = {letter for letter, _, _ in r["alignment"]}
+    rows = [0, 1] + [i for i, c in enumerate(labels[2:], 2)
+                     if c in DIGIT_LETTERS or c in emitted or post[:, i].max() > 0.1]
+    names = ["blank", "space"] + [labels[i] for i in rows[2:]]
+    # one RGBA image: the blank row greyed so it reads as "nothing new", letters in blue
+    image = np.concatenate([_rgba(post[:, :1].T * 0.7, "Greys"), _rgba(post[:, rows[1:]].T, "Blues")])
+    end = len(post) * r["frame_seconds"]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6.5), dpi=100, sharex=True,
+                                      gridspec_kw={"height_ratios": [2, 3]})
+    feats = r["features"]
+    top.imshow(feats.T, origin="lower", aspect="auto", cmap="magma",
+               extent=[0, len(feats) * HOP_MS / 1000, 0, feats.shape[1]])
+    top.set_ylabel("mel band")
+    top.set_title("what the network hears: log-mel spectrogram", fontsize=10, loc="left")
+    bottom.imshow(image, aspect="auto", interpolation="nearest", extent=[0, end, len(rows) - 0.5, -0.5])
+    bottom.set_yticks(range(len(rows)), names, fontsize=8)
+    fs = r["frame_seconds"]
+    xs = [(frame + 0.5) * fs for _, frame, _ in r["alignment"]]
+    # letters closer than ~0.15 inch (a long recording) would overlap: stagger them on two
+    # lines and shrink them (the axes are ~11 inches wide)
+    gap = float(np.median(np.diff(xs))) / max(end, 1e-9) * 11 if len(xs) > 1 else 1.0
+    dense = gap < 0.15
+    size = 11 if not dense else max(6.0, min(11.0, 2 * gap * 72 / 0.7))
+    bottom.set_title("what it says at each frame: label probabilities (darker = surer); letters "
+                     "it emits on top", fontsize=10, loc="left", pad=30 if dense else 18)
+    for k, ((letter, frame, _), x) in enumerate(zip(r["alignment"], xs)):
+        row = names.index("space" if letter == " " else letter)
+        bottom.add_patch(plt.Rectangle((frame * fs, row - 0.5), fs, 1, fill=False, edgecolor="#e07b1a",
+                                       linewidth=0.8 if dense else 1.5))
+        bottom.text(x, 1.01 + 0.05 * (dense and k % 2), "␣" if letter == " " else letter, ha="center",
+                    va="bottom", fontsize=size, color="#b5480b", fontweight="bold",
+                    transform=bottom.get_xaxis_transform())
+        top.axvline(x, color="white", alpha=0.35, linewidth=0.8)
+    bottom.set_xlabel("seconds")
+    bottom.set_xlim(0, max(end, len(feats) * HOP_MS / 1000))
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def transcribe(audio, which, retrained=None):
+    """Handler: (headline Markdown, figure) for a recording (a file path or
+    ``(rate, samples)``)."""
+    rec: SpeechRecognizer = pick_model(which, retrained, pretrained)
+    try:
+        r = rec.transcribe(_source(audio))
+    except AudioError as e:  # unreadable, too short, silent...: its message is for the visitor
+        raise gr.Error(str(e)) from None
+    return headline(r), heard_plot(r)
+
+
+def card() -> str:
+    """The model card, from the checkpoint's config.json and metrics.json."""
+    try:
+        rec = pretrained()
+    except gr.Error as e:
+        return str(e)
+    m = rec.metrics
+    acc, base = m.get("digit_accuracy"), m.get("baseline") or {}
+    cer = m.get("connected_cer")
+    return model_card_md("Pretrained model", [
+        ("network", rec.describe()), ("parameters", f"{rec.parameters:,}"),
+        ("data", rec.config.get("data", "Free Spoken Digit Dataset")),
+        ("single digits right", f"{acc:.1%} ({m.get('clips', '?')} clips, {m.get('split', '?')} split)"
+         if acc is not None else "not evaluated yet"),
+        ("baseline on the same clips", f"{base['digit_accuracy']:.1%} ({base.get('name', 'baseline')})"
+         if "digit_accuracy" in base else None),
+        ("connected strings: character error rate", f"{cer:.3f} ({m.get('connected_string_accuracy', 0):.0%} "
+         "of strings exactly right)" if cer is not None else None),
+        ("scored speakers", ", ".join(m["speakers"]) + (" (never heard in training)" if m.get("held_out") else "")
+         if m.get("speakers") else None),
+    ], note="Figures from `python -m rnn_core evaluate speech`. It knows the ten digit words only, "
+            "spoken in English.")
+
+
+def example_files() -> list[str]:
+    """The shipped example recordings (``assets/speech/examples/*.wav``), if any."""
+    folder = assets_dir(task.NAME) / "examples"
+    return sorted(str(p) for p in folder.glob("*.wav")) if folder.is_dir() else []
+
+
+def build() -> None:
+    """Build the tab's UI inside the current Blocks context."""
+    shape_header("many-to-many", "the recording goes in as a sequence of short frames and the network "
+                 "answers at every frame: a letter, a space, or CTC's <i>blank</i> (_), meaning \"nothing "
+                 "new here\". Repeated letters and blanks collapse into the transcript, so training needs "
+                 "only the words, never which frame each letter sits on.",
+                 inputs=["frame", "frame", "frame", "frame"], outputs=["f", "_", "o", "u"])
+    with gr.Row():
+        with gr.Column(scale=3):
+            audio = gr.Audio(sources=["microphone", "upload"], type="filepath",
+                             label=f"Say a few digits, e.g. \"four one seven\" (the first {MAX_SECONDS:g} s "
+                             "are used)")
+            examples = example_files()
+            if examples:
+                gr.Examples([[e] for e in examples], audio, label="example recordings (a synthetic voice)",
+                            example_labels=[Path(e).stem.replace("_", " ") for e in examples])
+        with gr.Column(scale=2):
+            which = gr.Radio(list(MODEL_CHOICES), value=MODEL_CHOICES[0], label="model")
+            go = gr.Button("Transcribe", variant="primary")
+            result = gr.Markdown()
+    plot = gr.Plot(show_label=False, format="png")  # the figure's own titles say what it shows
+    with gr.Accordion("Model card", open=False):
+        gr.Markdown(card())
+    retrained = retrain_panel(
+        task, metric="val_cer", metric_label="dev character error rate", higher_is_better=False,
+        labels={"hidden": "hidden units (per direction)"},
+        budget_note="Trains a fresh recogniser on the Free Spoken Digit Dataset (single digits and "
+        "strings made of them); the defaults take 2.5 minutes on 2 CPU cores.")
+    go.click(transcribe, [audio, which, retrained], [result, plot], api_name="speech_transcribe",
+             concurrency_id="predict")
+    # new audio: clear the last answer, so it is never shown beside a recording it is not about
+    audio.change(lambda: ("", None), None, [result, plot], queue=False, show_progress="hidden",
+                 api_visibility="private")
+
+
+if __name__ == "__main__":
+    with gr.Blocks(title="RNN Gallery: speech") as demo:
+        build()
+    demo.launch()

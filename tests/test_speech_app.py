@@ -1,0 +1,144 @@
+"""The speech tab's handlers on a tiny checkpoint: recordings of any rate and layout, the
+headline and figure a visitor gets, bad audio (each a message, never a traceback), the
+model card and the tab's wiring."""
+import gradio as gr
+import librosa
+import numpy as np
+import pytest
+import soundfile as sf
+
+from rnn_core.data.fsdd import list_clips, load_clip
+
+
+@pytest.fixture
+def tab(tiny_speech, tmp_path, monkeypatch):
+    """apps.speech on the tiny speech checkpoint (an assets folder of our own, so a test
+    may add example recordings beside it)."""
+    from apps import speech
+
+    folder = tmp_path / "assets" / "speech"
+    folder.mkdir(parents=True)
+    for f in tiny_speech.iterdir():
+        (folder / f.name).symlink_to(f)
+    monkeypatch.setenv("RNN_GALLERY_ASSETS", str(folder.parent))
+    speech.pretrained.cache_clear()
+    yield speech
+    speech.pretrained.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def clips(fsdd_dir):
+    return list_clips(fsdd_dir)
+
+
+def _clip(clips, digit, take=0, speaker="jackson"):
+    return next(c for c in clips if c.digit == digit and c.take == take and c.speaker == speaker)
+
+
+def test_transcribe_a_clip(tab, clips):
+    md, fig = tab.transcribe(str(_clip(clips, 7).path), "pretrained")
+    assert "seven → 7" in md and "confidence" in md and "`seven`" in md
+    spectrogram, posteriors = fig.axes
+    assert spectrogram.get_xlim() == posteriors.get_xlim()  # one time axis
+    labels = [t.get_text() for t in posteriors.get_yticklabels()]
+    assert labels[:2] == ["blank", "space"] and {"s", "e", "v", "n"} <= set(labels)
+    written = [t.get_text() for t in posteriors.texts]
+    assert "".join(written) == "seven"  # the emitted letters, at their frames
+
+
+def test_connected_digits_and_a_tuple(tab, clips):
+    wave = np.concatenate([np.r_[load_clip(_clip(clips, d, take=2)), np.zeros(1200)] for d in (4, 1, 7)])
+    md, _ = tab.transcribe((8000, wave.astype(np.float32)), "pretrained")
+    assert "four one seven → 417" in md
+
+
+def test_stereo_44k_int16_wav(tab, clips, tmp_path):
+    wave = librosa.resample(np.asarray(load_clip(_clip(clips, 3, take=1))), orig_sr=8000, target_sr=44100)
+    path = tmp_path / "stereo.wav"
+    sf.write(path, (np.stack([wave, 0.8 * wave], axis=1) * 32767).astype(np.int16), 44100, subtype="PCM_16")
+    md, _ = tab.transcribe(str(path), "pretrained")
+    assert "three → 3" in md
+
+
+def _wav(tmp_path, seconds, amplitude=0.3):
+    path = tmp_path / "clip.wav"
+    rng = np.random.default_rng(0)
+    sf.write(path, amplitude * rng.normal(0, 1, int(8000 * seconds)).clip(-1, 1), 8000, subtype="PCM_16")
+    return str(path)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda tmp: None, "No audio given"),
+    (lambda tmp: _wav(tmp, 1.0, amplitude=0.0), "silent"),
+    (lambda tmp: _wav(tmp, 0.05), "only 0.05 s long"),
+    (lambda tmp: (tmp / "x.wav").write_bytes(b"RIFF\x00\x01\x00\x00WAVEfmt garbage" * 3) and str(tmp / "x.wav"),
+     "Could not read"),
+    (lambda tmp: (tmp / "e.wav").write_bytes(b"") or str(tmp / "e.wav"), "empty"),
+    (lambda tmp: str(tmp / "missing.wav"), "did not arrive"),
+])
+def test_bad_audio_is_a_message(tab, tmp_path, make, message):
+    with pytest.raises(gr.Error, match=message):
+        tab.transcribe(make(tmp_path), "pretrained")
+
+
+def test_huge_file_is_refused_before_reading(tab, tmp_path):
+    path = tmp_path / "huge.wav"
+    with open(path, "wb") as f:
+        f.truncate(60_000_000)  # sparse: no 60 MB written, and reading it would fail anyway
+    with pytest.raises(gr.Error, match="over 50 MB"):
+        tab.transcribe(str(path), "pretrained")
+
+
+def test_ten_minute_file_is_cut_with_a_note(tab, clips, tmp_path):
+    """Only the first 20 s are read (here they end in a pause, not mid-word)."""
+    wave = np.concatenate([np.r_[load_clip(_clip(clips, d, take=2)), np.zeros(1200)] for d in (4, 1, 7)])
+    path = tmp_path / "long.wav"
+    sf.write(path, np.tile(np.r_[wave, np.zeros(8000 * 4 - len(wave))], 150), 8000, subtype="PCM_16")
+    md, fig = tab.transcribe(str(path), "pretrained")
+    assert "only the first 20 s were used" in md and "20.00 s of audio" in md and "→ 417417417417417" in md
+    assert fig.axes[0].get_xlim()[1] == pytest.approx(20, abs=0.05)
+
+
+@pytest.mark.parametrize("greedy, duration, words", [
+    ("", 1.0, "heard nothing it knows"),
+    ("fourone sev", 1.0, "does not spell whole digit words"),
+    ("fourone sev", 20.0, "the cut may have split the last word"),
+])
+def test_nothing_heard_is_said_clearly(tab, greedy, duration, words):
+    r = {"text": "", "greedy": greedy, "digits": "", "confidence": 0.0, "duration": duration, "notes": []}
+    md = tab.headline(r)
+    assert md.startswith("## No digits heard") and words in md and (greedy or "nothing") in md
+
+
+def test_retrained_model(tab, tiny_speech, clips):
+    from rnn_core.tasks.speech_predictor import SpeechRecognizer
+
+    with pytest.raises(gr.Error, match="no retrained model"):
+        tab.transcribe(str(_clip(clips, 7).path), "my retrained model")
+    mine = SpeechRecognizer.from_pretrained(tiny_speech)
+    md, _ = tab.transcribe(str(_clip(clips, 7).path), "my retrained model", mine)
+    assert "seven" in md
+
+
+def test_card(tab, monkeypatch, tmp_path):
+    assert "GRU" in tab.card() and "parameters" in tab.card() and "not evaluated yet" in tab.card()
+    tab.pretrained().metrics = {"digit_accuracy": 0.97, "baseline": {"name": "SVM"}, "connected_cer": 0.05,
+                                "speakers": ["theo"], "held_out": "theo"}
+    card = tab.card()
+    assert "97.0%" in card and "0.050" in card and "never heard" in card
+    monkeypatch.setenv("RNN_GALLERY_ASSETS", str(tmp_path / "nowhere"))
+    tab.pretrained.cache_clear()
+    assert "missing" in tab.card()
+
+
+def test_tab_builds_with_and_without_examples(tab, clips):
+    assert tab.example_files() == []
+    with gr.Blocks() as demo:
+        tab.build()
+    assert "speech_transcribe" in {fn.api_name for fn in demo.fns.values()}
+    examples = tab.assets_dir("speech") / "examples"
+    examples.mkdir()
+    sf.write(examples / "four_one_seven.wav", load_clip(_clip(clips, 4)), 8000)
+    assert [p.rsplit("/", 1)[1] for p in tab.example_files()] == ["four_one_seven.wav"]
+    with gr.Blocks():
+        tab.build()
