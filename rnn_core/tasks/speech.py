@@ -269,9 +269,17 @@ def bench(weights: str | Path | None = None, repeats: int = 50, retrain: bool = 
     rec = SpeechRecognizer.from_pretrained(weights)
     print(f"machine: {describe_machine()}; model: {rec.describe()}")
     out = {}
-    for s, wave in bench_waves(data_dir).items():
-        out[f"transcribe_{s:g}s"] = t = time_calls(lambda: rec.transcribe((SAMPLE_RATE, wave)), repeats, warmup=2)
-        print(f"transcribe a {s:g} s recording: p50 {t['p50_ms']:.0f} ms, p95 {t['p95_ms']:.0f} ms")
+    # torch's default here is 2 intra-op threads; for this small bidirectional GRU one
+    # thread is faster and much steadier (2 threads: p50 ~60 ms, p95 ~130 ms for 5 s)
+    default_threads = torch.get_num_threads()
+    for threads in sorted({1, default_threads}):
+        torch.set_num_threads(threads)
+        for s, wave in bench_waves(data_dir).items():
+            out[f"transcribe_{s:g}s_{threads}_threads"] = t = time_calls(
+                lambda: rec.transcribe((SAMPLE_RATE, wave)), repeats, warmup=2)
+            print(f"transcribe a {s:g} s recording, {threads} intra-op thread(s): p50 {t['p50_ms']:.0f} ms, "
+                  f"p95 {t['p95_ms']:.0f} ms")
+    torch.set_num_threads(default_threads)
     # throughput on batches shaped like training's (utterances of ~1 s, 8 labels)
     model = create_model(rec.model.architecture, **rec.model.model_args)
     n, frames = PRESET["batch_size"], int(1000 / HOP_MS)
