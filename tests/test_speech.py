@@ -230,3 +230,12 @@ def test_bench_prints_latency_and_throughput(tiny_speech, fsdd_dir, capsys):
     out = speech.bench(tiny_speech, repeats=2, data_dir=str(fsdd_dir))
     assert out["transcribe_1s_1_threads"]["p50_ms"] > 0 and out["transcribe_5s_1_threads"]["n"] == 2
     assert out["train_utterances_per_s"] > 0 and "transcribe a 5 s recording" in capsys.readouterr().out
+
+
+def test_training_can_go_on_from_a_checkpoint(rec, tiny_speech, fsdd_dir):
+    """``init``: a run starts from a saved network (a longer run in stages); with a
+    vanishing learning rate the weights stay those of the checkpoint."""
+    again, _ = speech.train({**TINY_SPEECH, "epochs": 1, "lr": 1e-12, "init": str(tiny_speech)},
+                            data_dir=str(fsdd_dir))
+    for (name, a), b in zip(rec.model.state_dict().items(), again.model.state_dict().values()):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6, msg=name)

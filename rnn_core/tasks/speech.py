@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..checkpoint import save_pretrained
+from ..checkpoint import load_pretrained, save_pretrained
 from ..data.fsdd import Clip, by_speaker, list_clips, load_clip, random_connected, usual_split
 from ..encoders.audio import DIGIT_WORDS, CTCAlphabet
 from ..models import create_model
@@ -52,7 +52,7 @@ EVAL_SEED = 1234   # the connected strings `evaluate` scores are the same for ev
 PRESET = {"cell": "gru", "hidden": 160, "layers": 2, "conv_channels": 128, "n_mels": 40, "dropout": 0.2,
           "epochs": 60, "lr": 3e-3, "batch_size": 16, "max_minutes": 20, "seed": 0, "patience": 8,
           "connected_share": 0.5, "max_digits": 6, "augment": True, "aug_share": 0.5,
-          "dev_connected": 100, "held_out": "", "half": True}
+          "dev_connected": 100, "held_out": "", "half": True, "init": ""}
 
 # What a visitor may set in the retrain panel; the defaults train for 2.5 minutes.
 RETRAIN_OPTIONS = {
@@ -134,6 +134,8 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     model = create_model("CTCRecognizer", vocab_size=alphabet.vocab_size, n_mels=o["n_mels"],
                          hidden_size=o["hidden"], num_layers=o["layers"], cell=o["cell"],
                          dropout=o["dropout"], conv_channels=o["conv_channels"])
+    if o["init"]:  # go on from a checkpoint of the same network (a longer run in stages)
+        model.load_state_dict(load_pretrained(o["init"], task=NAME)[0].state_dict())
     n_items = len(parts["train"]) + round(o["connected_share"] * len(parts["train"]))
     steps = math.ceil(n_items / o["batch_size"])
     cfg = TrainConfig(epochs=o["epochs"], lr=o["lr"], max_minutes=o["max_minutes"], seed=o["seed"],
