@@ -20,7 +20,7 @@ from rnn_core.tasks import melody as task
 from rnn_core.tasks.melody_predictor import (KEYS, MAX_PRIMER_BARS, SCALES, Generated, MelodyGenerator,
                                              generation_settings)
 
-from .widgets import MODEL_CHOICES, model_card_md, pick_model, retrain_panel, shape_header, shipped_model
+from .widgets import MODEL_CHOICES, card_of, model_card_md, pick_model, retrain_panel, shape_header, shipped_model
 
 # Traditional tunes (public domain), typed in the primer's note form; (notes, meter).
 EXAMPLES = {
@@ -151,11 +151,9 @@ def use_example(name: str):
     return notes, meter, "typed notes"
 
 
-def card() -> str:
-    try:
-        gen = pretrained()
-    except gr.Error as e:
-        return str(e)
+@card_of(pretrained)
+def card(gen: MelodyGenerator) -> str:
+    """The model card, from the checkpoint's config.json and metrics.json."""
     m = gen.metrics
     nll, base = m.get("nll_per_event"), m.get("baseline", {})
     samples = m.get("samples", {})

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 
 from rnn_core.tasks import sentiment as task
 
-from .widgets import NEGATIVE, POSITIVE, model_card_md, retrain_panel, shape_header, shipped_model
+from .widgets import NEGATIVE, POSITIVE, card_of, model_card_md, retrain_panel, shape_header, shipped_model
 
 EXAMPLES = [
     "A gorgeous, witty, seductive movie.",
@@ -110,12 +110,10 @@ def analyse(text: str, retrained=None):
             influence_html(r["tokens"], r["influence"]))
 
 
-def card() -> str:
+@card_of(pretrained)
+def card(predictor) -> str:
     """The model card, from the checkpoint's config.json and metrics.json."""
-    try:
-        c = task.model_card(pretrained())
-    except gr.Error as e:
-        return str(e)
+    c = task.model_card(predictor)
     acc = f"{c['dev_accuracy']:.3f}" if c["dev_accuracy"] is not None else "not evaluated yet"
     base = f"{c['baseline_accuracy']:.3f} ({c['baseline']})" if c["baseline_accuracy"] else None
     return model_card_md("Pretrained model", [

@@ -18,7 +18,7 @@ from rnn_core.encoders.audio import DIGIT_WORDS, AudioError
 from rnn_core.tasks import speech as task
 from rnn_core.tasks.speech_predictor import HOP_MS, MAX_SECONDS, SpeechRecognizer
 
-from .widgets import MODEL_CHOICES, model_card_md, pick_model, retrain_panel, shape_header, shipped_model
+from .widgets import MODEL_CHOICES, card_of, model_card_md, pick_model, retrain_panel, shape_header, shipped_model
 
 MAX_UPLOAD_BYTES = 50_000_000  # refused before reading: only the first seconds are used anyway
 # Rows of the posterior map: the letters the digit words use (others only if the network
@@ -121,12 +121,9 @@ def transcribe(audio, which, retrained=None):
     return headline(r), heard_plot(r)
 
 
-def card() -> str:
+@card_of(pretrained)
+def card(rec: SpeechRecognizer) -> str:
     """The model card, from the checkpoint's config.json and metrics.json."""
-    try:
-        rec = pretrained()
-    except gr.Error as e:
-        return str(e)
     m = rec.metrics
     acc, base = m.get("digit_accuracy"), m.get("baseline") or {}
     cer = m.get("connected_cer")

@@ -13,7 +13,7 @@ import gradio as gr
 from rnn_core.tasks import textgen as task
 from rnn_core.tasks.textgen_predictor import MAX_PRIME, TextGenerator, generation_settings, suggest_units
 
-from .widgets import MODEL_CHOICES, model_card_md, pick_model, retrain_panel, shape_header, shipped_model
+from .widgets import MODEL_CHOICES, card_of, model_card_md, pick_model, retrain_panel, shape_header, shipped_model
 
 EXAMPLES = ["ROMEO:\n", "First Citizen:\nBefore we proceed any further, hear me speak.\n\n",
             "KING RICHARD III:\nNow is the winter of our discontent\n", "To be, or not to be"]
@@ -106,11 +106,9 @@ def unit_view(analysis, unit):
     return activation_html(analysis["chars"], analysis["hidden"][:, unit])
 
 
-def card() -> str:
-    try:
-        gen = pretrained()
-    except gr.Error as e:
-        return str(e)
+@card_of(pretrained)
+def card(gen: TextGenerator) -> str:
+    """The model card, from the checkpoint's config.json and metrics.json."""
     m = gen.metrics
     nats = m.get("val_nats_per_char")
     base = m.get("baseline", {})

@@ -234,6 +234,22 @@ def _zip(folder: Path, base: Path) -> str:
     return shutil.make_archive(str(base), "zip", folder)
 
 
+def card_of(pretrained):
+    """Decorator for a tab's model card: ``make(predictor) -> Markdown`` becomes
+    ``card() -> Markdown`` for the shipped model, or the loader's message when it is
+    missing (so a tab without weights still builds)."""
+    def wrap(make):
+        @functools.wraps(make)
+        def card() -> str:
+            try:
+                predictor = pretrained()
+            except gr.Error as e:
+                return str(e)
+            return make(predictor)
+        return card
+    return wrap
+
+
 MODEL_CHOICES = ("pretrained", "my retrained model")
 
 

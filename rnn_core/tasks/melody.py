@@ -223,8 +223,9 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
     else:
         scored = [m for _, m in tunes[split]]
         train_tunes = [m for _, m in tunes["train"]]
-    seqs = [enc.encode(m) for m in scored]
-    nll = nll_per_event(gen.model, examples(enc, scored))
+    items = examples(enc, scored)
+    nll = nll_per_event(gen.model, items)
+    seqs = [[enc.bos] + y.tolist() for _, y in items]  # each tune's tokens, without encoding it again
     ngram = NGram([symbols(enc.encode(m)) for m in train_tunes], max_order=12)
     by_order, _ = ngram.nll_by_order([symbols(s) for s in seqs], start=1)
     order = min(by_order, key=by_order.get)

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from ..checkpoint import load_pretrained, save_pretrained
+from ..decoding import ctc_greedy
 from ..data.fsdd import Clip, by_speaker, list_clips, load_clip, random_connected, usual_split
 from ..encoders.audio import DIGIT_WORDS, CTCAlphabet
 from ..models import create_model
@@ -99,7 +100,7 @@ def transcripts(model: torch.nn.Module, feats: list[np.ndarray], alphabet: CTCAl
     """One list of transcripts per entry of ``beams``: greedy for 0, else the best of
     a lexicon beam search of that width (the network runs once for all of them)."""
     log_probs = batch_log_probs(model, feats)
-    return [[beam_texts(lp, alphabet, beam)[0][0] if beam else greedy_text(lp, alphabet) for lp in log_probs]
+    return [[beam_texts(lp, alphabet, beam)[0][0] if beam else greedy_text(ctc_greedy(lp), alphabet) for lp in log_probs]
             for beam in beams]
 
 

@@ -54,9 +54,10 @@ def beam_texts(log_probs: np.ndarray, alphabet: CTCAlphabet, beam: int = 8) -> l
             ctc_prefix_beam(log_probs, beam=beam, lexicon=DIGIT_WORDS, alphabet=alphabet)]
 
 
-def greedy_text(log_probs: np.ndarray, alphabet: CTCAlphabet) -> str:
-    """Best-path transcript, whitespace tidied (the greedy path may emit stray spaces)."""
-    return " ".join(alphabet.decode(label for label, _ in ctc_greedy_frames(log_probs)).split())
+def greedy_text(labels: list[int], alphabet: CTCAlphabet) -> str:
+    """The best path's labels (`ctc_greedy`) as text, whitespace tidied (the greedy
+    path may emit stray spaces)."""
+    return " ".join(alphabet.decode(labels).split())
 
 
 class SpeechRecognizer(Predictor):
@@ -112,9 +113,9 @@ class SpeechRecognizer(Predictor):
         scores = np.array([s for _, s in hyps])
         confidence = 0.0 if not np.isfinite(best) else float(1.0 / np.exp(scores - best).sum())
         labels = self.encoder.labels
-        alignment = [(labels[label], frame, round(frame * self.frame_seconds, 3))
-                     for label, frame in ctc_greedy_frames(log_probs)]
-        return {"text": text, "greedy": greedy_text(log_probs, self.encoder),
+        path = ctc_greedy_frames(log_probs)  # once: the greedy text and the alignment both need it
+        alignment = [(labels[label], frame, round(frame * self.frame_seconds, 3)) for label, frame in path]
+        return {"text": text, "greedy": greedy_text([label for label, _ in path], self.encoder),
                 "digits": words_to_digits(text), "confidence": confidence,
                 "features": feats, "posteriors": np.exp(log_probs), "labels": list(labels),
                 "alignment": alignment, "frame_seconds": self.frame_seconds,
