@@ -295,7 +295,7 @@ def melody_from_midi(source, max_steps: int | None = None) -> tuple[Melody, list
         except MelodyError:
             raise
         except Exception as e:  # mido/pretty_midi raise many types on a broken file
-            raise MelodyError(f"This is not a MIDI file that can be read ({type(e).__name__}).") from e
+            raise MelodyError("This is not a MIDI file that can be read: it is damaged or not MIDI.") from e
     tracks = [i for i in pm.instruments if not i.is_drum and i.notes]
     if not tracks:
         has_drums = any(i.is_drum and i.notes for i in pm.instruments)
