@@ -42,6 +42,20 @@ def test_generation_streams(gen):
     assert first.hidden.shape == (32,)
 
 
+def test_generation_resumes_on_another_thread(gen):
+    """A server resumes a streaming handler on whichever worker thread is free, and
+    grad mode is per thread: a step there must not build a graph (it used to fail
+    with "Can't call numpy() on Tensor that requires grad")."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    steps = gen.generate("ROMEO:\n", 4, seed=1)
+    first = next(steps)
+    with ThreadPoolExecutor(1) as pool:
+        rest = pool.submit(list, steps).result()
+    same = list(gen.generate("ROMEO:\n", 4, seed=1))
+    assert [s.char for s in [first] + rest] == [s.char for s in same]
+
+
 def test_top_k_one_is_greedy(gen):
     prime, _ = gen.prepare("JULIET:\n")
     steps = list(gen.generate(prime, 30, temperature=1.0, top_k=1, seed=3))

@@ -71,13 +71,17 @@ class TextGenerator(Predictor):
         ids = torch.tensor([self.encoder.encode(prime)], dtype=torch.long)
         with torch.no_grad():
             (logits, state, _), _ = self.model(ids)
-            logits = logits[0, -1]
-            for _ in range(length):
+        logits = logits[0, -1]
+        for _ in range(length):
+            # Grad mode is per thread, and a server resumes this generator on whichever
+            # worker thread is free: each step turns gradients off itself instead of
+            # holding `no_grad` across the yield.
+            with torch.no_grad():
                 nxt, _ = sample(logits, gen, temperature, top_k, top_p)
                 probs = torch.softmax(logits, -1)
                 step_logits, state, out = self.model.step(torch.tensor([nxt]), state)
-                yield Step(self.encoder.chars[nxt], float(probs[nxt]), self._top(probs), out[0].numpy().copy())
-                logits = step_logits[0]
+            yield Step(self.encoder.chars[nxt], float(probs[nxt]), self._top(probs), out[0].numpy().copy())
+            logits = step_logits[0]
 
     def analyse(self, text: str) -> dict:
         """Read ``text`` (after a new line) in one pass.
