@@ -7,28 +7,26 @@ from __future__ import annotations
 
 import argparse
 import os
+import threading
+import traceback
 
 import gradio as gr
 
 from apps import melody, sentiment, speech, textgen
+from apps.widgets import landing_html
+from rnn_core.jobs import share_cores
 
-TABS = [("Sentiment (many-to-one)", sentiment), ("Text generation (one-to-many)", textgen),
-        ("Melody (one-to-many)", melody), ("Speech (many-to-many)", speech)]
-
-INTRO = """# RNN Gallery
-Recurrent networks read and write sequences one step at a time, carrying a hidden state
-along. Each tab shows one *task shape* with a small network trained here from scratch:
-try it, look inside it, and retrain it yourself (your retrained model lasts only for your
-browser session)."""
+TABS = [sentiment, textgen, melody, speech]  # each builds its tab; see apps/
 
 
 def build_demo() -> gr.Blocks:
     """Assemble every tab into one Blocks app."""
     with gr.Blocks(title="RNN Gallery") as demo:
-        gr.Markdown(INTRO)
+        gr.Markdown("# RNN Gallery")
+        gr.HTML(landing_html(TABS))
         with gr.Tabs():
-            for title, module in TABS:
-                with gr.Tab(title):
+            for module in TABS:
+                with gr.Tab(f"{module.TITLE} ({module.SHAPE})"):
                     module.build()
     # Predictions stay responsive while a visitor retrains: each event has its own
     # concurrency group (see apps/widgets.py), and the queue bounds waiting requests.
@@ -36,12 +34,32 @@ def build_demo() -> gr.Blocks:
     return demo
 
 
+def warm_up_in_background() -> threading.Thread:
+    """Answer one typical request per tab in a background thread: the first visitor
+    of a tab then doesn't pay for lazy imports (3 s for the speech tab's audio
+    features). The page is served meanwhile."""
+    def run():
+        for module in TABS:
+            try:
+                module.warm_up()
+            except Exception:  # e.g. a missing model: its tab already says so
+                traceback.print_exc()
+
+    thread = threading.Thread(target=run, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     args = p.parse_args(argv)
-    build_demo().launch(server_name=args.host, server_port=args.port, theme=gr.themes.Soft())
+    share_cores()
+    demo = build_demo()
+    demo.launch(server_name=args.host, server_port=args.port, theme=gr.themes.Soft(), prevent_thread_lock=True)
+    warm_up_in_background()  # after the server is up, so the first page isn't delayed
+    demo.block_thread()
 
 
 if __name__ == "__main__":

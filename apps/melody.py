@@ -40,6 +40,13 @@ ROLL_COLOURS = {"primer": "#7a8ca8", "new": "#e07b1a"}
 
 pretrained = shipped_model(task)
 
+# How the landing header and this tab's own header present it (DIAGRAM: example inputs
+# and outputs written on the unrolled network).
+TITLE = "Melody"
+SHAPE = "one-to-many"
+DIAGRAM = (["D4", "", "", ""], ["E4", "hold", "F#4", "G4"])
+SUMMARY = "Give it a few notes (or none); it composes a folk melody, 16th note by 16th note."
+
 
 def read_primer(source: str, typed: str, upload, meter: str):
     """The primer a visitor gave (None for none) and notes on what was changed.
@@ -173,11 +180,17 @@ def card(gen: MelodyGenerator) -> str:
     ], note="Figures from `python -m rnn_core evaluate melody` (held-out tunes).")
 
 
+def warm_up() -> None:
+    """Answer one typical request (see `apps.sentiment.warm_up`)."""
+    generate("none", "", None, "4/4", 2, 1.0, 120, KEYS[0], "none", 1, 0, True, MODEL_CHOICES[0])
+
+
 def build() -> None:
     """Build the tab's UI inside the current Blocks context."""
-    shape_header("one-to-many", "a primer (or nothing) goes in; the network then chooses what happens "
+    shape_header(SHAPE, "a primer (or nothing) goes in; the network then chooses what happens "
                  "in each 16th note (a new note, hold, or rest), feeds its choice back in, and goes on "
-                 "for as many bars as you ask.", inputs=["D4", "", "", ""], outputs=["E4", "hold", "F#4", "G4"])
+                 "for as many bars as you ask.",
+                 *DIAGRAM)
     with gr.Row():
         with gr.Column(scale=3):
             source = gr.Radio(list(PRIMERS), value="typed notes", label="primer")

@@ -27,6 +27,13 @@ MAX_CHARS = 20_000  # the model reads at most task.MAX_WORDS words; this just ke
 
 pretrained = shipped_model(task)
 
+# How the landing header and this tab's own header present it (DIAGRAM: example inputs
+# and outputs written on the unrolled network).
+TITLE = "Sentiment"
+SHAPE = "many-to-one"
+DIAGRAM = (["the", "film", "is", "great"], ["", "", "", "positive"])
+SUMMARY = "Type a sentence; the network reads it word by word and gives one verdict at the end."
+
 
 def _colour(p: float) -> str:
     """Background for P(positive) = p: red below 0.5, green above, white at 0.5."""
@@ -123,12 +130,18 @@ def card(predictor) -> str:
     ], note="Figures from `python -m rnn_core evaluate sentiment`.")
 
 
+def warm_up() -> None:
+    """Answer one typical request (the server runs this once in the background at
+    start, so the first visitor doesn't pay for first-call set-up)."""
+    analyse(EXAMPLES[0])
+
+
 def build() -> None:
     """Build the tab's UI inside the current Blocks context."""
-    shape_header("many-to-one", "the network reads the sentence one word at a time, updating its "
+    shape_header(SHAPE, "the network reads the sentence one word at a time, updating its "
                  "hidden state; only the state after the last word decides the verdict. The curve "
                  "below shows what it would answer if the sentence stopped at each word.",
-                 inputs=["the", "film", "is", "great"], outputs=["", "", "", "positive"])
+                 *DIAGRAM)
     with gr.Row():
         with gr.Column(scale=3):
             text = gr.Textbox(label="Sentence", lines=3, max_length=MAX_CHARS * 5,

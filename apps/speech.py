@@ -27,6 +27,13 @@ DIGIT_LETTERS = sorted(set("".join(DIGIT_WORDS)))
 
 pretrained = shipped_model(task)
 
+# How the landing header and this tab's own header present it (DIAGRAM: example inputs
+# and outputs written on the unrolled network).
+TITLE = "Speech"
+SHAPE = "many-to-many"
+DIAGRAM = (["frame", "frame", "frame", "frame"], ["f", "_", "o", "u"])
+SUMMARY = "Say or upload digits; it answers at every audio frame and spells out what it heard."
+
 
 def _source(audio):
     """What `load_audio` reads: a file path (checked for size first) or Gradio's
@@ -148,13 +155,21 @@ def example_files() -> list[str]:
     return sorted(str(p) for p in folder.glob("*.wav")) if folder.is_dir() else []
 
 
+def warm_up() -> None:
+    """Answer one typical request (see `apps.sentiment.warm_up`): the first one
+    imports librosa's feature code, about 3 s."""
+    examples = example_files()
+    if examples:
+        transcribe(examples[0], MODEL_CHOICES[0])
+
+
 def build() -> None:
     """Build the tab's UI inside the current Blocks context."""
-    shape_header("many-to-many", "the recording goes in as a sequence of short frames and the network "
+    shape_header(SHAPE, "the recording goes in as a sequence of short frames and the network "
                  "answers at every frame: a letter, a space, or CTC's <i>blank</i> (_), meaning \"nothing "
                  "new here\". Repeated letters and blanks collapse into the transcript, so training needs "
                  "only the words, never which frame each letter sits on.",
-                 inputs=["frame", "frame", "frame", "frame"], outputs=["f", "_", "o", "u"])
+                 *DIAGRAM)
     with gr.Row():
         with gr.Column(scale=3):
             audio = gr.Audio(sources=["microphone", "upload"], type="filepath",

@@ -7,6 +7,7 @@ Run alone with ``python -m apps.textgen``.
 from __future__ import annotations
 
 import html
+import time
 
 import gradio as gr
 
@@ -17,7 +18,15 @@ from .widgets import MODEL_CHOICES, card_of, model_card_md, pick_model, retrain_
 
 EXAMPLES = ["ROMEO:\n", "First Citizen:\nBefore we proceed any further, hear me speak.\n\n",
             "KING RICHARD III:\nNow is the winter of our discontent\n", "To be, or not to be"]
+STREAM_EVERY_S = 0.1  # how often the generated text is sent while it grows
 pretrained = shipped_model(task)
+
+# How the landing header and this tab's own header present it (DIAGRAM: example inputs
+# and outputs written on the unrolled network).
+TITLE = "Text generation"
+SHAPE = "one-to-many"
+DIAGRAM = (["R", "", "", ""], ["O", "M", "E", "O"])
+SUMMARY = "Give it a prime; it writes Shakespeare-like text one character at a time."
 
 
 def _pick(which: str, retrained) -> TextGenerator:
@@ -31,10 +40,13 @@ def generate(prime, length, temperature, top_k, top_p, seed, which, retrained=No
                                            "top_k": top_k, "top_p": top_p, "seed": seed})
     prime, prime_notes = gen.prepare(prime)
     notes = "\n".join(f"- {n}" for n in notes + prime_notes)
-    text = ""
-    for i, step in enumerate(gen.generate(prime, **settings)):
+    text, shown = "", time.monotonic()
+    for step in gen.generate(prime, **settings):
         text += step.char
-        if i % 8 == 7:
+        # an update every 0.1 s reads as streaming; one per few characters would cost
+        # the server a queue message each (50 for the default length) for nothing
+        if time.monotonic() - shown > STREAM_EVERY_S:
+            shown = time.monotonic()
             yield text, notes, gr.skip()
     yield text, notes, text
 
@@ -79,12 +91,14 @@ def analyse(text, which, retrained=None):
     a = gen.analyse(clean)
     units = suggest_units(a["chars"], a["hidden"])
     choices = [f"unit {u}: {name} (r = {r:+.2f})" for u, name, r in units]
-    note = f"Dropped {len(dropped)} unknown character(s)." if dropped else ""
+    notes = [f"Only the first {MAX_PRIME:,} of {len(text):,} characters were read."] if len(text) > MAX_PRIME else []
+    notes += [f"Dropped {len(dropped)} unknown character(s)."] if dropped else []
     hidden_size = a["hidden"].shape[1]
     first = units[0][0] if units else 0
-    return (probability_html(a["chars"], a["probs"]) + (f"<p>{note}</p>" if note else ""), a,
+    # a slider needs maximum > minimum: one character still gets a (0..1) position slider
+    return (probability_html(a["chars"], a["probs"]) + "".join(f"<p>{n}</p>" for n in notes), a,
             gr.update(choices=choices, value=choices[0] if choices else None),
-            gr.update(maximum=len(a["chars"]) - 1, value=0), gr.update(maximum=hidden_size - 1, value=first),
+            gr.update(maximum=max(1, len(a["chars"]) - 1), value=0), gr.update(maximum=hidden_size - 1, value=first),
             *guesses(a, 0), activation_html(a["chars"], a["hidden"][:, first]))
 
 
@@ -120,11 +134,16 @@ def card(gen: TextGenerator) -> str:
     ], note="Figures from `python -m rnn_core evaluate textgen`.")
 
 
+def warm_up() -> None:
+    """Answer one typical request (see `apps.sentiment.warm_up`)."""
+    list(generate(EXAMPLES[0], 40, 0.8, 0, 1.0, 0, MODEL_CHOICES[0]))
+
+
 def build() -> None:
     """Build the tab's UI inside the current Blocks context."""
-    shape_header("one-to-many", "one prime goes in; the network then writes a character, feeds it "
+    shape_header(SHAPE, "one prime goes in; the network then writes a character, feeds it "
                  "back in as its next input, and goes on: one input, a whole sequence out.",
-                 inputs=["R", "", "", ""], outputs=["O", "M", "E", "O"])
+                 *DIAGRAM)
     analysis = gr.State(None)
     with gr.Row():
         with gr.Column(scale=3):

@@ -4,6 +4,7 @@ Examples:
     python -m rnn_core train sentiment --data ../shared/data/sst2 --out assets/sentiment
     python -m rnn_core evaluate sentiment --data ../shared/data/sst2 --split dev --json
     python -m rnn_core bench sentiment
+    python -m rnn_core bench all          # docs/benchmarks.md
     python -m rnn_core download sentiment
 """
 from __future__ import annotations
@@ -84,14 +85,22 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--write-metrics", action="store_true",
                    help="save the figures as metrics.json beside the weights (the model card's source)")
 
-    b = sub.add_parser("bench", help="latency and throughput figures",
-                       description="Print inference latency (p50/p95) and training throughput.")
-    b.add_argument("task", choices=TASK_NAMES)
+    b = sub.add_parser("bench", help="latency, throughput, start-up, memory and load figures",
+                       description="TASK: inference latency (p50/p95) and training throughput. "
+                       "startup: `python app.py`'s time to its first HTTP 200 and its memory. "
+                       "load: many visitors at once through gradio_client while one retrains. "
+                       "all: every figure, written to docs/benchmarks.md with plots.")
+    b.add_argument("task", choices=TASK_NAMES + ("startup", "load", "all"))
     b.add_argument("--weights", metavar="DIR", help="checkpoint folder (default: assets/TASK)")
     b.add_argument("--repeats", type=int, default=200, help="timed predictions")
     b.add_argument("--retrain", action="store_true",
-                   help="also time the UI's default retrain (needs the data set)")
+                   help="also time the UI's default retrain (needs the data set; with all: every task's)")
     b.add_argument("--data", metavar="DIR", help="data folder for --retrain")
+    b.add_argument("--clients", type=int, default=20, help="load: visitors at once")
+    b.add_argument("--seconds", type=float, default=60, help="load: how long they keep asking")
+    b.add_argument("--retrainer", choices=TASK_NAMES + ("none",), default="sentiment",
+                   help="load: the task one more visitor retrains meanwhile (its UI defaults)")
+    b.add_argument("--out", metavar="DIR", default="docs", help="all: where benchmarks.md goes")
 
     d = sub.add_parser("download", help="fetch a task's data set into the cache (sha256-checked)",
                        description="Download TASK's data set into the cache unless a local copy "
@@ -111,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.verb == "bench" and args.task not in TASK_NAMES:
+        return run_server_bench(args)
     task = get_task(args.task)
     if args.verb == "train":
         keys = ("cell", "bidirectional", "hidden", "embed", "layers", "dropout", "lr", "epochs",
@@ -139,10 +150,26 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(metrics))
     elif args.verb == "bench":
+        from .jobs import share_cores
+        share_cores()  # time what the server does: one intra-op thread per request
         task.bench(args.weights, repeats=args.repeats, retrain=args.retrain, data_dir=args.data)
     elif args.verb == "download":
         from .data import SOURCES, locate
         print(locate(SOURCES[task.DATA_SOURCE]))
+    return 0
+
+
+def run_server_bench(args: argparse.Namespace) -> int:
+    """``bench startup|load|all``: the gallery as a served app (data for retraining
+    comes from $RNN_GALLERY_DATA, which the server inherits)."""
+    from . import server_bench
+    if args.task == "startup":
+        server_bench.startup()
+    elif args.task == "load":
+        server_bench.load(args.clients, args.seconds, None if args.retrainer == "none" else args.retrainer)
+    else:
+        from .report import run_all
+        run_all(args.out, clients=args.clients, seconds=args.seconds, retrain=args.retrain)
     return 0
 
 

@@ -11,12 +11,28 @@ import threading
 import traceback
 from typing import Callable
 
+import torch
+
 from .train import Progress
 
 # Only this many trainings run at once in one process: each one wants every core,
 # and visitors' predictions must keep running beside them.
 MAX_CONCURRENT = 1
 _slots = threading.BoundedSemaphore(MAX_CONCURRENT)
+
+
+def share_cores() -> None:
+    """Set the server's thread policy: every request and the training job run torch
+    on one intra-op thread each.
+
+    Why: on 2 vCPU (the Spaces free tier) torch's default of one thread per core makes
+    concurrent requests and a training job fight over both cores; the small recurrent
+    networks here gain little from a second thread anyway (the speech BiGRU is 2-4x
+    slower and erratic with two: ``python -m rnn_core bench speech`` prints both). With
+    one thread each, a retrain takes one core and visitors keep the other.
+    Call it in the main thread before serving: threads started later inherit it.
+    """
+    torch.set_num_threads(1)
 
 
 class TrainingJob:

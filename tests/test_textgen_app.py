@@ -8,12 +8,19 @@ def tab(tiny_app):
     return textgen
 
 
-def test_generate_streams_then_hands_text_to_inspect(tab):
+def test_generate_streams_then_hands_text_to_inspect(tab, monkeypatch):
+    monkeypatch.setattr(tab, "STREAM_EVERY_S", -1.0)  # an update after every character
     updates = list(tab.generate("ROMEO:\n", 40, 0.8, 0, 1.0, 1, "pretrained"))
     assert len(updates) > 2  # several partial updates: it streams
     texts = [u[0] for u in updates]
     assert all(b.startswith(a) for a, b in zip(texts, texts[1:])) and len(texts[-1]) == 40
     assert updates[-1][2] == texts[-1]  # the final text goes to the "look inside" box
+
+
+def test_generate_streams_by_time_not_by_character(tab, monkeypatch):
+    monkeypatch.setattr(tab, "STREAM_EVERY_S", 3600.0)  # nothing is due before the end
+    updates = list(tab.generate("ROMEO:\n", 40, 0.8, 0, 1.0, 1, "pretrained"))
+    assert len(updates) == 1 and len(updates[0][0]) == 40
 
 
 @pytest.mark.parametrize("prime, note", [("", "new line"), ("😀 ROMEO", "never seen"), ("x" * 9000, "cut")])

@@ -264,6 +264,7 @@ def bench(weights: str | Path | None = None, repeats: int = 50, retrain: bool = 
           data_dir: str | None = None) -> dict:
     """Print transcription latency (features + network + greedy + beam) for a 1 s and a
     5 s recording, and training throughput (utterances/s and audio seconds/s)."""
+    import os
     import time
 
     from ..bench import describe_machine, time_calls, train_throughput
@@ -272,10 +273,10 @@ def bench(weights: str | Path | None = None, repeats: int = 50, retrain: bool = 
     rec = SpeechRecognizer.from_pretrained(weights)
     print(f"machine: {describe_machine()}; model: {rec.describe()}")
     out = {}
-    # torch's default here is 2 intra-op threads; for this small bidirectional GRU one
-    # thread is faster and much steadier (2 threads: p50 ~60 ms, p95 ~130 ms for 5 s)
+    # one intra-op thread (the server's policy) and one per core (torch's default): for
+    # this small bidirectional GRU one thread is faster and much steadier on 2 cores
     default_threads = torch.get_num_threads()
-    for threads in sorted({1, default_threads}):
+    for threads in sorted({1, os.cpu_count() or 1}):
         torch.set_num_threads(threads)
         for s, wave in bench_waves(data_dir).items():
             out[f"transcribe_{s:g}s_{threads}_threads"] = t = time_calls(

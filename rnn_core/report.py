@@ -1,0 +1,194 @@
+"""``python -m rnn_core bench all``: every figure of the gallery in one report,
+``docs/benchmarks.md`` with its plots, each figure beside the command that gives it.
+
+Quality comes from each shipped model's ``metrics.json`` (written only by
+``python -m rnn_core evaluate TASK --write-metrics``); speed, start-up, memory and load
+are measured by this run, on this machine.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from . import server_bench  # noqa: E402
+from .bench import describe_machine  # noqa: E402
+from .checkpoint import assets_dir  # noqa: E402
+from .jobs import share_cores  # noqa: E402
+from .tasks import TASK_NAMES, get_task  # noqa: E402
+
+# Per task: the headline quality metric, its label, whether higher is better, and the
+# baseline's key inside metrics["baseline"].
+QUALITY = {
+    "sentiment": ("accuracy", "SST-2 dev accuracy", True, "accuracy"),
+    "textgen": ("val_nats_per_char", "Tiny Shakespeare validation nats/char", False, "val_nats_per_char"),
+    "melody": ("nll_per_event", "Nottingham dev nats/event", False, "nll_per_event"),
+    "speech": ("digit_accuracy", "FSDD test single-digit accuracy", True, "digit_accuracy"),
+}
+
+
+def quality_rows() -> list[dict]:
+    """The shipped models' headline figures beside their baselines, from metrics.json."""
+    rows = []
+    for name in TASK_NAMES:
+        m = json.loads((assets_dir(name) / "metrics.json").read_text())
+        key, label, higher, base_key = QUALITY[name]
+        rows.append({"task": name, "label": label, "model": m[key], "baseline": m["baseline"][base_key],
+                     "baseline_name": m["baseline"]["name"], "higher_is_better": higher,
+                     "command": f"python -m rnn_core evaluate {name} --split {m['split']} --write-metrics"})
+    return rows
+
+
+def run_all(out_dir: str | Path = "docs", clients: int = 20, seconds: float = 60, retrain: bool = False) -> Path:
+    """Measure everything and write ``out_dir/benchmarks.md`` + plots; return its path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    share_cores()  # measure what the server does: one intra-op thread per request
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    quality = quality_rows()
+    speed = {}
+    for name in TASK_NAMES:
+        print(f"== bench {name}" + (" --retrain" if retrain else ""), flush=True)
+        speed[name] = get_task(name).bench(None, repeats=50, retrain=retrain)
+    print("== bench startup", flush=True)
+    start = server_bench.startup()
+    print(f"== bench load --clients {clients} --seconds {seconds:g}", flush=True)
+    load = server_bench.load(clients=clients, seconds=seconds, retrain="sentiment")
+    plots = _plots(out_dir, quality, speed, load)
+    text = _markdown(started, quality, speed, start, load, retrain, clients, seconds, plots)
+    path = out_dir / "benchmarks.md"
+    path.write_text(text)
+    (out_dir / "benchmarks.json").write_text(json.dumps(
+        {"quality": quality, "speed": speed, "startup": start, "load": load}, indent=1, default=str))
+    print(f"wrote {path}")
+    return path
+
+
+def latency_rows(speed: dict) -> list[tuple]:
+    """(tab, what is timed, p50 ms, p95 ms, command) for one visitor at a time."""
+    s, t, m, sp = speed["sentiment"], speed["textgen"], speed["melody"], speed["speech"]
+    chars = 400 / t["generate_chars_per_s"] * 1000  # the tab's default length
+    return [
+        ("sentiment", "one prediction (40 tokens)", s["predict"]["p50_ms"], s["predict"]["p95_ms"]),
+        ("sentiment", "the tab's answer: + verdict per word + occlusion", s["predict_explained"]["p50_ms"],
+         s["predict_explained"]["p95_ms"]),
+        ("textgen", "400 characters (the tab's default)", chars, None),
+        ("melody", "16 bars, one variation", m["generate_16_bars"]["p50_ms"], m["generate_16_bars"]["p95_ms"]),
+        ("melody", "16 bars to audio (synthesis)", m["synthesis"]["p50_ms"], m["synthesis"]["p95_ms"]),
+        ("speech", "a 1 s recording", sp["transcribe_1s_1_threads"]["p50_ms"], sp["transcribe_1s_1_threads"]["p95_ms"]),
+        ("speech", "a 5 s recording", sp["transcribe_5s_1_threads"]["p50_ms"], sp["transcribe_5s_1_threads"]["p95_ms"]),
+    ]
+
+
+THROUGHPUT = {"sentiment": ("train_tokens_per_s", "tokens/s"), "textgen": ("train_chars_per_s", "characters/s"),
+              "melody": ("train_events_per_s", "events/s"), "speech": ("train_utterances_per_s", "1 s utterances/s")}
+
+
+def _ms(v) -> str:
+    return "" if v is None else (f"{v:.1f}" if v < 10 else f"{v:.0f}")
+
+
+def _markdown(started, quality, speed, start, load, retrain, clients, seconds, plots) -> str:
+    lines = ["# RNN Gallery benchmarks", "",
+             f"Written by `python -m rnn_core bench all` on {started}; machine: {describe_machine()} "
+             "(the server's policy: one intra-op thread per request, see `rnn_core/jobs.py`). "
+             "Every figure below comes from this run except quality, which each model's "
+             "`metrics.json` holds (written only by the evaluate command shown).", "",
+             "## Quality against a baseline", "",
+             "| tab | metric | model | baseline | baseline is | command |", "|---|---|---|---|---|---|"]
+    for q in quality:
+        better = (q["model"] > q["baseline"]) == q["higher_is_better"]
+        lines.append(f"| {q['task']} | {q['label']} ({'higher' if q['higher_is_better'] else 'lower'} is better) "
+                     f"| **{q['model']:.4f}** | {q['baseline']:.4f} {'(model better)' if better else '(baseline better)'}"
+                     f" | {q['baseline_name']} | `{q['command']}` |")
+    lines += ["", f"![quality]({plots['quality']})", "",
+              "## Latency, one visitor at a time", "",
+              "| tab | what | p50 ms | p95 ms | command |", "|---|---|---|---|---|"]
+    for tab, what, p50, p95 in latency_rows(speed):
+        lines.append(f"| {tab} | {what} | {_ms(p50)} | {_ms(p95) or '(one timed run of many steps)'} "
+                     f"| `python -m rnn_core bench {tab}` |")
+    lines += ["", "## Training throughput", "", "| tab | throughput | command |", "|---|---|---|"]
+    for tab, (key, unit) in THROUGHPUT.items():
+        lines.append(f"| {tab} | {speed[tab][key]:,.0f} {unit} | `python -m rnn_core bench {tab}` |")
+    if retrain:
+        lines += ["", "## What a retrain costs (the UI's defaults, one core, as in the server)", "",
+                  "| tab | wall time (s) | best validation figure | command |", "|---|---|---|---|"]
+        for tab in TASK_NAMES:
+            r = dict(speed[tab]["retrain"])
+            secs = r.pop("seconds")
+            figure = ", ".join(f"{k} {v:.3f}" for k, v in r.items() if isinstance(v, float))
+            lines.append(f"| {tab} | {secs:.0f} | {figure} | `python -m rnn_core bench {tab} --retrain` |")
+    lines += ["", "## Start-up and memory", "", "| figure | value | command |", "|---|---|---|",
+              f"| `python app.py` to its first HTTP 200 | {start['first_200_s']:.1f} s | `python -m rnn_core bench startup` |",
+              f"| RSS with the four models loaded | {start['rss_at_first_200_mb']:.0f} MB | same |",
+              f"| RSS after one request to every tab | {start['rss_after_every_tab_mb']:.0f} MB "
+              f"(peak {start['peak_rss_mb']:.0f} MB) | same |"]
+    r, alone, busy = load.get("retrained") or {}, load["alone"], load.get("retraining")
+    lines += ["", f"## Many visitors: {clients} at once for {seconds:g} s, alone and while one more retrains", "",
+              f"Command: `python -m rnn_core bench load --clients {clients} --seconds {seconds:g}`: one "
+              "`python app.py`; each visitor is a `gradio_client` on loopback sending one tab's request "
+              "after another (tabs in random order, no pause); first nobody retrains, then the same "
+              "visitors ask again while one more retrains sentiment with the UI's defaults.", ""]
+    for name, phase in (("alone", alone), ("while retraining", busy)):
+        if phase:
+            lines.append(f"- {name}: **{phase['served']}** requests served "
+                         f"({phase['served'] / phase['seconds']:.1f}/s), **{phase['errors']}** errors")
+    if busy:
+        lines.append(f"- the retrain {'finished' if r.get('finished') else 'did NOT finish'} in "
+                     f"{r.get('seconds', 0):.0f} s; server peak RSS {load['peak_rss_mb']:.0f} MB")
+    lines += ["", "| tab | alone: served / errors | p50 ms | p95 ms | retraining: served / errors | p50 ms "
+              "| p95 ms | p95 ratio |", "|---|---|---|---|---|---|---|---|"]
+    for tab, a in alone["tabs"].items():
+        b = (busy or {"tabs": {}})["tabs"].get(tab)
+        ratio = f"{b['p95_ms'] / a['p95_ms']:.2f}" if b and b["p95_ms"] and a["p95_ms"] else ""
+        lines.append(f"| {tab} | {a['served']} / {a['errors']} | {_ms(a['p50_ms'])} | {_ms(a['p95_ms'])} | "
+                     + (f"{b['served']} / {b['errors']} | {_ms(b['p50_ms'])} | {_ms(b['p95_ms'])} | {ratio} |"
+                        if b else "| | | |"))
+    lines += ["", f"![latency]({plots['latency']})", ""]
+    return "\n".join(lines)
+
+
+def _plots(out_dir: Path, quality, speed, load) -> dict:
+    names = {}
+    fig, axes = plt.subplots(1, len(quality), figsize=(12, 3), dpi=90)
+    for ax, q in zip(axes, quality):
+        ax.bar(["model", "baseline"], [q["model"], q["baseline"]], color=["#3b6fc4", "#9aa5b1"])
+        ax.set_title(f"{q['task']}\n{'higher' if q['higher_is_better'] else 'lower'} is better", fontsize=10)
+        ax.set_ylabel(q["label"].split()[-1] if not q["higher_is_better"] else "accuracy", fontsize=9)
+    fig.tight_layout()
+    names["quality"] = _save(fig, out_dir / "quality.png")
+    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=90)
+    tabs = list(load["alone"]["tabs"])
+    one = {"sentiment": speed["sentiment"]["predict_explained"]["p95_ms"],
+           "textgen": 400 / speed["textgen"]["generate_chars_per_s"] * 1000,
+           "melody": speed["melody"]["generate_16_bars"]["p95_ms"],
+           "speech": speed["speech"]["transcribe_5s_1_threads"]["p95_ms"]}
+    x = range(len(tabs))
+    bars = [("one request at a time, in-process (bench TASK)", [one.get(t, 0) for t in tabs], "#9aa5b1"),
+            (f"{load['clients']} visitors through the server", _p95s(load["alone"], tabs), "#7fa6e0"),
+            (f"{load['clients']} visitors + a retrain", _p95s(load.get("retraining"), tabs), "#3b6fc4")]
+    for k, (label, values, colour) in enumerate(bars):
+        ax.bar([i + (k - 1) * 0.27 for i in x], values, 0.27, label=label, color=colour)
+    ax.set_xticks(list(x), tabs)
+    ax.set_yscale("log")
+    ax.set_ylabel("p95 latency (ms, log)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    names["latency"] = _save(fig, out_dir / "latency.png")
+    return names
+
+
+def _p95s(phase: dict | None, tabs: list[str]) -> list[float]:
+    return [((phase or {"tabs": {}})["tabs"].get(t) or {}).get("p95_ms") or 0 for t in tabs]
+
+
+def _save(fig, path: Path) -> str:
+    fig.savefig(path)
+    plt.close(fig)
+    return path.name

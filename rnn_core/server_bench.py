@@ -1,0 +1,226 @@
+"""The gallery as a server, measured from outside: start-up time, memory, and many
+visitors at once (``python -m rnn_core bench startup|load``).
+
+Everything here talks to a real ``python app.py`` over loopback, the way visitors
+do: HTTP for the page, `gradio_client` for the tabs' API. Figures, not asserts.
+"""
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import defaultdict
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SENTENCES = ["A gorgeous, witty, seductive movie.", "The plot is paper-thin and the jokes never land.",
+             "not bad at all", "an utterly tedious film with one great scene",
+             "It's not a great film, but the performances are so warm that I didn't mind."]
+PRIMES = ["ROMEO:\n", "First Citizen:\n", "To be, or not to be", "KING HENRY:\nWhat say you"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> dict:
+    """Resident memory of a process now (``rss_mb``) and at its peak (``peak_mb``)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024  # kB -> MB
+    return {"rss_mb": fields["VmRSS"], "peak_mb": fields["VmHWM"]}
+
+
+@contextmanager
+def served_app(port: int | None = None, data_dir: str | None = None, log: Path | None = None):
+    """Start ``python app.py`` on a free loopback port; yield ``(process, url, seconds)``
+    where ``seconds`` is the time from launch to the first HTTP 200 of the page."""
+    port = port or free_port()
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if data_dir:
+        env["RNN_GALLERY_DATA"] = str(data_dir)
+    out = open(log, "w") if log else subprocess.DEVNULL
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        seconds = wait_for_page(url, proc, timeout=120) - t0
+        yield proc, url, seconds
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if log:
+            out.close()
+
+
+def wait_for_page(url: str, proc: subprocess.Popen, timeout: float) -> float:
+    """Poll ``url`` until it answers 200; return the moment it did (perf_counter)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app.py exited with code {proc.returncode} before serving")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return time.perf_counter()
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"no HTTP 200 from {url} within {timeout:.0f} s")
+
+
+def example_wav() -> str:
+    return str(sorted((ROOT / "assets" / "speech" / "examples").glob("*.wav"))[0])
+
+
+def tab_requests(rng: random.Random):
+    """The four tabs' requests a visitor makes, as ``name -> (args, api_name)``."""
+    from gradio_client import handle_file
+
+    return {
+        "sentiment": ((rng.choice(SENTENCES),), "/sentiment_classify"),
+        "textgen": ((rng.choice(PRIMES), 400, 0.8, 0, 1.0, rng.randrange(1000), "pretrained"),
+                    "/textgen_generate"),
+        "melody": (("none", "", None, "4/4", 8, 1.0, 120, "the primer's key", "none", 1, rng.randrange(1000),
+                    True, "pretrained"), "/melody_generate"),
+        "speech": ((handle_file(example_wav()), "pretrained"), "/speech_transcribe"),
+    }
+
+
+def startup(data_dir: str | None = None) -> dict:
+    """Time to the first HTTP 200 of ``python app.py`` and its memory with the four
+    models loaded (the tabs load their models while the page is built), then after
+    one request to every tab (buffers the first inference allocates)."""
+    from gradio_client import Client
+
+    with served_app(data_dir=data_dir) as (proc, url, seconds):
+        first = rss_mb(proc.pid)
+        client = Client(url, verbose=False)
+        for args, api in tab_requests(random.Random(0)).values():
+            client.predict(*args, api_name=api)
+        used = rss_mb(proc.pid)
+    out = {"first_200_s": seconds, "rss_at_first_200_mb": first["rss_mb"],
+           "rss_after_every_tab_mb": used["rss_mb"], "peak_rss_mb": used["peak_mb"]}
+    print(f"python app.py: first HTTP 200 after {seconds:.1f} s; RSS with the four models loaded "
+          f"{first['rss_mb']:.0f} MB, after one request to every tab {used['rss_mb']:.0f} MB "
+          f"(peak {used['peak_mb']:.0f} MB)")
+    return out
+
+
+def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentiment",
+         data_dir: str | None = None, seed: int = 0) -> dict:
+    """Many visitors on one ``python app.py``: ``clients`` at once, each sending one
+    tab's request after another (tabs in random order, no pause), for ``seconds``;
+    first alone, then while one more visitor retrains ``retrain``'s model with the
+    UI's defaults (``None``: only the first phase). Same server, same clients, so the
+    two phases compare as ratios.
+
+    Returns ``{"alone": phase, "retraining": phase, ...}``; a phase has requests
+    served, errors and p50/p95 latency per tab.
+    """
+    from gradio_client import Client
+
+    out = {"clients": clients, "seconds": seconds, "retrain": retrain}
+    with served_app(data_dir=data_dir, log=Path("/tmp/rnn-gallery-load.log")) as (proc, url, _):
+        visitors = [Client(url, verbose=False) for _ in range(clients)]
+        out["alone"] = _phase(visitors, seconds, seed)
+        _print_phase(f"{clients} visitors for {seconds:g} s, nobody retraining", out["alone"])
+        if retrain:
+            retrained = {}
+            trainer = threading.Thread(target=_retrain, args=(Client(url, verbose=False), retrain, retrained))
+            trainer.start()
+            time.sleep(5)  # past data loading: the phase measures visitors beside training itself
+            out["retraining"] = _phase(visitors, seconds, seed + 1)
+            trainer.join()
+            out["retrained"] = retrained
+            _print_phase(f"the same while one more visitor retrains {retrain}", out["retraining"])
+            print(f"  retrain ({retrain}, UI defaults): {'finished' if retrained['finished'] else 'did NOT finish'}"
+                  f" after {retrained['seconds']:.0f} s: {retrained['status'][-160:]}")
+            for tab, t in out["retraining"]["tabs"].items():
+                alone = out["alone"]["tabs"].get(tab, {})
+                if t["p95_ms"] and alone.get("p95_ms"):
+                    print(f"  {tab:>9}: p95 while retraining / alone = {t['p95_ms'] / alone['p95_ms']:.2f}")
+        out["peak_rss_mb"] = rss_mb(proc.pid)["peak_mb"]
+    print(f"server peak RSS {out['peak_rss_mb']:.0f} MB")
+    return out
+
+
+def _phase(visitors: list, seconds: float, seed: int) -> dict:
+    """Every client asks, one request after another, for ``seconds``; their figures."""
+    latencies, errors = defaultdict(list), defaultdict(list)
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def visitor(i: int, client):
+        rng = random.Random(seed * 1000 + i)
+        while time.perf_counter() < stop_at:
+            requests = tab_requests(rng)
+            tab = rng.choice(list(requests))
+            args, api = requests[tab]
+            t = time.perf_counter()
+            try:
+                client.predict(*args, api_name=api)
+                with lock:
+                    latencies[tab].append(time.perf_counter() - t)
+            except Exception as e:  # every failure is counted and its message kept
+                with lock:
+                    errors[tab].append(f"{type(e).__name__}: {e}"[:200])
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=visitor, args=(i, c), daemon=True) for i, c in enumerate(visitors)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    elapsed = time.perf_counter() - t0  # the last requests end after `seconds`
+    tabs = {}
+    for tab in sorted(set(latencies) | set(errors)):
+        ms = np.array(latencies[tab]) * 1000
+        tabs[tab] = {"served": len(ms), "errors": len(errors[tab]),
+                     "p50_ms": float(np.percentile(ms, 50)) if len(ms) else None,
+                     "p95_ms": float(np.percentile(ms, 95)) if len(ms) else None,
+                     "first_errors": errors[tab][:3]}
+    return {"seconds": elapsed, "tabs": tabs, "served": sum(t["served"] for t in tabs.values()),
+            "errors": sum(t["errors"] for t in tabs.values())}
+
+
+def _print_phase(title: str, phase: dict) -> None:
+    print(f"{title}: {phase['served']} requests served ({phase['served'] / phase['seconds']:.1f}/s), "
+          f"{phase['errors']} errors")
+    for tab, t in phase["tabs"].items():
+        lat = f"p50 {t['p50_ms']:.0f} ms, p95 {t['p95_ms']:.0f} ms" if t["served"] else "no answers"
+        print(f"  {tab:>9}: {t['served']:4d} served, {t['errors']} errors, {lat}")
+        for e in t["first_errors"]:
+            print(f"             error: {e}")
+
+
+def _retrain(client, task: str, result: dict) -> None:
+    """Retrain ``task`` with the UI's defaults through ``client``; fill ``result``."""
+    t = time.perf_counter()
+    try:
+        status, *_ = client.predict(api_name=f"/{task}_retrain")
+        result.update(seconds=time.perf_counter() - t, finished="Done" in status, status=_strip_tags(status))
+    except Exception as e:
+        result.update(seconds=time.perf_counter() - t, finished=False, status=str(e))
+
+
+def _strip_tags(text: str) -> str:
+    import re
+
+    return re.sub(r"<[^>]+>", " ", text or "").replace("&middot;", "·").strip()
