@@ -17,6 +17,7 @@ from apps.widgets import landing_html
 from rnn_core.jobs import share_cores
 
 TABS = [sentiment, textgen, melody, speech]  # each builds its tab; see apps/
+THEME = gr.themes.Soft()  # given to launch() (Gradio 6); tests launch with it too
 
 
 def build_demo() -> gr.Blocks:
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     share_cores()
     demo = build_demo()
-    demo.launch(server_name=args.host, server_port=args.port, theme=gr.themes.Soft(), prevent_thread_lock=True)
+    demo.launch(server_name=args.host, server_port=args.port, theme=THEME, prevent_thread_lock=True)
     warm_up_in_background()  # after the server is up, so the first page isn't delayed
     demo.block_thread()
 

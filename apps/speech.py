@@ -168,7 +168,8 @@ def build() -> None:
     shape_header(SHAPE, "the recording goes in as a sequence of short frames and the network "
                  "answers at every frame: a letter, a space, or CTC's <i>blank</i> (_), meaning \"nothing "
                  "new here\". Repeated letters and blanks collapse into the transcript, so training needs "
-                 "only the words, never which frame each letter sits on.",
+                 "only the words, never which frame each letter sits on. Reading the recording in both directions, "
+                 "it may place a word's letters a little before or after the word itself.",
                  *DIAGRAM)
     with gr.Row():
         with gr.Column(scale=3):
