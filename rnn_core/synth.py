@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import fftconvolve
 
 SAMPLE_RATE = 22050
 
@@ -95,6 +94,9 @@ def render(notes, sample_rate: int = SAMPLE_RATE, tail: float = 0.8) -> np.ndarr
     if total and np.any(out):
         # float32 FFTs: ~3x faster than float64 here and far below audible precision.
         ir = _reverb_ir(sample_rate).astype(np.float32)
+        # imported here, not at the top: scipy.signal takes ~1 s to import, which the
+        # gallery's start-up would otherwise pay before its first page
+        from scipy.signal import fftconvolve
         out = out + _REVERB_MIX * fftconvolve(out.astype(np.float32), ir)[:total]
         peak = np.max(np.abs(out))
         if peak > 0:
