@@ -17,7 +17,7 @@ matplotlib.use("Agg")  # no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 
 from rnn_core.checkpoint import CheckpointError  # noqa: E402
-from rnn_core.jobs import TrainingJob  # noqa: E402
+from rnn_core.jobs import TrainingJob, job_for  # noqa: E402
 from rnn_core.tasks.options import Option  # noqa: E402
 
 POSITIVE, NEGATIVE = "#2e7d32", "#c62828"
@@ -186,8 +186,7 @@ def retrain_panel(task, metric: str, metric_label: str, budget_note: str, higher
         # `values` maps each control to its value (the inputs are given as a set)
         options, notes = task.retrain_options({n: values[c] for n, c in zip(names, controls)})
         key = request.session_hash if request else "local"
-        job = TrainingJob(lambda on_progress, stop_event: task.train(
-            options, on_progress=on_progress, stop=stop_event))
+        job = job_for(task.NAME, options)
         with _jobs_lock:
             if key in _jobs and not _jobs[key].done.is_set():
                 raise gr.Error("A retrain is already running in this session: stop it first.")

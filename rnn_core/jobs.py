@@ -1,13 +1,26 @@
-"""Training in a background thread, so a UI can poll progress and stop it.
+"""Training beside a server: in a child process at low priority, so a UI can poll
+progress and stop it while visitors' requests keep the CPU they need.
 
-The UI (apps/) never touches torch: it starts a `TrainingJob` with a task's
-``train`` function, polls `updates()` for progress reports, and reads the result
-(a predictor living only in that visitor's session) when it is done.
+The UI (apps/) never touches torch: it starts a `TrainingJob` with `train_task`
+(a task's name and options), polls `updates()` for progress reports, and reads the
+result (a predictor living only in that visitor's session) when it is done.
+
+Why a process and not a thread: a training thread shares the server's GIL, and on
+2 vCPU visitors' latency nearly doubled beside one (p95 x1.7-1.9 in
+``python -m rnn_core bench load``); a lower thread priority hardly helped (x1.5-1.7),
+because the contention is for the GIL, not the cores. A child process has its own
+interpreter, and its nice value makes the kernel serve visitors first. A crash in
+training (out of memory, say) ends the child, never the server.
 """
 from __future__ import annotations
 
+import functools
+import multiprocessing
+import os
+import pickle
 import queue
 import threading
+import time
 import traceback
 from typing import Callable
 
@@ -15,37 +28,54 @@ import torch
 
 from .train import Progress
 
-# Only this many trainings run at once in one process: each one wants every core,
-# and visitors' predictions must keep running beside them.
+# Only this many trainings run at once in one server: each takes a core, and
+# visitors' predictions must keep running beside them.
 MAX_CONCURRENT = 1
 _slots = threading.BoundedSemaphore(MAX_CONCURRENT)
+# The child's nice value (0 = the server's own priority; 19 = only idle CPU).
+TRAIN_NICE = int(os.environ.get("RNN_GALLERY_TRAIN_NICE", 10))
+# "spawn": a fresh interpreter. Forking a server that runs threads (uvicorn, Gradio's
+# workers, torch's pool) can copy a lock another thread holds and hang the child.
+_CTX = multiprocessing.get_context("spawn")
 
 
 def share_cores() -> None:
-    """Set the server's thread policy: every request and the training job run torch
-    on one intra-op thread each.
+    """Set the server's thread policy: every request (and the training process) runs
+    torch on one intra-op thread.
 
     Why: on 2 vCPU (the Spaces free tier) torch's default of one thread per core makes
-    concurrent requests and a training job fight over both cores; the small recurrent
-    networks here gain little from a second thread anyway (the speech BiGRU is 2-4x
-    slower and erratic with two: ``python -m rnn_core bench speech`` prints both). With
-    one thread each, a retrain takes one core and visitors keep the other.
+    concurrent requests fight over both cores; the small recurrent networks here gain
+    little from a second thread anyway (the speech BiGRU is 2-4x slower and erratic
+    with two: ``python -m rnn_core bench speech`` prints both).
     Call it in the main thread before serving: threads started later inherit it.
     """
     torch.set_num_threads(1)
 
 
+def train_task(task_name: str, options: dict, on_progress: Callable, stop) -> tuple:
+    """Train ``task_name`` with ``options``: what a `TrainingJob` runs (see `job_for`)."""
+    from .tasks import get_task
+
+    return get_task(task_name).train(options, on_progress=on_progress, stop=stop)
+
+
+def job_for(task_name: str, options: dict) -> "TrainingJob":
+    """A (not yet started) job that trains ``task_name`` with ``options``."""
+    return TrainingJob(functools.partial(train_task, task_name, options))
+
+
 class TrainingJob:
-    """One training run in a daemon thread.
+    """One training run in a child process, watched by a daemon thread.
 
     Args:
-        train_fn: ``(on_progress, stop) -> (predictor, TrainResult)``.
+        train_fn: ``(on_progress, stop) -> (predictor, TrainResult)``; it runs in the
+            child, so it must pickle (a module-level function or a partial of one).
     """
 
     def __init__(self, train_fn: Callable):
         self._train_fn = train_fn
         self._queue: queue.Queue[Progress] = queue.Queue()
-        self.stop_event = threading.Event()
+        self.stop_event = _CTX.Event()  # shared with the child
         self.done = threading.Event()
         self.predictor = None
         self.result = None
@@ -72,13 +102,40 @@ class TrainingJob:
                     return
             self.waiting = False
         try:
-            self.predictor, self.result = self._train_fn(self._queue.put, self.stop_event)
+            self._train_in_child()
         except Exception as e:  # reported to the visitor, never raised into the server
             self.error = f"{type(e).__name__}: {e}"
             traceback.print_exc()
         finally:
             _slots.release()
             self.done.set()
+
+    def _train_in_child(self) -> None:
+        reports = _CTX.Queue()
+        child = _CTX.Process(target=_child, args=(self._train_fn, reports, self.stop_event, os.getpid()),
+                             daemon=True, name="rnn-gallery-training")
+        child.start()
+        try:
+            while True:
+                try:
+                    kind, value = reports.get(timeout=0.5)
+                except queue.Empty:
+                    if not child.is_alive():  # killed, or crashed without a word
+                        self.error = f"The training process ended unexpectedly (exit code {child.exitcode})."
+                        return
+                    continue
+                if kind == "progress":
+                    self._queue.put(value)
+                elif kind == "done":
+                    self.predictor, self.result = pickle.loads(value)
+                    return
+                else:
+                    self.error = value
+                    return
+        finally:
+            child.join(timeout=30)
+            if child.is_alive():
+                child.kill()
 
     def finished(self) -> bool:
         """True once the run has ended and every progress report has been read."""
@@ -94,3 +151,30 @@ class TrainingJob:
         except queue.Empty:
             pass
         return out
+
+
+def _child(train_fn: Callable, reports, stop, parent_pid: int) -> None:
+    """The training process: low priority, one torch thread; it reports progress and
+    the result (predictor and TrainResult, pickled) through ``reports``."""
+    try:
+        os.nice(TRAIN_NICE)
+    except (AttributeError, OSError):  # not allowed here: normal priority
+        pass
+    share_cores()
+
+    def watch_parent():  # the server died: stop rather than train for nobody
+        while not stop.is_set():
+            if os.getppid() != parent_pid:
+                stop.set()
+            time.sleep(1)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+    try:
+        predictor, result = train_fn(lambda p: reports.put(("progress", p)), stop)
+        # as bytes: a queue would pass the tensors as shared memory, whose file
+        # descriptors die with this process before the server has read them (and
+        # these bytes go from this process to its own parent, never to a file)
+        reports.put(("done", pickle.dumps((predictor, result))))
+    except Exception as e:
+        traceback.print_exc()
+        reports.put(("error", f"{type(e).__name__}: {e}"))

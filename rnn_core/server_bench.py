@@ -139,14 +139,14 @@ def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentimen
     out = {"clients": clients, "seconds": seconds, "retrain": retrain}
     with served_app(data_dir=data_dir, log=Path("/tmp/rnn-gallery-load.log")) as (proc, url, _):
         visitors = [Client(url, verbose=False) for _ in range(clients)]
-        out["alone"] = _phase(visitors, seconds, seed)
+        out["alone"] = _phase(visitors, seconds, seed, proc.pid)
         _print_phase(f"{clients} visitors for {seconds:g} s, nobody retraining", out["alone"])
         if retrain:
             retrained = {}
             trainer = threading.Thread(target=_retrain, args=(Client(url, verbose=False), retrain, retrained))
             trainer.start()
             time.sleep(5)  # past data loading: the phase measures visitors beside training itself
-            out["retraining"] = _phase(visitors, seconds, seed + 1)
+            out["retraining"] = _phase(visitors, seconds, seed + 1, proc.pid)
             trainer.join()
             out["retrained"] = retrained
             _print_phase(f"the same while one more visitor retrains {retrain}", out["retraining"])
@@ -161,8 +161,16 @@ def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentimen
     return out
 
 
-def _phase(visitors: list, seconds: float, seed: int) -> dict:
-    """Every client asks, one request after another, for ``seconds``; their figures."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _phase(visitors: list, seconds: float, seed: int, server_pid: int) -> dict:
+    """Every client asks, one request after another, for ``seconds``; their figures,
+    and the CPU time the server and this load generator used meanwhile (both share
+    the machine's cores)."""
     latencies, errors = defaultdict(list), defaultdict(list)
     lock = threading.Lock()
     stop_at = time.perf_counter() + seconds
@@ -182,13 +190,14 @@ def _phase(visitors: list, seconds: float, seed: int) -> dict:
                 with lock:
                     errors[tab].append(f"{type(e).__name__}: {e}"[:200])
 
-    t0 = time.perf_counter()
+    t0, server_cpu, own_cpu = time.perf_counter(), cpu_seconds(server_pid), time.process_time()
     threads = [threading.Thread(target=visitor, args=(i, c), daemon=True) for i, c in enumerate(visitors)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
     elapsed = time.perf_counter() - t0  # the last requests end after `seconds`
+    cpu = {"server_cpu_s": cpu_seconds(server_pid) - server_cpu, "load_generator_cpu_s": time.process_time() - own_cpu}
     tabs = {}
     for tab in sorted(set(latencies) | set(errors)):
         ms = np.array(latencies[tab]) * 1000
@@ -197,12 +206,14 @@ def _phase(visitors: list, seconds: float, seed: int) -> dict:
                      "p95_ms": float(np.percentile(ms, 95)) if len(ms) else None,
                      "first_errors": errors[tab][:3]}
     return {"seconds": elapsed, "tabs": tabs, "served": sum(t["served"] for t in tabs.values()),
-            "errors": sum(t["errors"] for t in tabs.values())}
+            "errors": sum(t["errors"] for t in tabs.values()), **cpu}
 
 
 def _print_phase(title: str, phase: dict) -> None:
     print(f"{title}: {phase['served']} requests served ({phase['served'] / phase['seconds']:.1f}/s), "
-          f"{phase['errors']} errors")
+          f"{phase['errors']} errors; CPU used: server {phase['server_cpu_s']:.0f} s, "
+          f"load generator {phase['load_generator_cpu_s']:.0f} s, in {phase['seconds']:.0f} s on "
+          f"{os.cpu_count()} cores")
     for tab, t in phase["tabs"].items():
         lat = f"p50 {t['p50_ms']:.0f} ms, p95 {t['p95_ms']:.0f} ms" if t["served"] else "no answers"
         print(f"  {tab:>9}: {t['served']:4d} served, {t['errors']} errors, {lat}")

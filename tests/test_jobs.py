@@ -1,26 +1,39 @@
-"""TrainingJob: background training that a UI polls and stops."""
-import threading
+"""TrainingJob: training in a child process that a UI polls and stops. The fake
+training functions live at module level, as a job's function must pickle."""
+import functools
+import os
 import time
+from pathlib import Path
 
-from rnn_core.jobs import TrainingJob
+from rnn_core.jobs import TrainingJob, job_for
 from rnn_core.train import Progress
 
 
-def _fake_train(steps=1000, fail=False):
-    def run(on_progress, stop):
-        for i in range(steps):
-            if fail and i == 3:
-                raise RuntimeError("out of memory")
-            on_progress(Progress(i, steps, 0, i / steps, 0.0, 1.0, 0.1))
-            if stop.is_set():
-                return "stopped-predictor", i
-            time.sleep(0.001)
-        return "predictor", steps
-    return run
+def _fake_train(on_progress, stop, steps=1000, fail=False, wait_for: str | None = None):
+    if wait_for:  # hold the training slot until the test creates this file
+        deadline = time.monotonic() + 20
+        while not Path(wait_for).exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    for i in range(steps):
+        if fail and i == 3:
+            raise RuntimeError("out of memory")
+        on_progress(Progress(i, steps, 0, i / steps, 0.0, 1.0, 0.1))
+        if stop.is_set():
+            return "stopped-predictor", i
+        time.sleep(0.001)
+    return "predictor", steps
+
+
+def _dies(on_progress, stop):
+    os._exit(3)  # a crash that sends no word back (a segfault, the OOM killer)
+
+
+def _job(**kwargs) -> TrainingJob:
+    return TrainingJob(functools.partial(_fake_train, **kwargs))
 
 
 def test_job_reports_progress_and_result():
-    job = TrainingJob(_fake_train(steps=20)).start()
+    job = _job(steps=20).start()
     seen = []
     while not job.finished():
         seen += job.updates(timeout=0.1)
@@ -28,39 +41,63 @@ def test_job_reports_progress_and_result():
 
 
 def test_job_stop():
-    job = TrainingJob(_fake_train()).start()
-    job.updates(timeout=2)
+    job = _job().start()
+    job.updates(timeout=30)  # the child has started training
     job.stop()
-    assert job.done.wait(5) and job.predictor == "stopped-predictor" and job.result < 1000
+    assert job.done.wait(30) and job.predictor == "stopped-predictor" and job.result < 1000
 
 
 def test_job_error_is_reported_not_raised():
-    job = TrainingJob(_fake_train(fail=True)).start()
-    assert job.done.wait(5)
+    job = _job(fail=True).start()
+    assert job.done.wait(30)
     assert job.error == "RuntimeError: out of memory" and job.predictor is None
 
 
-def test_second_job_waits_for_the_slot():
-    release = threading.Event()
+def test_a_crashed_training_process_is_reported():
+    job = TrainingJob(_dies).start()
+    assert job.done.wait(30)
+    assert "ended unexpectedly (exit code 3)" in job.error and job.predictor is None
 
-    def blocking(on_progress, stop):
-        release.wait(5)
-        return "first", 0
 
-    first = TrainingJob(blocking).start()
+def test_training_runs_in_another_process_at_lower_priority():
+    job = TrainingJob(functools.partial(_where, os.getpid())).start()
+    assert job.done.wait(30) and job.error is None
+    other_process, nice = job.predictor
+    assert other_process and nice >= os.nice(0)
+
+
+def _where(parent_pid, on_progress, stop):
+    return (os.getpid() != parent_pid, os.nice(0)), None
+
+
+def test_second_job_waits_for_the_slot(tmp_path):
+    release = tmp_path / "release"
+    first = _job(steps=1, wait_for=str(release)).start()
     time.sleep(0.1)
-    second = TrainingJob(_fake_train(steps=1)).start()
+    second = _job(steps=1).start()
     time.sleep(0.3)
     assert second.waiting and not second.done.is_set()
-    release.set()
-    assert first.done.wait(5) and second.done.wait(5) and second.predictor == "predictor"
+    release.touch()
+    assert first.done.wait(30) and second.done.wait(30) and second.predictor == "predictor"
     # a waiting job that is stopped gives up without ever training
-    release.clear()
-    third = TrainingJob(blocking).start()
+    release.unlink()
+    third = _job(steps=1, wait_for=str(release)).start()
     time.sleep(0.1)
-    fourth = TrainingJob(_fake_train(steps=1)).start()
+    fourth = _job(steps=1).start()
     time.sleep(0.2)
     fourth.stop()
-    assert fourth.done.wait(5) and "Stopped before it started" in fourth.error
-    release.set()
-    third.done.wait(5)
+    assert fourth.done.wait(30) and "Stopped before it started" in fourth.error
+    release.touch()
+    assert third.done.wait(30)
+
+
+def test_job_for_trains_a_task(tiny_data, monkeypatch):
+    """A real task through the child process: the predictor comes back to the parent."""
+    from rnn_core.tasks import sentiment
+
+    monkeypatch.setenv("RNN_GALLERY_DATA", str(tiny_data))
+    options, _ = sentiment.retrain_options({"hidden": 8, "embed": 8, "epochs": 1, "max_minutes": 0.2})
+    job = job_for("sentiment", options).start()
+    assert job.done.wait(120) and job.error is None, job.error
+    label = job.predictor.predict("a great film", explain=False)
+    assert job.result.steps > 0 and label is not None
