@@ -52,10 +52,11 @@ def running_strip(tokens: list[str], running: list[float]) -> str:
 
 def influence_html(tokens: list[str], influence: list[float]) -> str:
     """Each word coloured by its occlusion influence (green: pushed positive)."""
-    scale = max(0.05, max((abs(v) for v in influence), default=0))
-    spans = "".join(f'<span title="influence {v:+.3f}" style="background:{_colour(0.5 + 0.5 * v / scale)};'
+    scale = max(0.2, max((abs(v) for v in influence), default=0))
+    spans = "".join(f'<span title="change in log-odds of positive: {v:+.3f}" '
+                    f'style="background:{_colour(0.5 + 0.5 * v / scale)};'
                     f'padding:2px 3px;margin:1px;border-radius:3px;display:inline-block">'
-                    f'{html.escape(t)}<sub style="opacity:.6">{v:+.2f}</sub></span>'
+                    f'{html.escape(t)}<sub style="opacity:.6">{v:+.1f}</sub></span>'
                     for t, v in zip(tokens, influence))
     return f'<div style="line-height:2.2">{spans}</div>'
 
@@ -126,7 +127,7 @@ def card(predictor) -> str:
     return model_card_md("Pretrained model", [
         ("network", c["model"]), ("parameters", f"{c['parameters']:,}"), ("data", c["data"]),
         ("SST-2 dev accuracy", acc), ("baseline on the same split", base),
-        ("word influence", "occlusion: how P(positive) changes when the word is replaced by an unknown one"),
+        ("word influence", "occlusion: how the log-odds of positive change when the word is replaced by an unknown one"),
     ], note="Figures from `python -m rnn_core evaluate sentiment`.")
 
 
@@ -156,7 +157,8 @@ def build() -> None:
                 "here we ask after each prefix)")
     strip = gr.HTML()
     plot = gr.Plot(show_label=False, format="png")
-    gr.Markdown("**Which words mattered** (occlusion: green words pushed towards positive, red towards negative)")
+    gr.Markdown("**Which words mattered** (occlusion: how the log-odds of positive drop without the word; "
+                "green words pushed towards positive, red towards negative)")
     influence = gr.HTML()
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())

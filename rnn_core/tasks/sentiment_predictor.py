@@ -2,6 +2,8 @@
 one sentence (label, confidence, the verdict after every word, word influence)."""
 from __future__ import annotations
 
+import math
+
 import torch
 
 from ..encoders.text import WordEncoder, tokenize
@@ -45,8 +47,10 @@ class SentimentPredictor(Predictor):
         Returns a dict with ``label``, ``confidence``, ``p_positive``, ``tokens``,
         ``notes`` (e.g. truncation, unknown words) and, when ``explain``:
         ``running`` (P(positive) after each word: the verdict as the network reads)
-        and ``influence`` (per word, P(positive) minus P(positive) with that word
-        replaced by <unk>: occlusion; > 0 pushed towards positive).
+        and ``influence`` (per word, the log-odds of positive minus the log-odds with
+        that word replaced by <unk>: occlusion; > 0 pushed towards positive. Log-odds,
+        not probabilities: in a sentence the model is 99.9% sure of, every word moves
+        P(positive) by less than 0.01, yet some words clearly matter more).
 
         Raises:
             ValueError: if the text holds no words at all.
@@ -78,8 +82,13 @@ class SentimentPredictor(Predictor):
         if explain:
             n = len(ids)
             out["running"] = p[1:n + 1]
-            out["influence"] = [p[0] - q for q in p[n + 1:]]
+            out["influence"] = [_log_odds(p[0]) - _log_odds(q) for q in p[n + 1:]]
         return out
+
+
+def _log_odds(p: float, eps: float = 1e-6) -> float:
+    p = min(max(p, eps), 1 - eps)
+    return math.log(p / (1 - p))
 
 
 def model_card(predictor: SentimentPredictor) -> dict:
