@@ -19,7 +19,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 from . import server_bench  # noqa: E402
 from .bench import describe_machine  # noqa: E402
 from .checkpoint import assets_dir  # noqa: E402
-from .jobs import share_cores  # noqa: E402
 from .tasks import TASK_NAMES, get_task  # noqa: E402
 
 # Per task: the headline quality metric, its label, whether higher is better, and the
@@ -48,7 +47,6 @@ def run_all(out_dir: str | Path = "docs", clients: int = 20, seconds: float = 60
     """Measure everything and write ``out_dir/benchmarks.md`` + plots; return its path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    share_cores()  # measure what the server does: one intra-op thread per request
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     quality = quality_rows()
     speed = {}
@@ -96,7 +94,8 @@ def _ms(v) -> str:
 def _markdown(started, quality, speed, start, load, retrain, clients, seconds, plots) -> str:
     lines = ["# RNN Gallery benchmarks", "",
              f"Written by `python -m rnn_core bench all` on {started}; machine: {describe_machine()} "
-             "(the server's policy: one intra-op thread per request, see `rnn_core/jobs.py`). "
+             "(a request alone on the server gets every core, concurrent ones one each, the speech "
+             "model always one: `rnn_core/jobs.py`). "
              "Every figure below comes from this run except quality, which each model's "
              "`metrics.json` holds (written only by the evaluate command shown).", "",
              "## Quality against a baseline", "",
