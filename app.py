@@ -29,8 +29,10 @@ def build_demo() -> gr.Blocks:
             for module in TABS:
                 with gr.Tab(f"{module.TITLE} ({module.SHAPE})"):
                     module.build()
-    # Predictions stay responsive while a visitor retrains: each event has its own
-    # concurrency group (see apps/widgets.py), and the queue bounds waiting requests.
+    # Every tab's prediction is in one concurrency group ("predict"): four run at once,
+    # the rest wait in the queue (64 at most) instead of piling threads onto the cores.
+    # Retrain panels poll in their own group; training itself runs one at a time, in a
+    # low-priority child process (rnn_core/jobs.py), so it cannot starve predictions.
     demo.queue(default_concurrency_limit=4, max_size=64)
     return demo
 

@@ -15,7 +15,6 @@ import numpy as np
 
 from rnn_core.encoders.midi import (METERS, MelodyError, bar_steps, melody_from_midi, melody_to_midi,
                                     note_name, parse_notes)
-from rnn_core.jobs import request_threads
 from rnn_core.synth import SAMPLE_RATE, render, to_int16
 from rnn_core.tasks import melody as task
 from rnn_core.tasks.melody_predictor import (KEYS, MAX_PRIMER_BARS, SCALES, Generated, MelodyGenerator,
@@ -128,11 +127,10 @@ def generate(source, typed, upload, meter, bars, temperature, tempo, key, scale,
         notes.append(f"scale {scale!r} is not one offered; using none.")
         scale = "none"
     primer, primer_notes = read_primer(source, typed, upload, settings["meter"])
-    with request_threads():
-        results, gen_notes = gen.generate(primer, bars=settings["bars"], temperature=settings["temperature"],
-                                          meter=settings["meter"], key=key, scale=scale,
-                                          variations=settings["variations"], seed=settings["seed"],
-                                          include_primer=bool(include_primer))
+    results, gen_notes = gen.generate(primer, bars=settings["bars"], temperature=settings["temperature"],
+                                      meter=settings["meter"], key=key, scale=scale,
+                                      variations=settings["variations"], seed=settings["seed"],
+                                      include_primer=bool(include_primer))
     folder = Path(tempfile.mkdtemp(prefix="rnn-gallery-melody-"))
     files, audio = [], []
     gap = np.zeros(int(SAMPLE_RATE * 0.6), dtype=np.float32)

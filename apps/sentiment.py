@@ -10,7 +10,6 @@ import html
 import gradio as gr
 import matplotlib.pyplot as plt
 
-from rnn_core.jobs import request_threads
 from rnn_core.tasks import sentiment as task
 
 from .widgets import NEGATIVE, POSITIVE, card_of, model_card_md, retrain_panel, shape_header, shipped_model
@@ -101,16 +100,15 @@ def analyse(text: str, retrained=None):
         notes.append(f"The text was {len(text):,} characters long; only the first {MAX_CHARS:,} were kept.")
         text = text[:MAX_CHARS]
     try:
-        with request_threads():
-            r = pretrained().predict(text)
-            m = retrained.predict(text, explain=False) if retrained is not None else None
+        r = pretrained().predict(text)
     except ValueError as e:  # e.g. only symbols: nothing the tokenizer calls a word
         raise gr.Error(str(e)) from None
     notes += r["notes"]
     n = len(r["tokens"])
     verdict = f"**{r['label']}** with {r['confidence']:.0%} confidence ({n} word{'s' * (n != 1)} read)."
     mine = gr.update(visible=False)
-    if m is not None:
+    if retrained is not None:
+        m = retrained.predict(text, explain=False)
         agree = "agrees" if m["label"] == r["label"] else "disagrees"
         verdict += f" Your retrained model {agree}: **{m['label']}**, {m['confidence']:.0%}."
         mine = gr.update(value=_label(m), visible=True)

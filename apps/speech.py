@@ -15,7 +15,6 @@ import numpy as np
 
 from rnn_core.checkpoint import assets_dir
 from rnn_core.encoders.audio import DIGIT_WORDS, AudioError
-from rnn_core.jobs import request_threads
 from rnn_core.tasks import speech as task
 from rnn_core.tasks.speech_predictor import HOP_MS, MAX_SECONDS, SpeechRecognizer
 
@@ -123,8 +122,7 @@ def transcribe(audio, which, retrained=None):
     ``(rate, samples)``)."""
     rec: SpeechRecognizer = pick_model(which, retrained, pretrained)
     try:
-        with request_threads(alone=1):  # this BiGRU is faster on one thread even alone
-            r = rec.transcribe(_source(audio))
+        r = rec.transcribe(_source(audio))
     except AudioError as e:  # unreadable, too short, silent...: its message is for the visitor
         raise gr.Error(str(e)) from None
     return headline(r), heard_plot(r)

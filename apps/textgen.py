@@ -11,7 +11,6 @@ import time
 
 import gradio as gr
 
-from rnn_core.jobs import request_threads
 from rnn_core.tasks import textgen as task
 from rnn_core.tasks.textgen_predictor import MAX_PRIME, TextGenerator, generation_settings, suggest_units
 
@@ -41,20 +40,14 @@ def generate(prime, length, temperature, top_k, top_p, seed, which, retrained=No
                                            "top_k": top_k, "top_p": top_p, "seed": seed})
     prime, prime_notes = gen.prepare(prime)
     notes = "\n".join(f"- {n}" for n in notes + prime_notes)
-    steps, text = gen.generate(prime, **settings), ""
-    while True:
+    text, shown = "", time.monotonic()
+    for step in gen.generate(prime, **settings):
+        text += step.char
         # an update every 0.1 s reads as streaming; one per few characters would cost
-        # the server a queue message each (50 for the default length) for nothing.
-        # Each stretch runs on whichever worker thread the server resumes us on.
-        with request_threads():
-            due = time.monotonic() + STREAM_EVERY_S
-            for step in steps:
-                text += step.char
-                if time.monotonic() > due:
-                    break
-            else:
-                break  # all written
-        yield text, notes, gr.skip()
+        # the server a queue message each (50 for the default length) for nothing
+        if time.monotonic() - shown > STREAM_EVERY_S:
+            shown = time.monotonic()
+            yield text, notes, gr.skip()
     yield text, notes, text
 
 
@@ -95,8 +88,7 @@ def analyse(text, which, retrained=None):
     clean, dropped = gen.encoder.clean(text[:MAX_PRIME])
     if not clean:
         raise gr.Error("None of these characters are known to the model (it read only Shakespeare's alphabet).")
-    with request_threads():
-        a = gen.analyse(clean)
+    a = gen.analyse(clean)
     units = suggest_units(a["chars"], a["hidden"])
     choices = [f"unit {u}: {name} (r = {r:+.2f})" for u, name, r in units]
     notes = [f"Only the first {MAX_PRIME:,} of {len(text):,} characters were read."] if len(text) > MAX_PRIME else []

@@ -150,8 +150,8 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(metrics))
     elif args.verb == "bench":
-        # torch's default threads: what a request alone on the server gets
-        # (rnn_core.jobs.request_threads); the speech bench times one thread too
+        from .jobs import share_cores
+        share_cores()  # time what the server does: one intra-op thread (speech times two as well)
         task.bench(args.weights, repeats=args.repeats, retrain=args.retrain, data_dir=args.data)
     elif args.verb == "download":
         from .data import SOURCES, locate

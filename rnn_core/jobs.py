@@ -14,7 +14,6 @@ training (out of memory, say) ends the child, never the server.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import multiprocessing
 import os
@@ -41,43 +40,19 @@ _CTX = multiprocessing.get_context("spawn")
 
 
 def share_cores() -> None:
-    """Set the server's thread policy: torch runs on one intra-op thread per request
-    (and in the training process), unless `request_threads` gives a request more.
+    """Set the server's thread policy: every request (and the training process) runs
+    torch on one intra-op thread.
 
     Why: on 2 vCPU (the Spaces free tier) torch's default of one thread per core makes
-    concurrent requests fight over both cores, and the speech BiGRU is 2-4x slower and
-    erratic with two threads even alone (``python -m rnn_core bench speech`` prints both).
+    concurrent requests fight over both cores, and these small recurrent networks gain
+    little from a second thread even for a visitor alone on the server (measured back
+    to back: 400 characters of text 153-205 ms on one thread, 160-167 ms on two; 16
+    bars of melody 68-109 vs 67 ms; the sentiment tab's answer 17 vs 12 ms), while the
+    speech BiGRU is 2-4x slower and erratic with two (``python -m rnn_core bench
+    speech`` prints both).
     Call it in the main thread before serving: threads started later inherit it.
     """
     torch.set_num_threads(1)
-
-
-_serving = 0  # requests inside `request_threads` right now
-_serving_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def request_threads(alone: int | None = None):
-    """Torch threads for one request's work: ``alone`` threads (default: every core)
-    when no other request is being served, else one (`share_cores`).
-
-    Why: a visitor alone on the server gets the text generator's and the melody
-    model's matrix products on both cores (2-3x faster: their weights stream from
-    memory at every step), while many visitors at once each get one core rather than
-    oversubscribing them. Thread counts are per thread in torch, so this only touches
-    the calling (worker) thread.
-    """
-    global _serving
-    with _serving_lock:
-        _serving += 1
-        first = _serving == 1
-    torch.set_num_threads((alone or os.cpu_count() or 1) if first else 1)
-    try:
-        yield
-    finally:
-        with _serving_lock:
-            _serving -= 1
-        torch.set_num_threads(1)
 
 
 def train_task(task_name: str, options: dict, on_progress: Callable, stop) -> tuple:

@@ -101,33 +101,3 @@ def test_job_for_trains_a_task(tiny_data, monkeypatch):
     assert job.done.wait(120) and job.error is None, job.error
     label = job.predictor.predict("a great film", explain=False)
     assert job.result.steps > 0 and label is not None
-
-
-def test_a_request_alone_gets_every_core_and_concurrent_ones_one_each():
-    import threading
-
-    import torch
-
-    from rnn_core.jobs import request_threads
-
-    seen = {}
-
-    def second():  # runs while the first request is still being served
-        with request_threads():
-            seen["second"] = torch.get_num_threads()
-
-    before = torch.get_num_threads()
-    try:
-        with request_threads():
-            seen["alone"] = torch.get_num_threads()
-            t = threading.Thread(target=second)
-            t.start()
-            t.join()
-            with request_threads(alone=1):
-                seen["nested"] = torch.get_num_threads()
-        with request_threads(alone=1):
-            seen["alone_one"] = torch.get_num_threads()
-        seen["after"] = torch.get_num_threads()  # back to the server's one thread
-    finally:
-        torch.set_num_threads(before)  # this test runs in pytest's main thread
-    assert seen == {"alone": os.cpu_count(), "second": 1, "nested": 1, "alone_one": 1, "after": 1}

@@ -286,7 +286,6 @@ def bench(weights: str | Path | None = None, repeats: int = 20, retrain: bool = 
     out = {"generate_16_bars": single, "generate_16_bars_4_variations": four, "synthesis": synth,
            "train_events_per_s": eps}
     if retrain:
-        torch.set_num_threads(1)  # as the server's training process (rnn_core.jobs)
         t = time.perf_counter()
         _, result = train(retrain_options({})[0], data_dir=data_dir)
         out["retrain"] = {"seconds": time.perf_counter() - t, **result.best}

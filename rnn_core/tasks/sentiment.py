@@ -257,7 +257,6 @@ def bench(weights: str | Path | None = None, repeats: int = 200, retrain: bool =
         import time
 
         options, _ = retrain_options({})
-        torch.set_num_threads(1)  # as the server's training process (rnn_core.jobs)
         t = time.perf_counter()
         _, result = train(options, data_dir=data_dir)
         out["retrain"] = {"seconds": time.perf_counter() - t, "accuracy": result.best["accuracy"]}

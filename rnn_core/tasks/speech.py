@@ -294,7 +294,6 @@ def bench(weights: str | Path | None = None, repeats: int = 50, retrain: bool = 
     print(f"training throughput: {ups:,.0f} utterances/s of 1 s ({ups:,.0f} s of audio per second), "
           "network only (features and augmentation come on top)")
     if retrain:
-        torch.set_num_threads(1)  # as the server's training process (rnn_core.jobs)
         t = time.perf_counter()
         _, result = train(retrain_options({})[0], data_dir=data_dir)
         out["retrain"] = {"seconds": time.perf_counter() - t, **result.best}

@@ -188,7 +188,6 @@ def bench(weights: str | Path | None = None, repeats: int = 200, retrain: bool =
     print(f"training throughput: {tps:,.0f} characters/s (64 streams x 128)")
     out = {"generate_chars_per_s": cps, "train_chars_per_s": tps}
     if retrain:
-        torch.set_num_threads(1)  # as the server's training process (rnn_core.jobs)
         t = time.perf_counter()
         _, result = train(retrain_options({})[0], data_dir=data_dir)
         out["retrain"] = {"seconds": time.perf_counter() - t, **result.best}
