@@ -149,7 +149,7 @@ def _markdown(started, machine, quality, speed, start, load, retrain, clients, s
             r = dict(speed[tab]["retrain"])
             secs = r.pop("seconds")
             figure = ", ".join(f"{k} {v:.3f}" for k, v in r.items() if isinstance(v, float))
-            lines.append(f"| {tab} | {secs:.0f} | {figure} | `python -m rnn_core bench {tab} --retrain` |")
+            lines.append(f"| {tab} | {secs:.0f} | {figure} | `RNN_GALLERY_DATA=../shared/data python -m rnn_core bench {tab} --retrain` |")
     lines += ["", "## Start-up and memory", "", "| figure | value | command |", "|---|---|---|",
               f"| `python app.py` to its first HTTP 200 | {start['first_200_s']:.1f} s | `python -m rnn_core bench startup` |",
               f"| RSS with the four models loaded | {start['rss_at_first_200_mb']:.0f} MB | same |",
