@@ -5,6 +5,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from rnn_core.jobs import TrainingJob, job_for
 from rnn_core.train import Progress
 
@@ -91,13 +93,22 @@ def test_second_job_waits_for_the_slot(tmp_path):
     assert third.done.wait(30)
 
 
-def test_job_for_trains_a_task(tiny_data, monkeypatch):
-    """A real task through the child process: the predictor comes back to the parent."""
-    from rnn_core.tasks import sentiment
+SMALL = {"sentiment": {"hidden": 8, "embed": 8, "epochs": 1},
+         "textgen": {"hidden": 16, "epochs": 1}, "melody": {"hidden": 16, "epochs": 1},
+         "speech": {"hidden": 16, "layers": 1, "epochs": 1}}
+
+
+@pytest.mark.parametrize("task", sorted(SMALL))
+def test_job_for_trains_every_task(task, tiny_data, monkeypatch, tmp_path):
+    """Each task through the child process: its predictor comes back to the server
+    whole, and saves as a checkpoint there (the retrain panel's download); one that
+    did not pickle would break that tab's retrain."""
+    from rnn_core.tasks import get_task
 
     monkeypatch.setenv("RNN_GALLERY_DATA", str(tiny_data))
-    options, _ = sentiment.retrain_options({"hidden": 8, "embed": 8, "epochs": 1, "max_minutes": 0.2})
-    job = job_for("sentiment", options).start()
-    assert job.done.wait(120) and job.error is None, job.error
-    label = job.predictor.predict("a great film", explain=False)
-    assert job.result.steps > 0 and label is not None
+    options, _ = get_task(task).retrain_options({**SMALL[task], "max_minutes": 0.1})
+    job = job_for(task, options).start()
+    assert job.done.wait(180) and job.error is None, job.error
+    assert job.result.steps > 0
+    assert type(job.predictor) is get_task(task).PREDICTOR
+    assert (job.predictor.save(tmp_path / task) / "model.safetensors").is_file()
