@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--data", metavar="DIR", help="data folder for --retrain")
     b.add_argument("--clients", type=int, default=20, help="load: visitors at once")
     b.add_argument("--seconds", type=float, default=60, help="load: how long they keep asking")
+    b.add_argument("--think", type=float, default=0.0,
+                   help="load: average pause between a visitor's requests (0: a stress test)")
     b.add_argument("--retrainer", choices=TASK_NAMES + ("none",), default="sentiment",
                    help="load: the task one more visitor retrains meanwhile (its UI defaults)")
     b.add_argument("--out", metavar="DIR", default="docs", help="all: where benchmarks.md goes")
@@ -166,7 +168,8 @@ def run_server_bench(args: argparse.Namespace) -> int:
     if args.task == "startup":
         server_bench.startup()
     elif args.task == "load":
-        server_bench.load(args.clients, args.seconds, None if args.retrainer == "none" else args.retrainer)
+        server_bench.load(args.clients, args.seconds, None if args.retrainer == "none" else args.retrainer,
+                          think=args.think)
     else:
         from .report import run_all
         run_all(args.out, clients=args.clients, seconds=args.seconds, retrain=args.retrain)

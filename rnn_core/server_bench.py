@@ -124,9 +124,11 @@ def startup(data_dir: str | None = None) -> dict:
 
 
 def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentiment",
-         data_dir: str | None = None, seed: int = 0) -> dict:
+         data_dir: str | None = None, seed: int = 0, think: float = 0.0) -> dict:
     """Many visitors on one ``python app.py``: ``clients`` at once, each sending one
-    tab's request after another (tabs in random order, no pause), for ``seconds``;
+    tab's request after another (tabs in random order, pausing ``think`` seconds on
+    average between them: 0 is a stress test, a few seconds is closer to people), for
+    ``seconds``;
     first alone, then while one more visitor retrains ``retrain``'s model with the
     UI's defaults (``None``: only the first phase). Same server, same clients, so the
     two phases compare as ratios.
@@ -136,17 +138,18 @@ def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentimen
     """
     from gradio_client import Client
 
-    out = {"clients": clients, "seconds": seconds, "retrain": retrain}
+    out = {"clients": clients, "seconds": seconds, "retrain": retrain, "think": think}
     with served_app(data_dir=data_dir, log=Path("/tmp/rnn-gallery-load.log")) as (proc, url, _):
         visitors = [Client(url, verbose=False) for _ in range(clients)]
-        out["alone"] = _phase(visitors, seconds, seed, proc.pid)
-        _print_phase(f"{clients} visitors for {seconds:g} s, nobody retraining", out["alone"])
+        out["alone"] = _phase(visitors, seconds, seed, proc.pid, think)
+        pause = f", pausing ~{think:g} s between requests" if think else ", without pause"
+        _print_phase(f"{clients} visitors for {seconds:g} s{pause}, nobody retraining", out["alone"])
         if retrain:
             retrained = {}
             trainer = threading.Thread(target=_retrain, args=(Client(url, verbose=False), retrain, retrained))
             trainer.start()
             time.sleep(5)  # past data loading: the phase measures visitors beside training itself
-            out["retraining"] = _phase(visitors, seconds, seed + 1, proc.pid)
+            out["retraining"] = _phase(visitors, seconds, seed + 1, proc.pid, think)
             trainer.join()
             out["retrained"] = retrained
             _print_phase(f"the same while one more visitor retrains {retrain}", out["retraining"])
@@ -167,7 +170,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _phase(visitors: list, seconds: float, seed: int, server_pid: int) -> dict:
+def _phase(visitors: list, seconds: float, seed: int, server_pid: int, think: float = 0.0) -> dict:
     """Every client asks, one request after another, for ``seconds``; their figures,
     and the CPU time the server and this load generator used meanwhile (both share
     the machine's cores)."""
@@ -177,6 +180,7 @@ def _phase(visitors: list, seconds: float, seed: int, server_pid: int) -> dict:
 
     def visitor(i: int, client):
         rng = random.Random(seed * 1000 + i)
+        time.sleep(rng.uniform(0, think))  # visitors arrive spread out, not in step
         while time.perf_counter() < stop_at:
             requests = tab_requests(rng)
             tab = rng.choice(list(requests))
@@ -189,6 +193,7 @@ def _phase(visitors: list, seconds: float, seed: int, server_pid: int) -> dict:
             except Exception as e:  # every failure is counted and its message kept
                 with lock:
                     errors[tab].append(f"{type(e).__name__}: {e}"[:200])
+            time.sleep(rng.uniform(0.5, 1.5) * think)  # reading the answer
 
     t0, server_cpu, own_cpu = time.perf_counter(), cpu_seconds(server_pid), time.process_time()
     threads = [threading.Thread(target=visitor, args=(i, c), daemon=True) for i, c in enumerate(visitors)]
