@@ -87,8 +87,8 @@ def heard_plot(r: dict):
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6.5), dpi=100, sharex=True,
                                       gridspec_kw={"height_ratios": [2, 3]})
     feats = r["features"]
-    top.imshow(feats.T, origin="lower", aspect="auto", cmap="magma",
-               extent=[0, len(feats) * HOP_MS / 1000, 0, feats.shape[1]])
+    heard = len(feats) * HOP_MS / 1000  # seconds of features (the last output frame may end earlier)
+    top.imshow(feats.T, origin="lower", aspect="auto", cmap="magma", extent=[0, heard, 0, feats.shape[1]])
     top.set_ylabel("mel band")
     top.set_title("what the network hears: log-mel spectrogram", fontsize=10, loc="left")
     bottom.imshow(image, aspect="auto", interpolation="nearest", extent=[0, end, len(rows) - 0.5, -0.5])
@@ -111,7 +111,7 @@ def heard_plot(r: dict):
                     transform=bottom.get_xaxis_transform())
         top.axvline(x, color="white", alpha=0.35, linewidth=0.8)
     bottom.set_xlabel("seconds")
-    bottom.set_xlim(0, max(end, len(feats) * HOP_MS / 1000))
+    bottom.set_xlim(0, max(end, heard))
     fig.tight_layout()
     plt.close(fig)
     return fig

@@ -85,25 +85,30 @@ def run_all(out_dir: str | Path = "docs", clients: int = 20, seconds: float = 60
 def render(out_dir: str | Path = "docs") -> Path:
     """(Re)write benchmarks.md and its plots from the figures in benchmarks.json."""
     out_dir = Path(out_dir)
-    r = json.loads((out_dir / "benchmarks.json").read_text())
-    load = r["load"]
+    results = json.loads((out_dir / "benchmarks.json").read_text())
     quality = quality_rows()  # from metrics.json, the models' own record (not measured here)
-    plots = _plots(out_dir, quality, r["speed"], load)
+    plots = _plots(out_dir, quality, results["speed"], results["load"])
     path = out_dir / "benchmarks.md"
-    path.write_text(_markdown(r.get("started", "?"), r.get("machine", "?"), quality, r["speed"], r["startup"],
-                              load, "retrain" in r["speed"]["sentiment"], load["clients"], load["seconds"], plots))
+    path.write_text(_markdown(results, quality, plots))
     return path
+
+
+TEXT_CHARS = 400  # the text tab's default length
+
+
+def text_ms(speed: dict) -> float:
+    """Milliseconds to write the text tab's default length, from the measured rate."""
+    return TEXT_CHARS / speed["textgen"]["generate_chars_per_s"] * 1000
 
 
 def latency_rows(speed: dict) -> list[tuple]:
     """(tab, what is timed, p50 ms, p95 ms, command) for one visitor at a time."""
-    s, t, m, sp = speed["sentiment"], speed["textgen"], speed["melody"], speed["speech"]
-    chars = 400 / t["generate_chars_per_s"] * 1000  # the tab's default length
+    s, m, sp = speed["sentiment"], speed["melody"], speed["speech"]
     return [
         ("sentiment", "one prediction (40 tokens)", s["predict"]["p50_ms"], s["predict"]["p95_ms"]),
         ("sentiment", "the tab's answer: + verdict per word + occlusion", s["predict_explained"]["p50_ms"],
          s["predict_explained"]["p95_ms"]),
-        ("textgen", "400 characters (the tab's default)", chars, None),
+        ("textgen", f"{TEXT_CHARS} characters (the tab's default)", text_ms(speed), None),
         ("melody", "16 bars, one variation", m["generate_16_bars"]["p50_ms"], m["generate_16_bars"]["p95_ms"]),
         ("melody", "16 bars to audio (synthesis)", m["synthesis"]["p50_ms"], m["synthesis"]["p95_ms"]),
         ("speech", "a 1 s recording", sp["transcribe_1s_1_threads"]["p50_ms"], sp["transcribe_1s_1_threads"]["p95_ms"]),
@@ -119,7 +124,10 @@ def _ms(v) -> str:
     return "" if v is None else (f"{v:.1f}" if v < 10 else f"{v:.0f}")
 
 
-def _markdown(started, machine, quality, speed, start, load, retrain, clients, seconds, plots) -> str:
+def _markdown(results: dict, quality: list[dict], plots: dict) -> str:
+    speed, start, load = results["speed"], results["startup"], results["load"]
+    started, machine = results.get("started", "?"), results.get("machine", "?")
+    retrain, clients, seconds = "retrain" in speed["sentiment"], load["clients"], load["seconds"]
     lines = ["# RNN Gallery benchmarks", "",
              f"Written by `python -m rnn_core bench all` on {started}; machine: {machine} "
              "(the server's policy: one intra-op thread per request and for training, "
@@ -167,7 +175,7 @@ def _markdown(started, machine, quality, speed, start, load, retrain, clients, s
                          f"({phase['served'] / phase['seconds']:.1f}/s), **{phase['errors']}** errors; "
                          f"the server used {phase['server_cpu_s']:.0f} CPU-seconds "
                          f"({phase['server_cpu_s'] / max(phase['served'], 1) * 1000:.0f} ms a request), the load "
-                         f"generator {phase['load_generator_cpu_s']:.0f}, on the same 2 cores")
+                         f"generator {phase['load_generator_cpu_s']:.0f}, on the same cores")
     if busy:
         lines.append(f"- the retrain {'finished' if r.get('finished') else 'did NOT finish'} in "
                      f"{r.get('seconds', 0):.0f} s; server peak RSS {load['peak_rss_mb']:.0f} MB")
@@ -198,7 +206,7 @@ def _plots(out_dir: Path, quality, speed, load) -> dict:
     fig, ax = plt.subplots(figsize=(9, 3.6), dpi=90)
     tabs = list(load["alone"]["tabs"])
     one = {"sentiment": speed["sentiment"]["predict_explained"]["p95_ms"],
-           "textgen": 400 / speed["textgen"]["generate_chars_per_s"] * 1000,
+           "textgen": text_ms(speed),
            "melody": speed["melody"]["generate_16_bars"]["p95_ms"],
            "speech": speed["speech"]["transcribe_5s_1_threads"]["p95_ms"]}
     x = range(len(tabs))

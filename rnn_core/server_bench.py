@@ -6,8 +6,10 @@ do: HTTP for the page, `gradio_client` for the tabs' API. Figures, not asserts.
 """
 from __future__ import annotations
 
+import functools
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -19,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+
+from .tasks import TASK_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTENCES = ["A gorgeous, witty, seductive movie.", "The plot is paper-thin and the jokes never land.",
@@ -44,13 +48,12 @@ def rss_mb(pid: int) -> dict:
 
 
 @contextmanager
-def served_app(port: int | None = None, data_dir: str | None = None, log: Path | None = None):
+def served_app(log: Path | None = None):
     """Start ``python app.py`` on a free loopback port; yield ``(process, url, seconds)``
-    where ``seconds`` is the time from launch to the first HTTP 200 of the page."""
-    port = port or free_port()
+    where ``seconds`` is the time from launch to the first HTTP 200 of the page. The
+    server inherits this environment ($RNN_GALLERY_DATA for retraining, say)."""
+    port = free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    if data_dir:
-        env["RNN_GALLERY_DATA"] = str(data_dir)
     out = open(log, "w") if log else subprocess.DEVNULL
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
@@ -85,34 +88,40 @@ def wait_for_page(url: str, proc: subprocess.Popen, timeout: float) -> float:
     raise RuntimeError(f"no HTTP 200 from {url} within {timeout:.0f} s")
 
 
+@functools.lru_cache(maxsize=1)
 def example_wav() -> str:
+    """The first of the speech tab's shipped example recordings."""
     return str(sorted((ROOT / "assets" / "speech" / "examples").glob("*.wav"))[0])
 
 
-def tab_requests(rng: random.Random):
-    """The four tabs' requests a visitor makes, as ``name -> (args, api_name)``."""
+def tab_request(tab: str, rng: random.Random) -> tuple[tuple, str]:
+    """The request a visitor of ``tab`` (a task name: one tab each) makes:
+    ``(args, api_name)``."""
     from gradio_client import handle_file
 
-    return {
-        "sentiment": ((rng.choice(SENTENCES),), "/sentiment_classify"),
-        "textgen": ((rng.choice(PRIMES), 400, 0.8, 0, 1.0, rng.randrange(1000), "pretrained"),
-                    "/textgen_generate"),
-        "melody": (("none", "", None, "4/4", 8, 1.0, 120, "the primer's key", "none", 1, rng.randrange(1000),
-                    True, "pretrained"), "/melody_generate"),
-        "speech": ((handle_file(example_wav()), "pretrained"), "/speech_transcribe"),
-    }
+    if tab == "sentiment":
+        return (rng.choice(SENTENCES),), "/sentiment_classify"
+    if tab == "textgen":
+        return (rng.choice(PRIMES), 400, 0.8, 0, 1.0, rng.randrange(1000), "pretrained"), "/textgen_generate"
+    if tab == "melody":
+        args = ("none", "", None, "4/4", 8, 1.0, 120, "the primer's key", "none", 1, rng.randrange(1000), True,
+                "pretrained")
+        return args, "/melody_generate"
+    return (handle_file(example_wav()), "pretrained"), "/speech_transcribe"
 
 
-def startup(data_dir: str | None = None) -> dict:
+def startup() -> dict:
     """Time to the first HTTP 200 of ``python app.py`` and its memory with the four
     models loaded (the tabs load their models while the page is built), then after
     one request to every tab (buffers the first inference allocates)."""
     from gradio_client import Client
 
-    with served_app(data_dir=data_dir) as (proc, url, seconds):
+    with served_app() as (proc, url, seconds):
         first = rss_mb(proc.pid)
         client = Client(url, verbose=False)
-        for args, api in tab_requests(random.Random(0)).values():
+        rng = random.Random(0)
+        for tab in TASK_NAMES:
+            args, api = tab_request(tab, rng)
             client.predict(*args, api_name=api)
         used = rss_mb(proc.pid)
     out = {"first_200_s": seconds, "rss_at_first_200_mb": first["rss_mb"],
@@ -124,14 +133,13 @@ def startup(data_dir: str | None = None) -> dict:
 
 
 def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentiment",
-         data_dir: str | None = None, seed: int = 0, think: float = 0.0) -> dict:
+         seed: int = 0, think: float = 0.0) -> dict:
     """Many visitors on one ``python app.py``: ``clients`` at once, each sending one
     tab's request after another (tabs in random order, pausing ``think`` seconds on
     average between them: 0 is a stress test, a few seconds is closer to people), for
-    ``seconds``;
-    first alone, then while one more visitor retrains ``retrain``'s model with the
-    UI's defaults (``None``: only the first phase). Same server, same clients, so the
-    two phases compare as ratios.
+    ``seconds``; first alone, then while one more visitor retrains ``retrain``'s model
+    with the UI's defaults (``None``: only the first phase). Same server, same clients,
+    so the two phases compare as ratios.
 
     Returns ``{"alone": phase, "retraining": phase, ...}``; a phase has requests
     served, errors and p50/p95 latency per tab.
@@ -139,7 +147,7 @@ def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentimen
     from gradio_client import Client
 
     out = {"clients": clients, "seconds": seconds, "retrain": retrain, "think": think}
-    with served_app(data_dir=data_dir, log=Path("/tmp/rnn-gallery-load.log")) as (proc, url, _):
+    with served_app(log=Path("/tmp/rnn-gallery-load.log")) as (proc, url, _):
         visitors = [Client(url, verbose=False) for _ in range(clients)]
         out["alone"] = _phase(visitors, seconds, seed, proc.pid, think)
         pause = f", pausing ~{think:g} s between requests" if think else ", without pause"
@@ -182,9 +190,8 @@ def _phase(visitors: list, seconds: float, seed: int, server_pid: int, think: fl
         rng = random.Random(seed * 1000 + i)
         time.sleep(rng.uniform(0, think))  # visitors arrive spread out, not in step
         while time.perf_counter() < stop_at:
-            requests = tab_requests(rng)
-            tab = rng.choice(list(requests))
-            args, api = requests[tab]
+            tab = rng.choice(TASK_NAMES)
+            args, api = tab_request(tab, rng)
             t = time.perf_counter()
             try:
                 client.predict(*args, api_name=api)
@@ -237,6 +244,4 @@ def _retrain(client, task: str, result: dict) -> None:
 
 
 def _strip_tags(text: str) -> str:
-    import re
-
     return re.sub(r"<[^>]+>", " ", text or "").replace("&middot;", "·").strip()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -142,29 +143,67 @@ def tiny_assets(tmp_path_factory, tiny_sentiment, tiny_textgen, tiny_melody, tin
     return root
 
 
-@pytest.fixture
-def tiny_data(tmp_path, sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir):
-    root = tmp_path / "data"
-    root.mkdir()
-    for folder in (sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir):
+def link_data(root: Path, folders) -> Path:
+    """A data root in the ../shared/data/<set>/ layout, made of links to ``folders``."""
+    root.mkdir(parents=True, exist_ok=True)
+    for folder in folders:
         (root / folder.name).symlink_to(folder)
     return root
 
 
 @pytest.fixture
+def tiny_data(tmp_path, sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir):
+    return link_data(tmp_path / "data", (sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir))
+
+
+def shipped_loaders():
+    """Every tab's shipped-model loader (they cache: clear them when the assets move)."""
+    from apps import melody, sentiment, speech, textgen
+
+    return [tab.pretrained for tab in (sentiment, textgen, melody, speech)]
+
+
+@pytest.fixture
 def tiny_app(tiny_assets, tiny_data, monkeypatch):
     """The apps use the tiny checkpoints and the tiny data sets."""
-    from apps import melody, speech, textgen
     from apps import sentiment as tab
 
     monkeypatch.setenv("RNN_GALLERY_ASSETS", str(tiny_assets))
     monkeypatch.setenv("RNN_GALLERY_DATA", str(tiny_data))
-    loaders = (tab.pretrained, textgen.pretrained, melody.pretrained, speech.pretrained)
-    for loader in loaders:
+    for loader in shipped_loaders():
         loader.cache_clear()
     yield tab
-    for loader in loaders:
+    for loader in shipped_loaders():
         loader.cache_clear()
+
+
+@contextmanager
+def launched_gallery(assets: Path | None = None, data: Path | None = None):
+    """The whole app (`app.build_demo`, with its theme) served on a free loopback port;
+    yields its URL. ``assets``: the checkpoints' folder (None: the shipped ones in
+    assets/); ``data``: a data root (None: leave $RNN_GALLERY_DATA as it is)."""
+    import app
+    from rnn_core.server_bench import free_port
+
+    with pytest.MonkeyPatch.context() as mp:
+        if assets is None:
+            mp.delenv("RNN_GALLERY_ASSETS", raising=False)
+        else:
+            mp.setenv("RNN_GALLERY_ASSETS", str(assets))
+        if data is not None:
+            mp.setenv("RNN_GALLERY_DATA", str(data))
+        for loader in shipped_loaders():  # another test may have loaded other checkpoints
+            loader.cache_clear()
+        demo = app.build_demo()
+        port = free_port()  # free, so a gallery already running is no clash
+        demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                    theme=app.THEME)
+        try:
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            demo.close()
+            for loader in shipped_loaders():
+                loader.cache_clear()
 
 
 def real_data(name: str) -> Path:

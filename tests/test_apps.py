@@ -1,10 +1,11 @@
 """The sentiment tab's handlers on a tiny checkpoint, and the launched app through
 gradio_client (classify, retrain, stop)."""
-import socket
 import time
 
 import gradio as gr
 import pytest
+
+from tests.conftest import launched_gallery
 
 
 def test_analyse_outputs(tiny_app):
@@ -46,22 +47,11 @@ def test_model_card_shows_figures(tiny_app):
     assert "parameters" in card and "GRU" in card
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_launched_app_through_gradio_client(tiny_app):
+def test_launched_app_through_gradio_client(tiny_assets, tiny_data):
     from gradio_client import Client
 
-    import app
-
-    demo = app.build_demo()
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+    with launched_gallery(tiny_assets, tiny_data) as url:
+        client = Client(url, verbose=False)
         label, _, verdict, *_ = client.predict("a great and warm film", api_name="/sentiment_classify")
         assert label["label"] in ("positive", "negative") and "confidence" in verdict
         with pytest.raises(Exception, match="Type a sentence"):
@@ -87,7 +77,5 @@ def test_launched_app_through_gradio_client(tiny_app):
                                         api_name="/textgen_generate")
         assert len(text) == 50
         # another visitor still gets the pretrained model only
-        other = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        other = Client(url, verbose=False)
         assert "Your retrained model" not in other.predict("a great film", api_name="/sentiment_classify")[2]
-    finally:
-        demo.close()

@@ -15,7 +15,6 @@ this file checks that the messages survive Gradio's pre-processing and the wire.
 from __future__ import annotations
 
 import re
-import socket
 from dataclasses import dataclass
 from typing import Callable
 
@@ -24,6 +23,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.conftest import launched_gallery, link_data
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, tiny_assets, sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir):
@@ -31,30 +32,9 @@ def server(tmp_path_factory, tiny_assets, sst2_dir, shakespeare_dir, nottingham_
     (as conftest's `tiny_app`, but for the whole module: one launch, not forty)."""
     from gradio_client import Client
 
-    import app
-    from apps import melody, sentiment, speech, textgen
-
-    data = tmp_path_factory.mktemp("data")
-    for folder in (sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir):
-        (data / folder.name).symlink_to(folder)
-    loaders = [tab.pretrained for tab in (sentiment, textgen, melody, speech)]
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RNN_GALLERY_ASSETS", str(tiny_assets))
-        mp.setenv("RNN_GALLERY_DATA", str(data))
-        for loader in loaders:
-            loader.cache_clear()
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        demo = app.build_demo()
-        demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            yield url, Client(url, verbose=False)
-        finally:
-            demo.close()
-            for loader in loaders:
-                loader.cache_clear()
+    data = link_data(tmp_path_factory.mktemp("data"), (sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir))
+    with launched_gallery(tiny_assets, data) as url:
+        yield url, Client(url, verbose=False)
 
 
 def assert_alive(url, client):

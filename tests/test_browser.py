@@ -17,11 +17,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from tests.conftest import launched_gallery
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -76,26 +77,8 @@ def browser():
 def gallery_url():
     """The whole app, served on a free port, with the shipped checkpoints (not the
     tiny test ones: a real transcript or verdict is the point here)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("RNN_GALLERY_ASSETS", raising=False)
-        import app
-        from apps import melody, sentiment, speech, textgen
-
-        loaders = [m.pretrained for m in (sentiment, textgen, melody, speech)]
-        for loader in loaders:  # another test may have loaded the tiny checkpoints
-            loader.cache_clear()
-        demo = app.build_demo()
-        with socket.socket() as s:  # a free port, so a gallery already running is no clash
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                    theme=app.THEME)
-        try:
-            yield demo.local_url
-        finally:
-            demo.close()
-            for loader in loaders:
-                loader.cache_clear()
+    with launched_gallery() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

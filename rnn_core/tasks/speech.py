@@ -49,7 +49,8 @@ EVAL_SEED = 1234   # the connected strings `evaluate` scores are the same for ev
 # The shipped model's recipe (`python -m rnn_core train speech`). Small batches: CTC
 # first learns to emit only blanks, and updates, more than utterances, get it past
 # that plateau (in 1-minute trials batch 16 at lr 5e-3 was past it by step ~300,
-# batch 32 at 2e-3 not by step 150). Not yet checked by a full 20-minute run.
+# batch 32 at 2e-3 not by step 150). The shipped model is 20 minutes of this, then 13
+# more at lr 1e-3 (``--set init=<checkpoint> --lr 0.001 --max-minutes 13``).
 PRESET = {"cell": "gru", "hidden": 160, "layers": 2, "conv_channels": 128, "n_mels": 40, "dropout": 0.2,
           "epochs": 60, "lr": 3e-3, "batch_size": 16, "max_minutes": 20, "seed": 0, "patience": 8,
           "connected_share": 0.5, "max_digits": 6, "augment": True, "aug_share": 0.5,
