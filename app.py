@@ -13,7 +13,7 @@ import traceback
 import gradio as gr
 
 from apps import melody, sentiment, speech, textgen
-from apps.widgets import landing_html
+from apps.layout import landing_html
 from rnn_core.jobs import share_cores
 
 TABS = [sentiment, textgen, melody, speech]  # each builds its tab; see apps/

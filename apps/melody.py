@@ -13,14 +13,18 @@ import gradio as gr
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rnn_core.encoders.midi import (METERS, MelodyError, bar_steps, melody_from_midi, melody_to_midi,
-                                    note_name, parse_notes)
+from rnn_core.encoders.melody import METERS, MelodyError, bar_steps
+from rnn_core.encoders.midi import melody_from_midi, melody_to_midi
+from rnn_core.encoders.notation import note_name, parse_notes
 from rnn_core.synth import SAMPLE_RATE, render, to_int16
-from rnn_core.tasks import melody as task
-from rnn_core.tasks.melody_predictor import (KEYS, MAX_PRIMER_BARS, SCALES, Generated, MelodyGenerator,
-                                             generation_settings)
+from rnn_core.tasks import TASKS
+from rnn_core.tasks.melody.predictor import KEYS, MAX_PRIMER_BARS, SCALES, Generated, MelodyGenerator
 
-from .widgets import MODEL_CHOICES, card_of, model_card_md, pick_model, retrain_panel, shape_header, shipped_model
+from .layout import model_card_md, shape_header
+from .retrain import retrain_panel
+from .shipped import MODEL_CHOICES, card_of, pick_model, shipped_model
+
+SPEC = TASKS["melody"]
 
 # Traditional tunes (public domain), typed in the primer's note form; (notes, meter).
 EXAMPLES = {
@@ -38,7 +42,7 @@ MAX_UPLOAD_BYTES = 5_000_000
 ROLL_COLOURS = {"primer": "#7a8ca8", "new": "#e07b1a"}
 
 
-pretrained = shipped_model(task)
+pretrained = shipped_model(SPEC)
 
 # How the landing header and this tab's own header present it (DIAGRAM: example inputs
 # and outputs written on the unrolled network).
@@ -118,7 +122,7 @@ def generate(source, typed, upload, meter, bars, temperature, tempo, key, scale,
              include_primer, which, retrained=None):
     """Handler: (audio, MIDI files, piano roll, notes) for a primer and settings."""
     gen: MelodyGenerator = pick_model(which, retrained, pretrained)
-    settings, notes = generation_settings({"bars": bars, "temperature": temperature, "tempo": tempo,
+    settings, notes = gen.generation_settings({"bars": bars, "temperature": temperature, "tempo": tempo,
                                            "variations": variations, "seed": seed, "meter": meter})
     if key not in KEYS:
         notes.append(f"key {key!r} is not one offered; using {KEYS[0]}.")
@@ -223,7 +227,7 @@ def build() -> None:
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())
     retrained = retrain_panel(
-        task, metric="nll_per_event", metric_label="dev nats/event", higher_is_better=False,
+        SPEC,
         budget_note="Trains a fresh melody model on the Nottingham tunes; the defaults take 2 minutes "
         "on 2 CPU cores.")
     example.change(use_example, example, [typed, meter, source], api_visibility="private")

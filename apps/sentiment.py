@@ -10,9 +10,14 @@ import html
 import gradio as gr
 import matplotlib.pyplot as plt
 
-from rnn_core.tasks import sentiment as task
+from rnn_core.tasks import TASKS
+from rnn_core.tasks.sentiment.predictor import model_card
 
-from .widgets import NEGATIVE, POSITIVE, card_of, model_card_md, retrain_panel, shape_header, shipped_model
+from .layout import NEGATIVE, POSITIVE, model_card_md, shape_header
+from .retrain import retrain_panel
+from .shipped import card_of, shipped_model
+
+SPEC = TASKS["sentiment"]
 
 EXAMPLES = [
     "A gorgeous, witty, seductive movie.",
@@ -22,10 +27,10 @@ EXAMPLES = [
     "An ambitious, sprawling mess that wastes a terrific cast.",
 ]
 
-MAX_CHARS = 20_000  # the model reads at most task.MAX_WORDS words; this just keeps requests sane
+MAX_CHARS = 20_000  # the model reads at most its MAX_WORDS words; this just keeps requests sane
 
 
-pretrained = shipped_model(task)
+pretrained = shipped_model(SPEC)
 
 # How the landing header and this tab's own header present it (DIAGRAM: example inputs
 # and outputs written on the unrolled network).
@@ -121,7 +126,7 @@ def analyse(text: str, retrained=None):
 @card_of(pretrained)
 def card(predictor) -> str:
     """The model card, from the checkpoint's config.json and metrics.json."""
-    c = task.model_card(predictor)
+    c = model_card(predictor)
     acc = f"{c['dev_accuracy']:.3f}" if c["dev_accuracy"] is not None else "not evaluated yet"
     base = f"{c['baseline_accuracy']:.3f} ({c['baseline']})" if c["baseline_accuracy"] else None
     return model_card_md("Pretrained model", [
@@ -162,8 +167,7 @@ def build() -> None:
     influence = gr.HTML()
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())
-    retrained = retrain_panel(task, metric="accuracy", metric_label="dev accuracy",
-                              budget_note="Trains a fresh model on SST-2's 67k training phrases; "
+    retrained = retrain_panel(SPEC, budget_note="Trains a fresh model on SST-2's 67k training phrases; "
                               "the default settings finish in about 90 seconds on 2 CPU cores.")
     outputs = [label, mine, verdict, plot, strip, influence]
     gr.on([go.click, text.submit], analyse, [text, retrained], outputs,

@@ -13,19 +13,23 @@ import gradio as gr
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rnn_core.checkpoint import assets_dir
-from rnn_core.encoders.audio import DIGIT_WORDS, AudioError
-from rnn_core.tasks import speech as task
-from rnn_core.tasks.speech_predictor import HOP_MS, MAX_SECONDS, SpeechRecognizer
+from rnn_core.encoders.audio import DIGIT_WORDS, HOP_MS, AudioError
+from rnn_core.tasks import TASKS
+from rnn_core.tasks.speech.examples import shipped_examples
+from rnn_core.tasks.speech.predictor import MAX_SECONDS, SpeechRecognizer
 
-from .widgets import MODEL_CHOICES, card_of, model_card_md, pick_model, retrain_panel, shape_header, shipped_model
+from .layout import model_card_md, shape_header
+from .retrain import retrain_panel
+from .shipped import MODEL_CHOICES, card_of, pick_model, shipped_model
+
+SPEC = TASKS["speech"]
 
 MAX_UPLOAD_BYTES = 50_000_000  # refused before reading: only the first seconds are used anyway
 # Rows of the posterior map: the letters the digit words use (others only if the network
 # gives them some probability), so the map stays readable.
 DIGIT_LETTERS = sorted(set("".join(DIGIT_WORDS)))
 
-pretrained = shipped_model(task)
+pretrained = shipped_model(SPEC)
 
 # How the landing header and this tab's own header present it (DIAGRAM: example inputs
 # and outputs written on the unrolled network).
@@ -151,8 +155,7 @@ def card(rec: SpeechRecognizer) -> str:
 
 def example_files() -> list[str]:
     """The shipped example recordings (``assets/speech/examples/*.wav``), if any."""
-    folder = assets_dir(task.NAME) / "examples"
-    return sorted(str(p) for p in folder.glob("*.wav")) if folder.is_dir() else []
+    return [str(p) for p in shipped_examples()]
 
 
 def warm_up() -> None:
@@ -188,7 +191,7 @@ def build() -> None:
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())
     retrained = retrain_panel(
-        task, metric="val_cer", metric_label="dev character error rate", higher_is_better=False,
+        SPEC,
         labels={"hidden": "hidden units (per direction)"},
         budget_note="Trains a fresh recogniser on the Free Spoken Digit Dataset (single digits and "
         "strings made of them); the defaults take 2.5 minutes on 2 CPU cores.")

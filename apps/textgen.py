@@ -11,15 +11,19 @@ import time
 
 import gradio as gr
 
-from rnn_core.tasks import textgen as task
-from rnn_core.tasks.textgen_predictor import MAX_PRIME, TextGenerator, generation_settings, suggest_units
+from rnn_core.tasks import TASKS
+from rnn_core.tasks.textgen.predictor import MAX_PRIME, TextGenerator, suggest_units
 
-from .widgets import MODEL_CHOICES, card_of, model_card_md, pick_model, retrain_panel, shape_header, shipped_model
+from .layout import model_card_md, shape_header
+from .retrain import retrain_panel
+from .shipped import MODEL_CHOICES, card_of, pick_model, shipped_model
+
+SPEC = TASKS["textgen"]
 
 EXAMPLES = ["ROMEO:\n", "First Citizen:\nBefore we proceed any further, hear me speak.\n\n",
             "KING RICHARD III:\nNow is the winter of our discontent\n", "To be, or not to be"]
 STREAM_EVERY_S = 0.1  # how often the generated text is sent while it grows
-pretrained = shipped_model(task)
+pretrained = shipped_model(SPEC)
 
 # How the landing header and this tab's own header present it (DIAGRAM: example inputs
 # and outputs written on the unrolled network).
@@ -36,7 +40,7 @@ def _pick(which: str, retrained) -> TextGenerator:
 def generate(prime, length, temperature, top_k, top_p, seed, which, retrained=None):
     """Handler: stream generated text; the last update also carries the analysis."""
     gen = _pick(which, retrained)
-    settings, notes = generation_settings({"length": length, "temperature": temperature,
+    settings, notes = gen.generation_settings({"length": length, "temperature": temperature,
                                            "top_k": top_k, "top_p": top_p, "seed": seed})
     prime, prime_notes = gen.prepare(prime)
     notes = "\n".join(f"- {n}" for n in notes + prime_notes)
@@ -180,7 +184,7 @@ def build() -> None:
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())
     retrained = retrain_panel(
-        task, metric="val_nats_per_char", metric_label="val nats/char", higher_is_better=False,
+        SPEC,
         budget_note="Trains a fresh character model on Tiny Shakespeare; the defaults take 3 minutes "
         "on 2 CPU cores and show a sample at every validation.")
     gen_event = go.click(generate, [prime, length, temperature, top_k, top_p, seed, which, retrained],

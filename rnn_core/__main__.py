@@ -1,5 +1,10 @@
 """Command line: ``python -m rnn_core {train,evaluate,bench,download} TASK [...]``.
 
+Each task's flags come from its `TaskSpec`: ``train`` takes one flag per field of
+the task's recipe (``--hidden 256``, ``--held-out jackson``), typed as the field is,
+and ``evaluate --split`` the task's own splits; anything else is a one-line
+``error:`` and exit status 2.
+
 Examples:
     python -m rnn_core train sentiment --data ../shared/data/sst2 --out assets/sentiment
     python -m rnn_core evaluate sentiment --data ../shared/data/sst2 --split dev --json
@@ -10,12 +15,23 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
+import typing
 
 from .checkpoint import CheckpointError, assets_dir
 from .data import DataError
-from .tasks import TASK_NAMES, get_task
+from .tasks import TASK_NAMES, TASKS
+
+SERVER_BENCHES = ("startup", "load", "all")
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one line: ``error: ...``, exit status 2."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"error: {self.prog}: {message}\n")
 
 
 def _bool(text: str) -> bool:
@@ -26,93 +42,99 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
 
 
-def parse_overrides(pairs: list[str], preset: dict) -> dict:
-    """``["members=3", "lr=0.001"]`` -> typed values, checked against ``preset``."""
-    out = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or key not in preset:
-            raise ValueError(f"--set {pair!r}: expected KEY=VALUE with KEY one of {', '.join(sorted(preset))}")
-        default = preset[key]
-        try:
-            if isinstance(default, bool):
-                out[key] = _bool(text)
-            elif isinstance(default, (int, float)):
-                out[key] = type(default)(text)
-            elif default is None:
-                out[key] = None if text.lower() == "none" else float(text)
-            else:
-                out[key] = text
-        except (ValueError, argparse.ArgumentTypeError) as e:
-            raise ValueError(f"--set {pair!r}: {key} takes a {type(default).__name__}") from e
-    return out
+def _optional(kind: type):
+    def parse(text: str):
+        return None if text.lower() == "none" else kind(text)
+    parse.__name__ = kind.__name__  # argparse names the type in its error message
+    return parse
+
+
+def _flag_type(annotation) -> tuple[typing.Callable, str | None]:
+    """(argparse type, metavar) for a recipe field's type: bool, int, float, str, or
+    one of them | None (the word "none" gives None)."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if args:  # X | None
+        return _optional(args[0]), f"{args[0].__name__.upper()}|none"
+    if annotation is bool:
+        return _bool, "true|false"
+    return annotation, None
+
+
+def add_recipe_flags(parser: argparse.ArgumentParser, recipe: type) -> None:
+    """One ``--field-name`` flag per field of ``recipe`` (a dataclass), typed as the
+    field and defaulting to "not given" (the recipe's own default then holds)."""
+    hints = typing.get_type_hints(recipe)
+    for f in dataclasses.fields(recipe):
+        kind, metavar = _flag_type(hints[f.name])
+        parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=kind, metavar=metavar,
+                            default=argparse.SUPPRESS, help=f"default: {f.default!r}")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m rnn_core", description="Train, evaluate, benchmark "
-                                "and download the RNN Gallery's models.")
-    sub = p.add_subparsers(dest="verb", required=True, metavar="VERB")
+    p = Parser(prog="python -m rnn_core", description="Train, evaluate, benchmark and download the "
+               "RNN Gallery's models.")
+    verbs = p.add_subparsers(dest="verb", required=True, metavar="VERB")
+    train = verbs.add_parser("train", help="train a model from its task's recipe and save a checkpoint",
+                             description="Train TASK's model (its recipe's values unless a flag changes "
+                             "them) and save model.safetensors + config.json to --out.")
+    evaluate = verbs.add_parser("evaluate", help="score a checkpoint beside its baseline",
+                                description="Score a checkpoint on a split, beside the task's baseline.")
+    bench = verbs.add_parser("bench", help="latency, throughput, start-up, memory and load figures",
+                             description="TASK: inference latency (p50/p95) and training throughput. "
+                             "startup: `python app.py`'s time to its first HTTP 200 and its memory. "
+                             "load: many visitors at once through gradio_client while one retrains. "
+                             "all: every figure, written to docs/benchmarks.md with plots.")
+    download = verbs.add_parser("download", help="fetch a task's data set into the cache (sha256-checked)",
+                                description="Download TASK's data set into the cache unless a local copy "
+                                "($RNN_GALLERY_DATA or the cache) already has it; print where it is.")
+    trains = train.add_subparsers(dest="task", required=True, metavar="TASK")
+    evaluates = evaluate.add_subparsers(dest="task", required=True, metavar="TASK")
+    for name in TASK_NAMES:
+        spec = TASKS[name]
+        t = trains.add_parser(name, help=f"train {name}")
+        add_recipe_flags(t, spec.recipe)
+        t.add_argument("--data", metavar="DIR", help="data folder in the ../shared/data/<set>/ layout")
+        t.add_argument("--out", metavar="DIR", help=f"checkpoint folder (default: runs/{name})")
+        e = evaluates.add_parser(name, help=f"evaluate {name}")
+        e.add_argument("--weights", metavar="DIR", help=f"checkpoint folder (default: assets/{name})")
+        e.add_argument("--data", metavar="DIR", help="data folder in the ../shared/data/<set>/ layout")
+        e.add_argument("--split", choices=spec.splits, default=spec.splits[0],
+                       help="all: every item in --data (unseen data)"
+                            + ("; speakers: --weights holds one checkpoint per held-out speaker"
+                               if "speakers" in spec.splits else ""))
+        e.add_argument("--json", action="store_true", help="end the output with one line of JSON")
+        e.add_argument("--write-metrics", action="store_true",
+                       help="save the figures as metrics.json beside the weights (the model card's source)")
 
-    t = sub.add_parser("train", help="train a model from its task preset and save a checkpoint",
-                       description="Train TASK's model (preset values unless overridden) and save "
-                       "model.safetensors + config.json to --out.")
-    t.add_argument("task", choices=TASK_NAMES)
-    t.add_argument("--cell", choices=("rnn", "lstm", "gru"))
-    t.add_argument("--bidirectional", type=_bool, metavar="true|false")
-    t.add_argument("--hidden", type=int, help="hidden units per direction")
-    t.add_argument("--embed", type=int, help="embedding size")
-    t.add_argument("--layers", type=int)
-    t.add_argument("--dropout", type=float)
-    t.add_argument("--lr", type=float, help="peak learning rate (cosine decay)")
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--max-minutes", type=float, help="wall-clock budget")
-    t.add_argument("--seed", type=int)
-    t.add_argument("--data", metavar="DIR", help="data folder in the ../shared/data/<set>/ layout")
-    t.add_argument("--out", metavar="DIR", help="checkpoint folder (default: runs/TASK)")
-    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override any other preset value, checked against its type "
-                        "(e.g. --set members=3 --set subword_buckets=20000)")
-
-    e = sub.add_parser("evaluate", help="score a checkpoint beside its baseline",
-                       description="Score a checkpoint on a split, beside the task's baseline.")
-    e.add_argument("task", choices=TASK_NAMES)
-    e.add_argument("--weights", metavar="DIR", help="checkpoint folder (default: assets/TASK)")
-    e.add_argument("--data", metavar="DIR", help="data folder in the ../shared/data/<set>/ layout")
-    e.add_argument("--split", choices=("dev", "test", "all", "speakers"), default="dev",
-                   help="all: every item in --data (unseen data); speakers (speech): --weights holds "
-                        "one checkpoint per held-out speaker")
-    e.add_argument("--json", action="store_true", help="end the output with one line of JSON")
-    e.add_argument("--write-metrics", action="store_true",
-                   help="save the figures as metrics.json beside the weights (the model card's source)")
-
-    b = sub.add_parser("bench", help="latency, throughput, start-up, memory and load figures",
-                       description="TASK: inference latency (p50/p95) and training throughput. "
-                       "startup: `python app.py`'s time to its first HTTP 200 and its memory. "
-                       "load: many visitors at once through gradio_client while one retrains. "
-                       "all: every figure, written to docs/benchmarks.md with plots.")
-    b.add_argument("task", choices=TASK_NAMES + ("startup", "load", "all"))
-    b.add_argument("--weights", metavar="DIR", help="checkpoint folder (default: assets/TASK)")
-    b.add_argument("--repeats", type=int, default=200, help="timed predictions")
-    b.add_argument("--retrain", action="store_true",
-                   help="also time the UI's default retrain (needs the data set; with all: every task's)")
-    b.add_argument("--data", metavar="DIR", help="data folder for --retrain")
-    b.add_argument("--clients", type=int, default=20, help="load: visitors at once")
-    b.add_argument("--seconds", type=float, default=60, help="load: how long they keep asking")
-    b.add_argument("--think", type=float, default=0.0,
-                   help="load: average pause between a visitor's requests (0: a stress test)")
-    b.add_argument("--retrainer", choices=TASK_NAMES + ("none",), default="sentiment",
-                   help="load: the task one more visitor retrains meanwhile (its UI defaults)")
-    b.add_argument("--out", metavar="DIR", default="docs", help="all: where benchmarks.md goes")
-
-    d = sub.add_parser("download", help="fetch a task's data set into the cache (sha256-checked)",
-                       description="Download TASK's data set into the cache unless a local copy "
-                       "($RNN_GALLERY_DATA or the cache) already has it; print where it is.")
-    d.add_argument("task", choices=TASK_NAMES)
+    bench.add_argument("task", choices=TASK_NAMES + SERVER_BENCHES, metavar="TASK|startup|load|all")
+    bench.add_argument("--weights", metavar="DIR", help="checkpoint folder (default: assets/TASK)")
+    bench.add_argument("--repeats", type=int, default=200, help="timed predictions")
+    bench.add_argument("--retrain", action="store_true",
+                       help="also time the UI's default retrain (needs the data set; with all: every task's)")
+    bench.add_argument("--data", metavar="DIR", help="data folder for --retrain")
+    bench.add_argument("--clients", type=int, default=20, help="load: visitors at once")
+    bench.add_argument("--seconds", type=float, default=60, help="load: how long they keep asking")
+    bench.add_argument("--think", type=float, default=0.0,
+                       help="load: average pause between a visitor's requests (0: a stress test)")
+    bench.add_argument("--retrainer", choices=TASK_NAMES + ("none",), default="sentiment",
+                       help="load: the task one more visitor retrains meanwhile (its UI defaults)")
+    bench.add_argument("--out", metavar="DIR", default="docs", help="all: where benchmarks.md goes")
+    download.add_argument("task", choices=TASK_NAMES)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the command line; returns the exit status (2: a mistake in the command or
+    its input, said in one ``error:`` line)."""
+    parser = build_parser()
+    try:
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # say which task lacks the flag (argparse's own line names no task)
+            where = f"{args.verb} {args.task}"
+            parser.error(f"{where} does not take {' '.join(unknown)} "
+                         f"(see python -m rnn_core {where} --help)")
+    except SystemExit as e:  # argparse's exit (an error, or --help): its status, returned
+        return e.code
     try:
         return run(args)
     except (DataError, CheckpointError, ValueError) as e:
@@ -122,14 +144,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.verb == "bench" and args.task not in TASK_NAMES:
+    if args.verb == "bench" and args.task in SERVER_BENCHES:
         return run_server_bench(args)
-    task = get_task(args.task)
+    spec = TASKS[args.task]
     if args.verb == "train":
-        keys = ("cell", "bidirectional", "hidden", "embed", "layers", "dropout", "lr", "epochs",
-                "max_minutes", "seed")
-        options = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
-        options.update(parse_overrides(args.set, task.PRESET))
+        options = {f.name: getattr(args, f.name) for f in dataclasses.fields(spec.recipe) if hasattr(args, f.name)}
         out = args.out or f"runs/{args.task}"
 
         def show(p):
@@ -137,13 +156,13 @@ def run(args: argparse.Namespace) -> int:
                 print(f"[{p.fraction:5.1%}] step {p.step} epoch {p.epoch} {p.elapsed:6.0f}s "
                       f"loss {p.train_loss:.4f} {p.val or ''} {p.message}", flush=True)
 
-        _, result = task.train(options, data_dir=args.data, out_dir=out, on_progress=show)
+        _, result = spec.train(options, data_dir=args.data, out_dir=out, on_progress=show)
         print(f"saved {out}: best {result.best} after {result.steps} steps "
               f"({result.elapsed / 60:.1f} min, {result.stopped})")
     elif args.verb == "evaluate":
         from .checkpoint import write_metrics
         weights = args.weights or assets_dir(args.task)
-        metrics = task.evaluate(weights, data_dir=args.data, split=args.split)
+        metrics = spec.evaluate(weights, data_dir=args.data, split=args.split)
         for k, v in metrics.items():
             print(f"{k:>20}: {v}")
         if args.write_metrics:
@@ -152,26 +171,27 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(metrics))
     elif args.verb == "bench":
+        from .bench import bench_task
         from .jobs import share_cores
         share_cores()  # time what the server does: one intra-op thread (speech times two as well)
-        task.bench(args.weights, repeats=args.repeats, retrain=args.retrain, data_dir=args.data)
+        bench_task(spec, args.weights, repeats=args.repeats, retrain=args.retrain, data_dir=args.data)
     elif args.verb == "download":
         from .data import SOURCES, locate
-        print(locate(SOURCES[task.DATA_SOURCE]))
+        print(locate(SOURCES[spec.data_source]))
     return 0
 
 
 def run_server_bench(args: argparse.Namespace) -> int:
     """``bench startup|load|all``: the gallery as a served app (data for retraining
     comes from $RNN_GALLERY_DATA, which the server inherits)."""
-    from . import server_bench
+    from .bench import server
     if args.task == "startup":
-        server_bench.startup()
+        server.startup()
     elif args.task == "load":
-        server_bench.load(args.clients, args.seconds, None if args.retrainer == "none" else args.retrainer,
-                          think=args.think)
+        server.load(args.clients, args.seconds, None if args.retrainer == "none" else args.retrainer,
+                    think=args.think)
     else:
-        from .report import run_all
+        from .bench.report import run_all
         run_all(args.out, clients=args.clients, seconds=args.seconds, retrain=args.retrain)
     return 0
 

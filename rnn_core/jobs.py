@@ -57,9 +57,9 @@ def share_cores() -> None:
 
 def train_task(task_name: str, options: dict, on_progress: Callable, stop) -> tuple:
     """Train ``task_name`` with ``options``: what a `TrainingJob` runs (see `job_for`)."""
-    from .tasks import get_task
+    from .tasks import TASKS
 
-    return get_task(task_name).train(options, on_progress=on_progress, stop=stop)
+    return TASKS[task_name].train(options, on_progress=on_progress, stop=stop)
 
 
 def job_for(task_name: str, options: dict) -> "TrainingJob":

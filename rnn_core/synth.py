@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import soundfile as sf
 
 SAMPLE_RATE = 22050
 
@@ -109,7 +108,3 @@ def to_int16(audio) -> np.ndarray:
     a = np.clip(np.asarray(audio, dtype=np.float64), -1.0, 1.0)
     return np.round(a * 32767).astype(np.int16)
 
-
-def write_wav(path, audio, sample_rate: int = SAMPLE_RATE) -> None:
-    """Write mono float audio to a 16-bit PCM WAV file with soundfile."""
-    sf.write(str(path), np.asarray(audio, dtype=np.float32), sample_rate, subtype="PCM_16")

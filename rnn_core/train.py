@@ -9,16 +9,19 @@ callback (for the CLI and the UI's live curve) and a stop flag (the UI's Stop).
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import random
 import threading
 import time
-from dataclasses import dataclass, field, asdict
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Callable, Iterable
 
 import numpy as np
 import torch
+
+from .metrics import Metric
 
 
 @dataclass
@@ -75,8 +78,7 @@ def train(model: torch.nn.Module,
           steps_per_epoch: int,
           evaluate: Callable[[torch.nn.Module], dict],
           cfg: TrainConfig,
-          metric: str = "accuracy",
-          higher_is_better: bool = True,
+          metric: Metric = Metric("accuracy", "accuracy", higher_is_better=True),
           on_progress: Callable[[Progress], None] | None = None,
           stop: threading.Event | None = None,
           count_tokens: Callable[[dict], int] | None = None) -> TrainResult:
@@ -87,7 +89,7 @@ def train(model: torch.nn.Module,
             keyword arguments for ``model(**batch)``, which returns ``(output, loss)``.
         steps_per_epoch: number of batches an epoch yields (for the schedule).
         evaluate: scores the model (already in eval mode, no grad) -> metrics dict
-            holding ``metric``.
+            holding ``metric.key``; the weights best by ``metric`` are kept.
         on_progress: called every ``cfg.log_every`` steps and after each validation.
         stop: when set (e.g. by the UI's Stop button) the loop ends after the step.
         count_tokens: batch -> number of items in it, for throughput.
@@ -97,7 +99,6 @@ def train(model: torch.nn.Module,
     total = max(1, cfg.epochs * steps_per_epoch)
     budget = cfg.max_minutes * 60 if cfg.max_minutes else None
     eval_every = cfg.eval_every or steps_per_epoch
-    sign = 1 if higher_is_better else -1
     best, best_state, bad_evals = None, None, 0
     result = TrainResult(best={})
     t0, step, running, reason = time.perf_counter(), 0, None, "completed"
@@ -124,14 +125,12 @@ def train(model: torch.nn.Module,
     def validate(epoch):
         nonlocal best, best_state, bad_evals
         scored = averaged.module if averaged is not None else model
-        scored.eval()
-        with torch.no_grad():
+        with evaluating(scored):
             val = evaluate(scored)
-        scored.train()
         entry = {"step": step, "epoch": epoch, "train_loss": running,
                  "elapsed": time.perf_counter() - t0, **val}
         result.history.append(entry)
-        improved = best is None or sign * val[metric] > sign * best[metric]
+        improved = best is None or metric.better(val[metric.key], best[metric.key])
         if improved:
             best, best_state, bad_evals = dict(val), copy.deepcopy(scored.state_dict()), 0
         else:
@@ -183,6 +182,29 @@ def train(model: torch.nn.Module,
     return result
 
 
-def config_dict(cfg: TrainConfig) -> dict:
-    """The config as a plain dict (for config.json)."""
-    return asdict(cfg)
+@contextlib.contextmanager
+def evaluating(model: torch.nn.Module):
+    """Run the block with ``model`` in eval mode and without gradients, then put the
+    model back in the mode it was in (scoring mid-training must not leave dropout off)."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        model.train(was_training)
+
+
+def run_record(recipe, cfg: TrainConfig, result: TrainResult, data: str, **more) -> dict:
+    """What a checkpoint's config.json says of the run that made it (besides the
+    model): the recipe (``options``), the loop's config, the data and the result.
+
+    Args:
+        recipe: the task's recipe (a dataclass) or a dict of its values.
+        data: one sentence on what it trained and validated on.
+        more: further figures for ``result`` (bits per character, say).
+    """
+    return {"options": asdict(recipe) if is_dataclass(recipe) else dict(recipe), "train": asdict(cfg),
+            "data": data,
+            "result": {"best": result.best, **more, "steps": result.steps, "stopped": result.stopped,
+                       "minutes": round(result.elapsed / 60, 2)}}

@@ -40,7 +40,9 @@ def sst2_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_sentiment(tmp_path_factory, sst2_dir) -> Path:
     """A small sentiment checkpoint trained for a few seconds on the tiny data."""
-    from rnn_core.tasks import sentiment
+    from rnn_core.tasks import TASKS
+
+    sentiment = TASKS["sentiment"]
 
     out = tmp_path_factory.mktemp("assets") / "sentiment"
     sentiment.train({"cell": "gru", "hidden": 16, "embed": 16, "epochs": 8, "lr": 1e-2,
@@ -72,7 +74,9 @@ def shakespeare_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_textgen(tmp_path_factory, shakespeare_dir) -> Path:
     """A small character model trained for a few seconds on the tiny text."""
-    from rnn_core.tasks import textgen
+    from rnn_core.tasks import TASKS
+
+    textgen = TASKS["textgen"]
 
     out = tmp_path_factory.mktemp("assets") / "textgen"
     textgen.train({"hidden": 32, "layers": 1, "embed": 16, "epochs": 15, "batch_size": 8, "seq_len": 32,
@@ -126,7 +130,9 @@ def nottingham_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_melody(tmp_path_factory, nottingham_dir) -> Path:
     """A small melody checkpoint trained for a few seconds on the tiny tunes."""
-    from rnn_core.tasks import melody
+    from rnn_core.tasks import TASKS
+
+    melody = TASKS["melody"]
 
     out = tmp_path_factory.mktemp("assets") / "melody"
     melody.train({"hidden": 32, "layers": 1, "embed": 16, "epochs": 6, "batch_size": 8, "seq_len": 64,
@@ -183,7 +189,7 @@ def launched_gallery(assets: Path | None = None, data: Path | None = None):
     yields its URL. ``assets``: the checkpoints' folder (None: the shipped ones in
     assets/); ``data``: a data root (None: leave $RNN_GALLERY_DATA as it is)."""
     import app
-    from rnn_core.server_bench import free_port
+    from rnn_core.bench.server import free_port
 
     with pytest.MonkeyPatch.context() as mp:
         if assets is None:
@@ -271,7 +277,9 @@ TINY_SPEECH = {"cell": "gru", "hidden": 64, "layers": 1, "conv_channels": 32, "d
 @pytest.fixture(scope="session")
 def tiny_speech(tmp_path_factory, fsdd_dir) -> Path:
     """A small CTC recogniser trained for a few seconds on the tiny spoken digits."""
-    from rnn_core.tasks import speech
+    from rnn_core.tasks import TASKS
+
+    speech = TASKS["speech"]
 
     out = tmp_path_factory.mktemp("assets") / "speech"
     speech.train(TINY_SPEECH, data_dir=str(fsdd_dir), out_dir=out)

@@ -35,7 +35,7 @@ def test_analyse_symbols_only(tiny_app):
 
 
 def test_analyse_compares_with_retrained(tiny_app, tiny_sentiment):
-    from rnn_core.tasks.sentiment import SentimentPredictor
+    from rnn_core.tasks.sentiment.predictor import SentimentPredictor
 
     mine = SentimentPredictor.from_pretrained(tiny_sentiment)
     _, shown, verdict, *_ = tiny_app.analyse("a dull film", mine)

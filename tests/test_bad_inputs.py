@@ -88,9 +88,9 @@ def melody(source="none", typed="", upload=None, meter="4/4", bars=2, temperatur
 def retrain(task, **changes):
     """A retrain's settings, in the panel's order: the smallest, quickest run, with
     ``changes`` (the absurd ones) on top."""
-    from importlib import import_module
+    from rnn_core.tasks import TASKS
 
-    spec = import_module(f"rnn_core.tasks.{task}").RETRAIN_OPTIONS
+    spec = TASKS[task].retrain_bounds
     small = {n: (o.default if o.low is None else o.low) for n, o in spec.items()}
     return tuple({**small, **changes}[n] for n in spec)
 

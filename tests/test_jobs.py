@@ -103,12 +103,12 @@ def test_job_for_trains_every_task(task, tiny_data, monkeypatch, tmp_path):
     """Each task through the child process: its predictor comes back to the server
     whole, and saves as a checkpoint there (the retrain panel's download); one that
     did not pickle would break that tab's retrain."""
-    from rnn_core.tasks import get_task
+    from rnn_core.tasks import TASKS
 
     monkeypatch.setenv("RNN_GALLERY_DATA", str(tiny_data))
-    options, _ = get_task(task).retrain_options({**SMALL[task], "max_minutes": 0.1})
+    options, _ = TASKS[task].retrain_options({**SMALL[task], "max_minutes": 0.1})
     job = job_for(task, options).start()
     assert job.done.wait(180) and job.error is None, job.error
     assert job.result.steps > 0
-    assert type(job.predictor) is get_task(task).PREDICTOR
+    assert type(job.predictor) is TASKS[task].predictor
     assert (job.predictor.save(tmp_path / task) / "model.safetensors").is_file()

@@ -8,11 +8,16 @@ import pytest
 import torch
 
 from rnn_core.baselines import NGram, symbols
-from rnn_core.encoders.midi import (Melody, MelodyEncoder, MelodyError, diatonic_shift, key_name,
-                                    melody_from_midi, melody_to_midi, note_number, parse_notes)
-from rnn_core.tasks import melody
-from rnn_core.tasks.melody_predictor import KEYS, SCALES, MelodyGenerator, key_offset
+from rnn_core.encoders.events import MelodyEncoder
+from rnn_core.encoders.melody import Melody, MelodyError, diatonic_shift, key_name
+from rnn_core.encoders.midi import melody_from_midi, melody_to_midi
+from rnn_core.encoders.notation import note_number, parse_notes
+from rnn_core.tasks import TASKS
+from rnn_core.tasks.melody.data import examples, make_encoder, tune_batches
+from rnn_core.tasks.melody.predictor import KEYS, SCALES, MelodyGenerator, key_offset
 from tests.conftest import PHRASES, real_data, write_tune
+
+melody = TASKS["melody"]
 
 
 def _grid_notes(pm):
@@ -142,11 +147,11 @@ def test_ngram_distribution_matches_scoring():
 
 
 def test_tune_batches_pad_and_continue():
-    enc = melody.make_encoder("1,2")
+    enc = make_encoder("1,2")
     tunes = [parse_notes(" ".join(["C4"] * n)) for n in (3, 5, 30, 31)]
-    items = melody.examples(enc, tunes)
+    items = examples(enc, tunes)
     assert items[0][0].shape == (len(enc.encode(tunes[0])) - 1, 3)
-    batches = melody.tune_batches(items, batch_size=2, seq_len=8)
+    batches = tune_batches(items, batch_size=2, seq_len=8)
     assert sum(int((b["targets"] >= 0).sum()) for b in batches) == sum(len(y) for _, y in items)
     firsts = [b for b in batches if b["reset"]]
     assert len(firsts) == 2 and all(b["x"].shape[1] <= 8 and b["x"].shape[2] == 3 for b in batches)
@@ -155,7 +160,7 @@ def test_tune_batches_pad_and_continue():
 def test_lookback_inputs_point_whole_bars_back():
     """Beside each token the network reads the tokens 1 and 2 bars before the one it
     predicts (a bar = its bar line and its steps), in training and in generation."""
-    enc = melody.make_encoder("1,2")
+    enc = make_encoder("1,2")
     m = Melody([(60 + k, 4 * k, 4 * k + 4) for k in range(12)], [(0, "2/4")])  # 8 steps a bar
     ids = enc.encode(m)
     rows = enc.model_inputs(ids)

@@ -4,12 +4,15 @@ import json
 import pytest
 
 from rnn_core.__main__ import main
-from rnn_core.tasks import sentiment
+from rnn_core.tasks import TASKS
+from rnn_core.tasks.sentiment.predictor import MAX_WORDS, SentimentPredictor
+
+sentiment = TASKS["sentiment"]
 
 
 @pytest.fixture(scope="module")
 def predictor(tiny_sentiment):
-    return sentiment.SentimentPredictor.from_pretrained(tiny_sentiment)
+    return SentimentPredictor.from_pretrained(tiny_sentiment)
 
 
 def test_tiny_model_learned_the_toy_task(tiny_sentiment, sst2_dir):
@@ -34,7 +37,7 @@ def test_predict_bad_input(predictor):
     with pytest.raises(ValueError, match="no words"):
         predictor.predict("   ")
     long = predictor.predict("great " * 5000, explain=False)
-    assert len(long["tokens"]) == sentiment.MAX_WORDS and "first 200" in long["notes"][0]
+    assert len(long["tokens"]) == MAX_WORDS and "first 200" in long["notes"][0]
     odd = predictor.predict("😀 日本語 \x00")
     assert any("never seen" in n for n in odd["notes"]) and any("guess" in n for n in odd["notes"])
 
@@ -67,15 +70,18 @@ def test_cli_train_writes_a_checkpoint(sst2_dir, tmp_path, capsys):
     assert (out / "model.safetensors").exists() and "saved" in capsys.readouterr().out
 
 
-def test_cli_set_overrides_are_typed():
-    from rnn_core.__main__ import parse_overrides
+def test_cli_recipe_flags_are_typed(capsys):
+    """Every recipe field is a flag of its type; an unknown one or a wrong type is
+    one `error:` line and exit status 2."""
+    from rnn_core.__main__ import build_parser
 
-    assert parse_overrides(["members=3", "lr=0.01", "bidirectional=false"], sentiment.PRESET) == \
-        {"members": 3, "lr": 0.01, "bidirectional": False}
-    with pytest.raises(ValueError, match="KEY one of"):
-        parse_overrides(["colour=blue"], sentiment.PRESET)
-    with pytest.raises(ValueError, match="takes a int"):
-        parse_overrides(["members=many"], sentiment.PRESET)
+    args = build_parser().parse_args(["train", "sentiment", "--members", "3", "--lr", "0.01",
+                                      "--bidirectional", "false", "--max-minutes", "none"])
+    assert (args.members, args.lr, args.bidirectional, args.max_minutes) == (3, 0.01, False, None)
+    for bad, says in ((["--colour", "blue"], "does not take --colour"), (["--members", "many"], "invalid int")):
+        assert main(["train", "sentiment", *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error:") and says in err and err.count("\n") == 1
 
 
 def test_ensemble_training_and_early_stop(sst2_dir):

@@ -1,6 +1,7 @@
 """The speech task on tiny synthetic spoken digits: the CTC model learns them, the
 recogniser transcribes any rate or channel layout and refuses bad audio, checkpoints
 round-trip, evaluation and the CLI report the figures, retrain settings are clamped."""
+import dataclasses
 import json
 
 import librosa
@@ -12,10 +13,14 @@ import torch
 from rnn_core.checkpoint import save_pretrained
 from rnn_core.data.fsdd import list_clips, load_clip
 from rnn_core.encoders.audio import DIGIT_WORDS, AudioError
-from rnn_core.tasks import get_task, speech
-from rnn_core.tasks.speech_data import DEV_TAKES, partition, training_batches
-from rnn_core.tasks.speech_predictor import MAX_SECONDS, SpeechRecognizer
+from rnn_core.metrics import cer, edit_distance
+from rnn_core.tasks import TASKS
+from rnn_core.tasks.speech.data import DEV_TAKES, clip_features, partition, training_batches
+from rnn_core.tasks.speech.metrics import transcripts
+from rnn_core.tasks.speech.predictor import MAX_SECONDS, SpeechRecognizer
 from tests.conftest import FSDD_SPEAKERS, FSDD_TAKES, TINY_SPEECH
+
+speech = TASKS["speech"]
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +33,11 @@ def clips(fsdd_dir):
     return list_clips(fsdd_dir)
 
 
-def test_task_module_layout():
-    task = get_task("speech")
-    assert task.NAME == "speech" and task.DATA_SOURCE == "fsdd" and task.PREDICTOR is SpeechRecognizer
-    assert {"cell", "hidden", "layers", "lr", "epochs", "max_minutes", "held_out", "half"} <= set(task.PRESET)
+def test_task_spec():
+    task = TASKS["speech"]
+    assert task.name == "speech" and task.data_source == "fsdd" and task.predictor is SpeechRecognizer
+    assert {"cell", "hidden", "layers", "lr", "epochs", "max_minutes", "held_out", "half"} <= \
+        {f.name for f in dataclasses.fields(task.recipe)}
 
 
 def test_partition(clips):
@@ -52,33 +58,33 @@ def test_training_batches_cover_the_clips_and_the_connected_share(clips):
     from rnn_core.encoders.audio import CTCAlphabet
 
     alphabet, train = CTCAlphabet(), partition(clips)["train"]
-    o = {**speech.PRESET, **TINY_SPEECH}
-    batches = list(training_batches(train, o, 0, alphabet))
+    r = speech.recipe(**TINY_SPEECH)
+    batches = list(training_batches(train, r, 0, alphabet))
     texts = [alphabet.decode(row[:n]) for b in batches for row, n in zip(b["targets"], b["target_lengths"])]
-    assert len(texts) == len(train) + round(o["connected_share"] * len(train))
-    assert len(batches) == -(-len(texts) // o["batch_size"])
+    assert len(texts) == len(train) + round(r.connected_share * len(train))
+    assert len(batches) == -(-len(texts) // r.batch_size)
     singles = sorted(t for t in texts if t in DIGIT_WORDS)
     assert len(singles) >= len(train) and set(singles) == set(DIGIT_WORDS)
     b = batches[0]
     assert b["x"].shape[:2] == (len(b["lengths"]), int(b["lengths"].max()))
-    again = next(iter(training_batches(train, o, 0, alphabet)))
+    again = next(iter(training_batches(train, r, 0, alphabet)))
     torch.testing.assert_close(again["x"], b["x"])
 
 
 def test_edit_distance_and_cer():
-    assert speech.edit_distance("kitten", "sitting") == 3
-    assert speech.edit_distance("", "abc") == 3 and speech.edit_distance("abc", "abc") == 0
-    assert speech.cer(["one two", "nine"], ["one two", "five"]) == pytest.approx(2 / 11)
+    assert edit_distance("kitten", "sitting") == 3
+    assert edit_distance("", "abc") == 3 and edit_distance("abc", "abc") == 0
+    assert cer(["one two", "nine"], ["one two", "five"]) == pytest.approx(2 / 11)
 
 
 def test_tiny_model_learns_the_training_clips(rec, clips):
     """Greedy transcripts (no lexicon to help) of the training clips are mostly exact."""
     train = partition(clips)["train"]
-    feats = [speech.clip_features(c, rec.n_mels) for c in train]
-    (hyps,) = speech.transcripts(rec.model, feats, rec.encoder)
+    feats = [clip_features(c, rec.n_mels) for c in train]
+    (hyps,) = transcripts(rec.model, feats, rec.encoder)
     truth = [DIGIT_WORDS[c.digit] for c in train]
     assert np.mean([h == t for h, t in zip(hyps, truth)]) >= 0.8
-    assert speech.cer(hyps, truth) < 0.1
+    assert cer(hyps, truth) < 0.1
 
 
 def test_transcribe_gives_text_posteriors_and_alignment(rec, clips):
@@ -152,11 +158,11 @@ def test_retrain_options_clamp_absurd_values():
     options, notes = speech.retrain_options({"hidden": 10**6, "lr": -1, "cell": "transformer",
                                              "epochs": "many", "max_minutes": 1e9, "layers": 0})
     assert options["hidden"] == 256 and options["lr"] == 1e-5 and options["cell"] == "gru"
-    assert options["epochs"] == speech.RETRAIN_OPTIONS["epochs"].default
+    assert options["epochs"] == speech.retrain_bounds["epochs"].default
     assert options["max_minutes"] == 10.0 and options["layers"] == 1 and len(notes) == 6
     assert options["half"] is False
     defaults, none = speech.retrain_options({})
-    assert none == [] and set(speech.RETRAIN_OPTIONS) <= set(defaults)
+    assert none == [] and set(speech.retrain_bounds) <= set(defaults)
 
 
 def test_two_step_smoke_of_the_preset(fsdd_dir):
@@ -166,7 +172,7 @@ def test_two_step_smoke_of_the_preset(fsdd_dir):
     batch = n_train  # (1 + connected_share) * n_train items -> two batches
     _, result = speech.train({"epochs": 1, "batch_size": batch, "dev_connected": 10}, data_dir=str(fsdd_dir),
                              on_progress=seen.append)
-    assert result.steps == 2 and result.tokens == n_train + round(speech.PRESET["connected_share"] * n_train)
+    assert result.steps == 2 and result.tokens == n_train + round(speech.recipe.connected_share * n_train)
     assert 0 <= result.best["val_cer"] and 0 <= result.best["val_digit_accuracy"] <= 1
     assert seen[-1].message == "completed"
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from rnn_core.checkpoint import assets_dir
 from rnn_core.data.fsdd import list_clips, load_clip
 
 
@@ -111,7 +112,7 @@ def test_nothing_heard_is_said_clearly(tab, greedy, duration, words):
 
 
 def test_retrained_model(tab, tiny_speech, clips):
-    from rnn_core.tasks.speech_predictor import SpeechRecognizer
+    from rnn_core.tasks.speech.predictor import SpeechRecognizer
 
     with pytest.raises(gr.Error, match="no retrained model"):
         tab.transcribe(str(_clip(clips, 7).path), "my retrained model")
@@ -136,7 +137,7 @@ def test_tab_builds_with_and_without_examples(tab, clips):
     with gr.Blocks() as demo:
         tab.build()
     assert "speech_transcribe" in {fn.api_name for fn in demo.fns.values()}
-    examples = tab.assets_dir("speech") / "examples"
+    examples = assets_dir("speech") / "examples"
     examples.mkdir()
     sf.write(examples / "four_one_seven.wav", load_clip(_clip(clips, 4)), 8000)
     assert [p.rsplit("/", 1)[1] for p in tab.example_files()] == ["four_one_seven.wav"]

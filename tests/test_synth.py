@@ -4,9 +4,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pretty_midi
-import soundfile as sf
 
-from rnn_core.synth import SAMPLE_RATE, render, to_int16, write_wav
+from rnn_core.synth import SAMPLE_RATE, render, to_int16
 
 
 def note(pitch, start, end, velocity=100):
@@ -66,15 +65,6 @@ def test_to_int16_range():
     assert out.tolist() == [-32767, -32767, 0, 16384, 32767, 32767]
     big = to_int16(render(MELODY))
     assert 0.75 * 32767 < np.max(np.abs(big.astype(np.int32))) <= 0.81 * 32767
-
-
-def test_write_wav_round_trip(tmp_path):
-    audio = render(MELODY)
-    path = tmp_path / "melody.wav"
-    write_wav(path, audio)
-    back, rate = sf.read(path, dtype="float32")
-    assert rate == SAMPLE_RATE and back.shape == audio.shape
-    assert np.max(np.abs(back - audio)) < 1e-3
 
 
 def test_degenerate_notes_ignored_and_odd_pitches_work():

@@ -2,7 +2,7 @@
 import math
 
 from rnn_core.encoders.text import WordEncoder, tokenize
-from rnn_core.tasks.options import Option, clamp_options
+from rnn_core.options import Option, clamp_options
 
 
 def test_tokenize_follows_treebank_style():

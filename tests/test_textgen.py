@@ -11,8 +11,11 @@ from rnn_core.__main__ import main
 from rnn_core.baselines import char_ngram
 from rnn_core.decoding import filter_logits
 from rnn_core.models import create_model
-from rnn_core.tasks import textgen
-from rnn_core.tasks.textgen_predictor import TextGenerator, generation_settings, suggest_units
+from rnn_core.tasks import TASKS
+from rnn_core.tasks.textgen.data import nats_per_char, stream_chunks
+from rnn_core.tasks.textgen.predictor import TextGenerator, suggest_units
+
+textgen = TASKS["textgen"]
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +96,7 @@ def test_prepare_handles_bad_primes(gen):
 
 
 def test_generation_settings_are_clamped():
-    s, notes = generation_settings({"length": 10**9, "temperature": 0, "top_k": -3, "top_p": 7, "seed": "x"})
+    s, notes = TextGenerator.generation_settings({"length": 10**9, "temperature": 0, "top_k": -3, "top_p": 7, "seed": "x"})
     assert s == {"length": 2000, "temperature": 0.05, "top_k": 0, "top_p": 1.0, "seed": 0} and len(notes) == 5
 
 
@@ -107,7 +110,7 @@ def test_suggest_units_finds_a_planted_unit():
 
 def test_stream_chunks_continue_each_other():
     ids = torch.arange(1000)
-    chunks = textgen.stream_chunks(ids, batch_size=4, seq_len=16, offset=3)
+    chunks = stream_chunks(ids, batch_size=4, seq_len=16, offset=3)
     assert chunks[0]["reset"] and not chunks[1]["reset"]
     torch.testing.assert_close(chunks[0]["targets"][:, :-1], chunks[0]["x"][:, 1:])
     assert int(chunks[1]["x"][0, 0]) == int(chunks[0]["x"][0, -1]) + 1  # chunk 2 continues chunk 1
@@ -120,7 +123,7 @@ def test_nats_per_char_of_an_untrained_model_is_near_uniform():
     with torch.no_grad():
         lm.out.weight.zero_()
         lm.out.bias.zero_()
-    assert textgen.nats_per_char(lm, torch.randint(0, 20, (2000,))) == pytest.approx(math.log(20), abs=1e-4)
+    assert nats_per_char(lm, torch.randint(0, 20, (2000,))) == pytest.approx(math.log(20), abs=1e-4)
 
 
 def test_char_ngram_baseline():

@@ -5,9 +5,11 @@ import threading
 import torch
 
 from rnn_core.models import create_model
-from rnn_core.tasks import sentiment
-from rnn_core.tasks.batching import bucketed_batches
+from rnn_core.batching import bucketed_batches
+from rnn_core.tasks import TASKS
 from rnn_core.train import TrainConfig, train
+
+sentiment = TASKS["sentiment"]
 
 
 def _toy():

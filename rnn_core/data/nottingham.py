@@ -11,7 +11,8 @@ import warnings
 import zlib
 from pathlib import Path
 
-from ..encoders.midi import Melody, MelodyError, diatonic_shift, melody_from_midi
+from ..encoders.melody import Melody, MelodyError, diatonic_shift
+from ..encoders.midi import melody_from_midi
 from . import SOURCES, DataError, locate
 
 SPLITS = ("train", "dev", "test")
@@ -32,7 +33,7 @@ def tune_files(data_dir: str | Path | None = None) -> list[Path]:
     return files
 
 
-def key_shift(pm) -> int:
+def key_shift(pm) -> int | None:
     """The transposition to C major / A minor from the file's first key signature
     (Nottingham's are all major keys); None when the file has none."""
     if not pm.key_signature_changes:

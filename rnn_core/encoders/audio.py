@@ -177,6 +177,15 @@ def log_mel(wave: np.ndarray, sr: int = SAMPLE_RATE, n_mels: int = 40, hop_ms: f
     return db.astype(np.float32)
 
 
+HOP_MS = 10.0  # the speech model's feature hop; the network may subsample it (`CTCRecognizer.stride`)
+
+
+def features(wave: np.ndarray, n_mels: int) -> np.ndarray:
+    """The speech model's input for an 8 kHz wave: (frames, n_mels) normalised log-mel
+    every `HOP_MS` (the same for training, evaluation and a visitor's recording)."""
+    return log_mel(wave, n_mels=n_mels, hop_ms=HOP_MS)
+
+
 # ------------------------------------------------------------------------------ labels
 
 class CTCAlphabet:

@@ -2,7 +2,7 @@
 tab demonstrates itself with no data set present. The WAVs are committed under
 ``assets/speech/examples/``; this module is how they were made:
 
-    python -m rnn_core.tasks.speech_examples --out assets/speech/examples
+    python -m rnn_core.tasks.speech.examples --out assets/speech/examples
 
 (needs the ``espeak-ng`` program: ``apt-get install espeak-ng``). The voice is
 synthetic and none of the model's training speakers, so the examples also show how
@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..encoders.audio import SAMPLE_RATE, load_audio
+from ...checkpoint import assets_dir
+from ...encoders.audio import SAMPLE_RATE, load_audio
 
 # (words, espeak-ng voice, words a minute, pitch 0-99)
 EXAMPLES = [
@@ -31,6 +32,12 @@ EXAMPLES = [
     ("six", "en+m1", 130, 50),
 ]
 PAD_SECONDS = 0.25
+
+
+def shipped_examples() -> list[Path]:
+    """The example recordings the tab offers (``assets/speech/examples/*.wav``; [] if none)."""
+    folder = assets_dir("speech") / "examples"
+    return sorted(folder.glob("*.wav")) if folder.is_dir() else []
 
 
 def synthesise(words: str, voice: str, speed: int, pitch: int) -> np.ndarray:

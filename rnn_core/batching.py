@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import torch
 
 
@@ -25,7 +26,7 @@ def pad_subwords(subs: list[list[list[int]]], length: int) -> torch.Tensor:
     return out
 
 
-def collate(seqs: list[list[int]], labels: list[int] | None = None,
+def token_batch(seqs: list[list[int]], labels: list[int] | None = None,
             subwords: list[list[list[int]]] | None = None) -> dict:
     """One batch as the keyword arguments of ``model(**batch)``."""
     x, lengths = pad_batch(seqs)
@@ -57,8 +58,17 @@ def bucketed_batches(seqs: list[list[int]], labels: list[int], batch_size: int,
     batches = []
     for k in range(0, len(order), batch_size):
         idx = order[k:k + batch_size]
-        batches.append(collate([seqs[i] for i in idx], [labels[i] for i in idx],
+        batches.append(token_batch([seqs[i] for i in idx], [labels[i] for i in idx],
                                None if subwords is None else [subwords[i] for i in idx]))
     if seed is not None:
         rng.shuffle(batches)
     return batches
+
+
+def pad_features(feats: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero-pad (T, F) feature matrices into (B, T_max, F); returns (x, lengths)."""
+    lengths = torch.tensor([len(f) for f in feats])
+    x = torch.zeros(len(feats), int(lengths.max()), feats[0].shape[1])
+    for i, f in enumerate(feats):
+        x[i, :len(f)] = torch.from_numpy(np.asarray(f, dtype=np.float32))
+    return x, lengths

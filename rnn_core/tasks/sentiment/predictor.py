@@ -6,11 +6,10 @@ import math
 
 import torch
 
-from ..encoders.text import WordEncoder, tokenize
-from .batching import collate
-from .predictor import Predictor
+from ...batching import token_batch
+from ...encoders.text import WordEncoder, tokenize
+from ...predictor import Predictor
 
-NAME = "sentiment"
 MAX_WORDS = 200          # longer inputs are cut (with a note) to keep a prediction fast
 LABELS = ("negative", "positive")
 
@@ -18,7 +17,7 @@ LABELS = ("negative", "positive")
 class SentimentPredictor(Predictor):
     """A loaded sentiment model with everything the tab shows about one sentence."""
 
-    task, encoder_class = NAME, WordEncoder
+    task, encoder_class = "sentiment", WordEncoder
 
     def describe(self) -> str:
         """One line on the network, e.g. '1-layer bidirectional LSTM, hidden 256, embedding 256'."""
@@ -36,7 +35,7 @@ class SentimentPredictor(Predictor):
 
     def _probs(self, seqs: list[list[int]], subs: list[list[list[int]]]) -> list[float]:
         """P(positive) for each id list, in one batched forward pass."""
-        batch = collate(seqs, subwords=subs if self.encoder.subword_buckets else None)
+        batch = token_batch(seqs, subwords=subs if self.encoder.subword_buckets else None)
         with torch.no_grad():
             logits, _ = self.model(**batch)
         return torch.softmax(logits, -1)[:, 1].tolist()

@@ -10,27 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
-from ..encoders.midi import (METERS, NOTE_NAMES, PITCH_HIGH, PITCH_LOW, WHITE_KEYS, Melody, MelodyEncoder,
-                             bar_steps, diatonic_shift, fit_range, key_name)
-from .options import Option, clamp_options
-from .predictor import Predictor
+from ...encoders.events import MelodyEncoder
+from ...encoders.melody import (METERS, NOTE_NAMES, PITCH_HIGH, PITCH_LOW, WHITE_KEYS, Melody, bar_steps,
+                                diatonic_shift, fit_range, key_name)
+from ...options import Option
+from ...predictor import Predictor
 
-NAME = "melody"
 SCALES = {"none": None, "the key's scale": WHITE_KEYS, "pentatonic": (0, 2, 4, 7, 9)}
 # by the circle of fifths, as key signatures go
 KEYS = ("the primer's key",) + tuple(key_name(-t) for t in (0, 7, 2, 9, 4, 11, 6, 1, 8, 3, 10, 5))
 MAX_PRIMER_BARS = 64
-GENERATION_OPTIONS = {
-    "bars": Option(16, 1, 64),
-    "temperature": Option(1.0, 0.05, 3.0),
-    "tempo": Option(120.0, 30.0, 300.0),
-    "variations": Option(1, 1, 4),
-    "seed": Option(0, 0, 2**31 - 1),
-    "meter": Option("4/4", choices=METERS),
-}
+
 
 
 @dataclass
@@ -45,11 +37,6 @@ class Generated:
 def key_offset(key: str) -> int:
     """Semitones from C major to the major key of ``key`` ("G major / E minor" -> 7)."""
     return NOTE_NAMES.index(key.split()[0])
-
-
-def generation_settings(values: dict) -> tuple[dict, list[str]]:
-    """Clamp a visitor's generation settings; returns (settings, notes)."""
-    return clamp_options(values, GENERATION_OPTIONS)
 
 
 def allowed_mask(enc: MelodyEncoder, scale: tuple[int, ...] | None) -> torch.Tensor:
@@ -114,11 +101,15 @@ def model_sampler(model, enc: MelodyEncoder, prefix: list[int], batch: int, bar_
 class MelodyGenerator(Predictor):
     """A loaded melody language model."""
 
-    task, encoder_class = NAME, MelodyEncoder
-
-    def describe(self) -> str:
-        a = self.model.model_args
-        return f"{a['num_layers']}-layer {a['cell'].upper()}, hidden {a['hidden_size']}, embedding {a['embed_dim']}"
+    task, encoder_class = "melody", MelodyEncoder
+    generation_options = {
+        "bars": Option(16, 1, 64),
+        "temperature": Option(1.0, 0.05, 3.0),
+        "tempo": Option(120.0, 30.0, 300.0),
+        "variations": Option(1, 1, 4),
+        "seed": Option(0, 0, 2**31 - 1),
+        "meter": Option("4/4", choices=METERS),
+    }
 
     def prepare(self, primer: Melody | None, meter: str = "4/4") -> tuple[Melody, int, list[str]]:
         """The primer as the network reads it: at most `MAX_PRIMER_BARS` bars, moved to
@@ -176,12 +167,3 @@ class MelodyGenerator(Predictor):
                 whole = whole.crop(moved.length, whole.length)
             results.append(Generated(whole.transpose(out_shift), moved.length if include_primer else 0, key_label))
         return results, notes
-
-
-def histogram(values, bins) -> np.ndarray:
-    """Normalised histogram of ``values`` over ``bins`` (values outside go to the last bin)."""
-    index = {b: i for i, b in enumerate(bins)}
-    h = np.zeros(len(bins))
-    for v in values:
-        h[index.get(v, len(bins) - 1)] += 1
-    return h / max(h.sum(), 1)

@@ -2,11 +2,12 @@
 visitors at once (``python -m rnn_core bench startup|load``).
 
 Everything here talks to a real ``python app.py`` over loopback, the way visitors
-do: HTTP for the page, `gradio_client` for the tabs' API. Figures, not asserts.
+do: HTTP for the page, `gradio_client` for the tabs' API (each tab's request is its
+task's `TaskSpec.api` example). Figures, not asserts. `gradio_client` is a test
+extra, not a dependency of the gallery: it is imported only when a benchmark runs.
 """
 from __future__ import annotations
 
-import functools
 import os
 import random
 import re
@@ -22,13 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .tasks import TASK_NAMES
+from ..tasks import TASK_NAMES, TASKS
 
-ROOT = Path(__file__).resolve().parent.parent
-SENTENCES = ["A gorgeous, witty, seductive movie.", "The plot is paper-thin and the jokes never land.",
-             "not bad at all", "an utterly tedious film with one great scene",
-             "It's not a great film, but the performances are so warm that I didn't mind."]
-PRIMES = ["ROMEO:\n", "First Citizen:\n", "To be, or not to be", "KING HENRY:\nWhat say you"]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -88,33 +85,29 @@ def wait_for_page(url: str, proc: subprocess.Popen, timeout: float) -> float:
     raise RuntimeError(f"no HTTP 200 from {url} within {timeout:.0f} s")
 
 
-@functools.lru_cache(maxsize=1)
-def example_wav() -> str:
-    """The first of the speech tab's shipped example recordings."""
-    return str(sorted((ROOT / "assets" / "speech" / "examples").glob("*.wav"))[0])
+def gradio_client():
+    """The `gradio_client` module, or a `ValueError` saying how to install it."""
+    try:
+        import gradio_client as module
+    except ImportError:
+        raise ValueError("the server benchmarks talk to the app through gradio_client, which is not "
+                         "installed: pip install -e '.[test]' (or pip install gradio_client)") from None
+    return module
 
 
-def tab_request(tab: str, rng: random.Random) -> tuple[tuple, str]:
-    """The request a visitor of ``tab`` (a task name: one tab each) makes:
-    ``(args, api_name)``."""
-    from gradio_client import handle_file
-
-    if tab == "sentiment":
-        return (rng.choice(SENTENCES),), "/sentiment_classify"
-    if tab == "textgen":
-        return (rng.choice(PRIMES), 400, 0.8, 0, 1.0, rng.randrange(1000), "pretrained"), "/textgen_generate"
-    if tab == "melody":
-        args = ("none", "", None, "4/4", 8, 1.0, 120, "the primer's key", "none", 1, rng.randrange(1000), True,
-                "pretrained")
-        return args, "/melody_generate"
-    return (handle_file(example_wav()), "pretrained"), "/speech_transcribe"
+def tab_request(task: str, rng: random.Random) -> tuple[tuple, str]:
+    """The request a visitor of ``task``'s tab makes (its `TaskSpec.api` example),
+    files wrapped for upload: ``(args, api_name)``."""
+    api = TASKS[task].api
+    args = tuple(gradio_client().handle_file(str(a)) if isinstance(a, Path) else a for a in api.args(rng))
+    return args, api.api_name
 
 
 def startup() -> dict:
     """Time to the first HTTP 200 of ``python app.py`` and its memory with the four
     models loaded (the tabs load their models while the page is built), then after
     one request to every tab (buffers the first inference allocates)."""
-    from gradio_client import Client
+    Client = gradio_client().Client
 
     with served_app() as (proc, url, seconds):
         first = rss_mb(proc.pid)
@@ -144,7 +137,7 @@ def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentimen
     Returns ``{"alone": phase, "retraining": phase, ...}``; a phase has requests
     served, errors and p50/p95 latency per tab.
     """
-    from gradio_client import Client
+    Client = gradio_client().Client
 
     out = {"clients": clients, "seconds": seconds, "retrain": retrain, "think": think}
     with served_app(log=Path("/tmp/rnn-gallery-load.log")) as (proc, url, _):

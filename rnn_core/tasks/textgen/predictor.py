@@ -8,20 +8,12 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from ..decoding import sample
-from ..encoders.text import CharEncoder
-from .options import Option, clamp_options
-from .predictor import Predictor
+from ...decoding import sample
+from ...encoders.text import CharEncoder
+from ...options import Option
+from ...predictor import Predictor
 
-NAME = "textgen"
 MAX_PRIME = 2000      # characters of prime (or pasted text) the network reads
-GENERATION_OPTIONS = {
-    "length": Option(400, 1, 2000),
-    "temperature": Option(0.8, 0.05, 3.0),
-    "top_k": Option(0, 0, 200),
-    "top_p": Option(1.0, 0.05, 1.0),
-    "seed": Option(0, 0, 2**31 - 1),
-}
 
 
 @dataclass
@@ -36,11 +28,14 @@ class Step:
 class TextGenerator(Predictor):
     """A loaded character language model."""
 
-    task, encoder_class = NAME, CharEncoder
-
-    def describe(self) -> str:
-        a = self.model.model_args
-        return f"{a['num_layers']}-layer {a['cell'].upper()}, hidden {a['hidden_size']}, embedding {a['embed_dim']}"
+    task, encoder_class = "textgen", CharEncoder
+    generation_options = {
+        "length": Option(400, 1, 2000),
+        "temperature": Option(0.8, 0.05, 3.0),
+        "top_k": Option(0, 0, 200),
+        "top_p": Option(1.0, 0.05, 1.0),
+        "seed": Option(0, 0, 2**31 - 1),
+    }
 
     def prepare(self, prime: str | None) -> tuple[str, list[str]]:
         """The prime as the network will read it, and notes on what was changed."""
@@ -101,11 +96,6 @@ class TextGenerator(Predictor):
                 "probs": [float(probs[t, ids[t + 1]]) for t in range(len(chars))],
                 "guesses": [self._top(probs[t + 1]) for t in range(len(chars) - 1)] + [self._top(probs[-1])],
                 "hidden": out[0, 1:].numpy()}
-
-
-def generation_settings(values: dict) -> tuple[dict, list[str]]:
-    """Clamp a visitor's generation settings; returns (settings, notes)."""
-    return clamp_options(values, GENERATION_OPTIONS)
 
 
 # Features a hidden unit may track, for the "suggest interesting units" button.

@@ -16,20 +16,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from . import server_bench  # noqa: E402
-from .bench import describe_machine  # noqa: E402
-from .checkpoint import assets_dir  # noqa: E402
-from .jobs import share_cores  # noqa: E402
-from .tasks import TASK_NAMES, get_task  # noqa: E402
-
-# Per task: the headline quality metric, its label, whether higher is better, and the
-# baseline's key inside metrics["baseline"].
-QUALITY = {
-    "sentiment": ("accuracy", "SST-2 dev accuracy", True, "accuracy"),
-    "textgen": ("val_nats_per_char", "Tiny Shakespeare validation nats/char", False, "val_nats_per_char"),
-    "melody": ("nll_per_event", "Nottingham dev nats/event", False, "nll_per_event"),
-    "speech": ("digit_accuracy", "FSDD test single-digit accuracy", True, "digit_accuracy"),
-}
+from ..checkpoint import assets_dir  # noqa: E402
+from ..jobs import share_cores  # noqa: E402
+from ..tasks import TASK_NAMES, TASKS  # noqa: E402
+from . import bench_task, describe_machine, server  # noqa: E402
 
 # More of each model's figures, as (what, path into metrics.json).
 EXTRAS = {
@@ -52,10 +42,10 @@ def quality_rows() -> list[dict]:
     rows = []
     for name in TASK_NAMES:
         m = json.loads((assets_dir(name) / "metrics.json").read_text())
-        key, label, higher, base_key = QUALITY[name]
+        q = TASKS[name].quality  # the headline figure; the baseline's is under the same key
         extras = [f"{what} {_dig(m, path):.4g}" for what, path in EXTRAS.get(name, ()) if _dig(m, path) is not None]
-        rows.append({"task": name, "label": label, "model": m[key], "baseline": m["baseline"][base_key],
-                     "baseline_name": m["baseline"]["name"], "higher_is_better": higher, "extras": extras,
+        rows.append({"task": name, "label": q.label, "model": m[q.key], "baseline": m["baseline"][q.key],
+                     "baseline_name": m["baseline"]["name"], "higher_is_better": q.higher_is_better, "extras": extras,
                      "command": f"RNN_GALLERY_DATA=../shared/data python -m rnn_core evaluate {name} "
                                 f"--split {m['split']} --write-metrics"})
     return rows
@@ -71,11 +61,11 @@ def run_all(out_dir: str | Path = "docs", clients: int = 20, seconds: float = 60
                "speed": {}}
     for name in TASK_NAMES:
         print(f"== bench {name}" + (" --retrain" if retrain else ""), flush=True)
-        results["speed"][name] = get_task(name).bench(None, repeats=50, retrain=retrain)
+        results["speed"][name] = bench_task(TASKS[name], repeats=50, retrain=retrain)
     print("== bench startup", flush=True)
-    results["startup"] = server_bench.startup()
+    results["startup"] = server.startup()
     print(f"== bench load --clients {clients} --seconds {seconds:g}", flush=True)
-    results["load"] = server_bench.load(clients=clients, seconds=seconds, retrain="sentiment")
+    results["load"] = server.load(clients=clients, seconds=seconds, retrain="sentiment")
     (out_dir / "benchmarks.json").write_text(json.dumps(results, indent=1, default=str))
     path = render(out_dir)
     print(f"wrote {path}")

@@ -6,18 +6,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..decoding import ctc_greedy_frames, ctc_prefix_beam
-from ..encoders.audio import DIGIT_WORDS, SAMPLE_RATE, CTCAlphabet, load_audio, log_mel, words_to_digits
-from .predictor import Predictor
+from ...batching import pad_features
+from ...decoding import ctc_greedy_frames, ctc_prefix_beam
+from ...encoders.audio import (DIGIT_WORDS, HOP_MS, SAMPLE_RATE, CTCAlphabet, features, load_audio,
+                               words_to_digits)
+from ...predictor import Predictor
+from ...train import evaluating
 
-NAME = "speech"
 MAX_SECONDS = 20.0   # longer recordings are cut (with a note): a digit string is short
-HOP_MS = 10.0        # log-mel frame hop; the network may subsample it (`CTCRecognizer.stride`)
-
-
-def features(wave: np.ndarray, n_mels: int) -> np.ndarray:
-    """The network's input for an 8 kHz wave: (frames, n_mels) normalised log-mel."""
-    return log_mel(wave, n_mels=n_mels, hop_ms=HOP_MS)
 
 
 def batch_log_probs(model: torch.nn.Module, feats: list[np.ndarray], batch_size: int = 64) -> list[np.ndarray]:
@@ -25,26 +21,14 @@ def batch_log_probs(model: torch.nn.Module, feats: list[np.ndarray], batch_size:
     real output frames. Utterances are batched by length, so padding stays small."""
     order = sorted(range(len(feats)), key=lambda i: len(feats[i]))
     out: list[np.ndarray | None] = [None] * len(feats)
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
+    with evaluating(model):
         for k in range(0, len(order), batch_size):
             idx = order[k:k + batch_size]
             x, lengths = pad_features([feats[i] for i in idx])
             (log_probs, out_lengths), _ = model(x, lengths)
             for row, i in enumerate(idx):
                 out[i] = log_probs[row, :int(out_lengths[row])].numpy()
-    model.train(was_training)
     return out
-
-
-def pad_features(feats: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Zero-pad (T, n_mels) matrices into (B, T_max, n_mels); returns (x, lengths)."""
-    lengths = torch.tensor([len(f) for f in feats])
-    x = torch.zeros(len(feats), int(lengths.max()), feats[0].shape[1])
-    for i, f in enumerate(feats):
-        x[i, :len(f)] = torch.from_numpy(np.asarray(f, dtype=np.float32))
-    return x, lengths
 
 
 def beam_texts(log_probs: np.ndarray, alphabet: CTCAlphabet, beam: int = 8) -> list[tuple[str, float]]:
@@ -63,7 +47,7 @@ def greedy_text(labels: list[int], alphabet: CTCAlphabet) -> str:
 class SpeechRecognizer(Predictor):
     """A loaded CTC digit recogniser (`rnn_core.models.CTCRecognizer`)."""
 
-    task, encoder_class = NAME, CTCAlphabet
+    task, encoder_class = "speech", CTCAlphabet
 
     @property
     def n_mels(self) -> int:

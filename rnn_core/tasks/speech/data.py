@@ -1,5 +1,5 @@
 """Speech data for training and scoring: the FSDD splits, cached features of single
-clips, connected digit strings, and length-pooled CTC batches (`rnn_core.tasks.speech`)."""
+clips, connected digit strings, and length-pooled CTC batches."""
 from __future__ import annotations
 
 import functools
@@ -7,9 +7,9 @@ import functools
 import numpy as np
 import torch
 
-from ..data.fsdd import Clip, augment, by_speaker, load_clip, random_connected, speaker_split, usual_split
-from ..encoders.audio import DIGIT_WORDS, CTCAlphabet
-from .speech_predictor import features, pad_features
+from ...batching import pad_features
+from ...data.fsdd import Clip, augment, by_speaker, load_clip, random_connected, speaker_split, usual_split
+from ...encoders.audio import DIGIT_WORDS, CTCAlphabet, features
 
 DEV_TAKES = (5, 6, 7)
 
@@ -36,7 +36,7 @@ def connected_strings(clips: list[Clip], n: int, seed: int, min_len: int = 3, ma
     return [random_connected(groups, rng, min_len, max_len, augment=augmented) for _ in range(n)]
 
 
-def collate(items: list[tuple[np.ndarray, str]], alphabet: CTCAlphabet) -> dict:
+def ctc_batch(items: list[tuple[np.ndarray, str]], alphabet: CTCAlphabet) -> dict:
     """(features, transcript) pairs as the keyword arguments of ``CTCRecognizer(**batch)``."""
     x, lengths = pad_features([f for f, _ in items])
     ids = [alphabet.encode(t) for _, t in items]
@@ -47,7 +47,7 @@ def collate(items: list[tuple[np.ndarray, str]], alphabet: CTCAlphabet) -> dict:
             "target_lengths": torch.tensor([len(s) for s in ids])}
 
 
-def training_batches(clips: list[Clip], o: dict, epoch: int, alphabet: CTCAlphabet, pool: int = 8):
+def training_batches(clips: list[Clip], r, epoch: int, alphabet: CTCAlphabet, pool: int = 8):
     """Yield one epoch of batches: every training clip once (a share ``aug_share``
     augmented when ``augment``) and ``connected_share`` as many connected strings.
 
@@ -55,31 +55,31 @@ def training_batches(clips: list[Clip], o: dict, epoch: int, alphabet: CTCAlphab
     (little padding) and the pool's batches shuffled; connected strings, whose length
     is known only once made, are why it is pools and not the whole epoch at once.
     """
-    rng = np.random.default_rng([o["seed"], epoch])
+    rng = np.random.default_rng([r.seed, epoch])
     groups = by_speaker(clips)
-    recipes = list(clips) + [None] * round(o["connected_share"] * len(clips))  # None = connected
+    recipes = list(clips) + [None] * round(r.connected_share * len(clips))  # None = connected
     order = rng.permutation(len(recipes))
-    span = pool * o["batch_size"]
+    span = pool * r.batch_size
     for k in range(0, len(order), span):
         items = []
         for i in order[k:k + span]:
             clip = recipes[i]
             if clip is None:
-                wave, text = random_connected(groups, rng, 1, o["max_digits"], augment=o["augment"])
-                items.append((features(wave, o["n_mels"]), text))
-            elif o["augment"] and rng.random() < o["aug_share"]:
-                items.append((features(augment(load_clip(clip), rng), o["n_mels"]), DIGIT_WORDS[clip.digit]))
+                wave, text = random_connected(groups, rng, 1, r.max_digits, augment=r.augment)
+                items.append((features(wave, r.n_mels), text))
+            elif r.augment and rng.random() < r.aug_share:
+                items.append((features(augment(load_clip(clip), rng), r.n_mels), DIGIT_WORDS[clip.digit]))
             else:
-                items.append((clip_features(clip, o["n_mels"]), DIGIT_WORDS[clip.digit]))
+                items.append((clip_features(clip, r.n_mels), DIGIT_WORDS[clip.digit]))
         items.sort(key=lambda it: len(it[0]))
-        batches = [items[j:j + o["batch_size"]] for j in range(0, len(items), o["batch_size"])]
+        batches = [items[j:j + r.batch_size] for j in range(0, len(items), r.batch_size)]
         for j in rng.permutation(len(batches)):
-            yield collate(batches[j], alphabet)
+            yield ctc_batch(batches[j], alphabet)
 
 
-def validation_set(dev: list[Clip], o: dict) -> tuple[list[np.ndarray], list[str], int]:
+def validation_set(dev: list[Clip], r) -> tuple[list[np.ndarray], list[str], int]:
     """(features, transcripts, number of single clips): the dev clips, then
     ``dev_connected`` fixed connected strings made of them."""
-    strings = connected_strings(dev, o["dev_connected"], seed=o["seed"] + 1) if o["dev_connected"] else []
-    feats = [clip_features(c, o["n_mels"]) for c in dev] + [features(w, o["n_mels"]) for w, _ in strings]
+    strings = connected_strings(dev, r.dev_connected, seed=r.seed + 1) if r.dev_connected else []
+    feats = [clip_features(c, r.n_mels) for c in dev] + [features(w, r.n_mels) for w, _ in strings]
     return feats, [DIGIT_WORDS[c.digit] for c in dev] + [t for _, t in strings], len(dev)

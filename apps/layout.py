@@ -1,0 +1,95 @@
+"""Layout pieces every tab shares: the task-shape diagrams, the gallery's landing
+header, model cards and colours. HTML and Markdown only: no torch here."""
+from __future__ import annotations
+
+import html
+
+import gradio as gr
+
+POSITIVE, NEGATIVE = "#2e7d32", "#c62828"
+
+# The three task shapes, drawn as unrolled networks: inputs (bottom), the recurrent
+# state (middle, with arrows carrying it along time) and outputs (top).
+_SHAPES = {
+    "many-to-one": ([1, 1, 1, 1], [0, 0, 0, 1]),
+    "one-to-many": ([1, 0, 0, 0], [1, 1, 1, 1]),
+    "many-to-many": ([1, 1, 1, 1], [1, 1, 1, 1]),
+}
+
+
+def diagram_svg(shape: str, inputs: list[str] | None = None, outputs: list[str] | None = None,
+                width: int = 300) -> str:
+    """A small SVG of an unrolled RNN of the given task shape, ``width`` pixels wide."""
+    ins, outs = _SHAPES[shape]
+    inputs = inputs or ["x1", "x2", "x3", "x4"]
+    outputs = outputs or ["y1", "y2", "y3", "y4"]
+    parts = [f'<svg viewBox="0 0 300 150" width="{width}" height="{width // 2}" role="img" '
+             f'aria-label="{shape} recurrent network" style="font:12px sans-serif">',
+             '<defs><marker id="a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" '
+             'markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z" fill="#555"/></marker></defs>']
+    for i in range(4):
+        x = 30 + i * 70
+        parts.append(f'<rect x="{x}" y="55" width="44" height="32" rx="6" fill="#e3ecfa" stroke="#3b6fc4"/>'
+                     f'<text x="{x + 22}" y="75" text-anchor="middle">h{i + 1}</text>')
+        if i < 3:
+            parts.append(f'<line x1="{x + 44}" y1="71" x2="{x + 68}" y2="71" stroke="#555" marker-end="url(#a)"/>')
+        if ins[i]:
+            parts.append(f'<line x1="{x + 22}" y1="118" x2="{x + 22}" y2="89" stroke="#555" marker-end="url(#a)"/>'
+                         f'<text x="{x + 22}" y="135" text-anchor="middle">{html.escape(inputs[i])}</text>')
+        if outs[i]:
+            parts.append(f'<line x1="{x + 22}" y1="55" x2="{x + 22}" y2="28" stroke="#555" marker-end="url(#a)"/>'
+                         f'<text x="{x + 22}" y="20" text-anchor="middle" fill="#b5480b">{html.escape(outputs[i])}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def shape_header(shape: str, sentence: str, inputs=None, outputs=None) -> gr.HTML:
+    """The tab's header: the diagram beside one sentence on what the shape means."""
+    return gr.HTML(f'<div style="display:flex;gap:1.5em;align-items:center;flex-wrap:wrap">'
+                   f'{diagram_svg(shape, inputs, outputs)}<div style="max-width:46em">'
+                   f'<b>{shape}</b>: {sentence}</div></div>')
+
+
+SHAPE_MEANINGS = {
+    "many-to-one": "a whole sequence in, one answer out",
+    "one-to-many": "one input (or a short prime) in, a sequence out, each output fed back in",
+    "many-to-many": "a sequence in, an answer at every step",
+}
+
+
+def landing_html(tabs) -> str:
+    """The gallery's header: what the task shapes are, one card per tab with its
+    diagram (the same drawing as the tab's own header), and how retraining works.
+
+    Args:
+        tabs: tab modules, each with ``TITLE``, ``SHAPE``, ``DIAGRAM`` (inputs,
+            outputs) and ``SUMMARY``.
+    """
+    cards = "".join(
+        '<div style="flex:1 1 210px;max-width:300px;border:1px solid #d5dcea;border-radius:8px;'
+        'padding:8px 10px;background:#fafcff">'
+        f'<div style="font-weight:600">{html.escape(t.TITLE)} '
+        f'<span style="color:#b5480b;font-weight:400">&middot; {t.SHAPE}</span></div>'
+        f'{diagram_svg(t.SHAPE, *t.DIAGRAM, width=210)}'
+        f'<div style="font-size:0.92em">{html.escape(t.SUMMARY)}</div></div>' for t in tabs)
+    shapes = " ".join(f"<b>{s}</b>: {m}." for s, m in SHAPE_MEANINGS.items())
+    return ('<div style="margin-bottom:6px">'
+            '<p style="margin:0 0 6px 0">A recurrent network reads and writes sequences one step at a '
+            'time, carrying a hidden state (the blue boxes) from step to step. What goes in and what '
+            f'comes out gives its <i>task shape</i>. {shapes} Each tab below is one shape, with a small '
+            'network trained here from scratch: try it, look inside it, retrain it.</p>'
+            f'<div style="display:flex;gap:10px;flex-wrap:wrap">{cards}</div>'
+            '<p role="note" style="margin:8px 0 0 0;padding:6px 10px;border-left:4px solid #3b6fc4;'
+            'background:#eef3fb">&#8635; <b>Retrain</b> (at the bottom of every tab) trains a fresh model '
+            'just for you, on this server\'s CPU. It lasts only for this browser session: reloading or '
+            'closing the page forgets it, and download it if you want to keep it. Everyone else keeps '
+            'using the pretrained models, which a retrain never changes.</p></div>')
+
+
+def model_card_md(title: str, rows: list[tuple[str, object]], note: str = "") -> str:
+    """A model card as a Markdown table (rows whose value is None are left out)."""
+    lines = [f"**{title}**", "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in rows if v is not None]
+    if note:
+        lines += ["", note]
+    return "\n".join(lines)

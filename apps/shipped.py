@@ -1,0 +1,59 @@
+"""The shipped models as the tabs use them: loaded once, on first use; a missing one
+becomes a message, not a dead tab; and the visitor's choice between it and their
+own retrained model."""
+from __future__ import annotations
+
+import functools
+
+import gradio as gr
+
+from rnn_core.checkpoint import CheckpointError
+from rnn_core.tasks.spec import TaskSpec
+
+
+def card_of(pretrained):
+    """Decorator for a tab's model card: ``make(predictor) -> Markdown`` becomes
+    ``card() -> Markdown`` for the shipped model, or the loader's message when it is
+    missing (so a tab without weights still builds)."""
+    def wrap(make):
+        @functools.wraps(make)
+        def card() -> str:
+            try:
+                predictor = pretrained()
+            except gr.Error as e:
+                return str(e)
+            return make(predictor)
+        return card
+    return wrap
+
+
+MODEL_CHOICES = ("pretrained", "my retrained model")
+
+
+def pick_model(which: str, retrained, pretrained):
+    """The model a visitor picked: their retrained one (a message if there is none
+    yet) or the shipped one (``pretrained``, a `shipped_model` loader)."""
+    if which == MODEL_CHOICES[1]:
+        if retrained is None:
+            raise gr.Error("You have no retrained model yet: open 'Retrain it yourself' below, or pick 'pretrained'.")
+        return retrained
+    return pretrained()
+
+
+def shipped_model(spec: TaskSpec):
+    """A loader for ``spec``'s shipped model: loaded once, on first use; a missing or
+    broken checkpoint becomes a message in the UI, not a dead tab.
+    ``loader.cache_clear()`` forgets it (tests point the assets elsewhere)."""
+    @functools.lru_cache(maxsize=1)
+    def load():
+        return spec.predictor.from_pretrained()
+
+    def loader():
+        try:
+            return load()
+        except CheckpointError as e:
+            raise gr.Error(f"The pretrained {spec.name} model is missing ({e}); train one with "
+                           f"`python -m rnn_core train {spec.name}`.") from None
+
+    loader.cache_clear = load.cache_clear
+    return loader

@@ -1,0 +1,66 @@
+"""Melodies from typed notes (``D4 E4 F#4 G4/2 | ...``), and note names."""
+from __future__ import annotations
+
+from .melody import NOTE_NAMES, Melody, MelodyError, bar_steps
+
+_VALUES = {"1": 16, "2": 8, "4": 4, "8": 2, "16": 1}
+
+
+def parse_notes(text: str, meter: str = "4/4") -> Melody:
+    """A melody from typed notes: ``D4 E4 F#4 G4/2 | A4/8 B4/8 R C5``.
+
+    Each note is a name (A-G, then # or b), an octave (C4 = middle C) and an optional
+    ``/value``: 1 whole, 2 half, 4 quarter (the default), 8 eighth, 16 sixteenth; a
+    trailing ``.`` dots it. ``R`` is a rest. ``|`` bar lines are optional; when the
+    first comes before a bar is full, the notes before it are a pickup (anacrusis).
+
+    Raises:
+        MelodyError: naming the first word that is not a note.
+    """
+    notes, step, first_line = [], 0, None
+    for word in text.replace("|", " | ").replace(",", " ").split():
+        if word == "|":
+            first_line = step if first_line is None else first_line
+            continue
+        name, _, value = word.partition("/")
+        dotted = value.endswith(".") or (not value and name.endswith("."))
+        value, name = value.rstrip("."), name.rstrip(".")
+        if value and value not in _VALUES:
+            raise MelodyError(f"'{word}': the length after / must be 1, 2, 4, 8 or 16.")
+        steps = _VALUES[value or "4"]
+        steps += steps // 2 if dotted else 0
+        if name.upper() in ("R", "-"):
+            step += steps
+            continue
+        pitch = note_number(name)
+        if pitch is None:
+            raise MelodyError(f"'{word}' is not a note: write a name, maybe # or b, and an octave, "
+                              f"like C4, F#4 or Bb3 (R for a rest).")
+        notes.append((pitch, step, step + steps))
+        step += steps
+    pickup = bar_steps(meter) - first_line if first_line and first_line < bar_steps(meter) else 0
+    return Melody([(p, s + pickup, e + pickup) for p, s, e in notes], [(0, meter)], step + pickup)
+
+
+def note_number(name: str) -> int | None:
+    """"C4" -> 60, "F#5" -> 78, "Bb3" -> 58; None if it is not a note name."""
+    if len(name) < 2 or name[0].upper() not in "CDEFGAB":
+        return None
+    pc = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}[name[0].upper()]
+    rest = name[1:]
+    while rest and rest[0] in "#b":
+        pc += 1 if rest[0] == "#" else -1
+        rest = rest[1:]
+    try:
+        octave = int(rest)
+    except ValueError:
+        return None
+    if not -1 <= octave <= 9:
+        return None
+    pitch = 12 * (octave + 1) + pc
+    return pitch if 0 <= pitch <= 127 else None
+
+
+def note_name(pitch: int) -> str:
+    """60 -> "C4"."""
+    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"

@@ -1,0 +1,68 @@
+"""Training the melody generator (one-to-many): a language model of folk-tune events.
+
+Nottingham tunes, moved to C major / A minor, become event tokens on a 16th-note
+grid (`rnn_core.encoders.events`). Training reads tunes in batches of similar length,
+each tune from its start, cut into chunks with the state carried between them.
+"""
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ...models import TBPTT, create_model
+from ...train import TrainConfig, TrainResult, run_record, train as train_loop
+from ..spec import Metric, make_recipe
+from .data import load_data, nll_per_event, tune_batches
+from .predictor import MelodyGenerator
+
+METRIC = Metric("nll_per_event", "dev nats/event", higher_is_better=False)
+
+
+@dataclass
+class Recipe:
+    """The shipped model's recipe (`python -m rnn_core train melody`)."""
+    cell: str = "lstm"
+    hidden: int = 384
+    layers: int = 2
+    embed: int = 32
+    dropout: float = 0.3
+    epochs: int = 80
+    lr: float = 2e-3
+    batch_size: int = 32
+    seq_len: int = 256                # events per chunk (truncated BPTT)
+    max_minutes: float | None = 25
+    seed: int = 0
+    half: bool = True                 # store the weights as float16
+    evals_per_epoch: int = 1
+    patience: int | None = 8          # validations without improvement before stopping
+    lookback: str = "1,2,4,8"         # bars back whose events are also read ("" = none)
+
+
+def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
+          on_progress=None, stop: threading.Event | None = None) -> tuple[MelodyGenerator, TrainResult]:
+    """Train an event LM on the training tunes, validating on the dev tunes.
+
+    Returns:
+        (a generator around the best weights, the training result)
+    """
+    r = make_recipe(Recipe, options)
+    enc, data = load_data(data_dir, r.lookback)
+    torch.manual_seed(r.seed)
+    lm = create_model("SequenceLM", vocab_size=enc.vocab_size, embed_dim=r.embed, hidden_size=r.hidden,
+                      num_layers=r.layers, cell=r.cell, dropout=r.dropout, channels=enc.channels)
+    rng = random.Random(r.seed)
+    steps = len(tune_batches(data["train"], r.batch_size, r.seq_len))
+    cfg = TrainConfig(epochs=r.epochs, lr=r.lr, max_minutes=r.max_minutes, seed=r.seed,
+                      eval_every=max(10, steps // r.evals_per_epoch), patience=r.patience, clip=1.0)
+    result = train_loop(TBPTT(lm), lambda epoch: tune_batches(data["train"], r.batch_size, r.seq_len, rng),
+                        steps, lambda m: {"nll_per_event": nll_per_event(m.lm, data["dev"])}, cfg,
+                        metric=METRIC, on_progress=on_progress, stop=stop,
+                        count_tokens=lambda b: int((b["targets"] >= 0).sum()))
+    events = sum(len(y) for _, y in data["train"])
+    record = run_record(r, cfg, result, f"Nottingham folk tunes, {len(data['train'])} for training "
+                                        f"({events:,} events); validated on {len(data['dev'])} others")
+    return MelodyGenerator.trained(lm.eval(), enc, record, out_dir, half=r.half), result

@@ -1,0 +1,31 @@
+"""Sentiment (many-to-one): a sentence in, positive or negative out (SST-2)."""
+from ...options import Option
+from ..spec import ApiExample, Metric, TaskSpec
+from . import bench, train
+from .predictor import SentimentPredictor
+
+# Sentences the load test and warm-up send (two clear, three harder).
+SENTENCES = ["A gorgeous, witty, seductive movie.", "The plot is paper-thin and the jokes never land.",
+             "not bad at all", "an utterly tedious film with one great scene",
+             "It's not a great film, but the performances are so warm that I didn't mind."]
+
+SPEC = TaskSpec(
+    name="sentiment", data_source="sst2", recipe=train.Recipe, predictor=SentimentPredictor,
+    train=train.train, evaluate=train.evaluate, bench=bench.bench, metric=train.METRIC,
+    quality=Metric("accuracy", "SST-2 dev accuracy", higher_is_better=True), splits=train.SPLITS,
+    # What a visitor may set in the retrain panel; the defaults finish in about 90 s on 2 vCPU.
+    retrain_bounds={
+        "cell": Option("gru", choices=("rnn", "lstm", "gru")),
+        "bidirectional": Option(True),
+        "hidden": Option(96, 8, 256),
+        "layers": Option(1, 1, 3),
+        "epochs": Option(4, 1, 20),
+        "lr": Option(3e-3, 1e-5, 0.05),
+        "max_minutes": Option(1.5, 0.1, 10.0),
+        "embed": Option(96, 8, 256),
+    },
+    # A retrain is always one plain network (no ensemble, no subwords), whatever the
+    # shipped recipe uses, so that it fits its time budget.
+    retrain_fixed={"members": 1, "subword_buckets": 0},
+    api=ApiExample("/sentiment_classify", lambda rng: (rng.choice(SENTENCES),)),
+)
