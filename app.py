@@ -6,15 +6,20 @@ Gradio's GRADIO_SERVER_NAME / GRADIO_SERVER_PORT) change that.
 from __future__ import annotations
 
 import argparse
+import collections
+import inspect
 import os
+import random
 import threading
 import traceback
+from pathlib import Path
 
 import gradio as gr
 
 from apps import melody, sentiment, speech, textgen
 from apps.layout import landing_html
 from rnn_core.jobs import share_cores
+from rnn_core.tasks import TASK_NAMES, TASKS
 
 TABS = [sentiment, textgen, melody, speech]  # each builds its tab; see apps/
 THEME = gr.themes.Soft()  # given to launch() (Gradio 6); tests launch with it too
@@ -37,18 +42,32 @@ def build_demo() -> gr.Blocks:
     return demo
 
 
-def warm_up_in_background() -> threading.Thread:
-    """Answer one typical request per tab in a background thread: the first visitor
-    of a tab then doesn't pay for lazy imports (3 s for the speech tab's audio
-    features). The page is served meanwhile."""
-    def run():
-        for module in TABS:
-            try:
-                module.warm_up()
-            except Exception:  # e.g. a missing model: its tab already says so
-                traceback.print_exc()
+def warm_up(demo: gr.Blocks) -> dict[str, str]:
+    """Answer one typical request per tab, in this process: its task's API example
+    (`TaskSpec.api`, the request the load test sends) given to the tab's own handler.
+    The first visitor of a tab then doesn't pay for lazy imports (3 s for the speech
+    tab's audio features). Returns {task: "ok" or what went wrong}; a failure is
+    printed, never raised (a missing model: its tab already says so)."""
+    handlers = {fn.api_name: fn.fn for fn in demo.fns.values()}
+    done = {}
+    for name in TASK_NAMES:
+        api = TASKS[name].api
+        try:
+            # files go to a handler as paths; the retrained-model state is left at None
+            args = [str(a) if isinstance(a, Path) else a for a in api.args(random.Random(0))]
+            answer = handlers[api.api_name.lstrip("/")](*args)
+            if inspect.isgenerator(answer):  # a streaming handler: read it to the end
+                collections.deque(answer, maxlen=0)
+            done[name] = "ok"
+        except Exception as e:
+            traceback.print_exc()
+            done[name] = f"{type(e).__name__}: {e}"
+    return done
 
-    thread = threading.Thread(target=run, name="warm-up", daemon=True)
+
+def warm_up_in_background(demo: gr.Blocks) -> threading.Thread:
+    """`warm_up` in a background thread, so the page is served meanwhile."""
+    thread = threading.Thread(target=warm_up, args=(demo,), name="warm-up", daemon=True)
     thread.start()
     return thread
 
@@ -61,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     share_cores()
     demo = build_demo()
     demo.launch(server_name=args.host, server_port=args.port, theme=THEME, prevent_thread_lock=True)
-    warm_up_in_background()  # after the server is up, so the first page isn't delayed
+    warm_up_in_background(demo)  # after the server is up, so the first page isn't delayed
     demo.block_thread()
 
 

@@ -123,7 +123,7 @@ def generate(source, typed, upload, meter, bars, temperature, tempo, key, scale,
     """Handler: (audio, MIDI files, piano roll, notes) for a primer and settings."""
     gen: MelodyGenerator = pick_model(which, retrained, pretrained)
     settings, notes = gen.generation_settings({"bars": bars, "temperature": temperature, "tempo": tempo,
-                                           "variations": variations, "seed": seed, "meter": meter})
+                                               "variations": variations, "seed": seed, "meter": meter})
     if key not in KEYS:
         notes.append(f"key {key!r} is not one offered; using {KEYS[0]}.")
         key = KEYS[0]
@@ -182,11 +182,6 @@ def card(gen: MelodyGenerator) -> str:
          f"{ngram_s['pitch_distance']:.3f} / {ngram_s['duration_distance']:.3f}; 0 = same, 1 = disjoint)"
          if model_s else None),
     ], note="Figures from `python -m rnn_core evaluate melody` (held-out tunes).")
-
-
-def warm_up() -> None:
-    """Answer one typical request (see `apps.sentiment.warm_up`)."""
-    generate("none", "", None, "4/4", 2, 1.0, 120, KEYS[0], "none", 1, 0, True, MODEL_CHOICES[0])
 
 
 def build() -> None:

@@ -136,12 +136,6 @@ def card(predictor) -> str:
     ], note="Figures from `python -m rnn_core evaluate sentiment`.")
 
 
-def warm_up() -> None:
-    """Answer one typical request (the server runs this once in the background at
-    start, so the first visitor doesn't pay for first-call set-up)."""
-    analyse(EXAMPLES[0])
-
-
 def build() -> None:
     """Build the tab's UI inside the current Blocks context."""
     shape_header(SHAPE, "the network reads the sentence one word at a time, updating its "

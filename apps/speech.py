@@ -158,14 +158,6 @@ def example_files() -> list[str]:
     return [str(p) for p in shipped_examples()]
 
 
-def warm_up() -> None:
-    """Answer one typical request (see `apps.sentiment.warm_up`): the first one
-    imports librosa's feature code, about 3 s."""
-    examples = example_files()
-    if examples:
-        transcribe(examples[0], MODEL_CHOICES[0])
-
-
 def build() -> None:
     """Build the tab's UI inside the current Blocks context."""
     shape_header(SHAPE, "the recording goes in as a sequence of short frames and the network "

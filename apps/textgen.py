@@ -41,7 +41,7 @@ def generate(prime, length, temperature, top_k, top_p, seed, which, retrained=No
     """Handler: stream generated text; the last update also carries the analysis."""
     gen = _pick(which, retrained)
     settings, notes = gen.generation_settings({"length": length, "temperature": temperature,
-                                           "top_k": top_k, "top_p": top_p, "seed": seed})
+                                               "top_k": top_k, "top_p": top_p, "seed": seed})
     prime, prime_notes = gen.prepare(prime)
     notes = "\n".join(f"- {n}" for n in notes + prime_notes)
     text, shown = "", time.monotonic()
@@ -136,11 +136,6 @@ def card(gen: TextGenerator) -> str:
         ("validation nats/char", f"{nats:.3f} ({m.get('val_bits_per_char', 0):.3f} bits)" if nats else "not evaluated yet"),
         ("baseline", f"{base['val_nats_per_char']:.3f} nats/char, {base['name']}" if base else None),
     ], note="Figures from `python -m rnn_core evaluate textgen`.")
-
-
-def warm_up() -> None:
-    """Answer one typical request (see `apps.sentiment.warm_up`)."""
-    list(generate(EXAMPLES[0], 40, 0.8, 0, 1.0, 0, MODEL_CHOICES[0]))
 
 
 def build() -> None:

@@ -113,3 +113,13 @@ def test_api_examples_fit_the_tabs():
         fn = fns[api.api_name.lstrip("/")]
         visible = [c for c in fn.inputs if not isinstance(c, gr.State)]
         assert len(api.args(random.Random(0))) == len(visible), name
+
+
+def test_warm_up_answers_every_tab_with_its_api_example():
+    """The server's warm-up sends each spec's example to the tab's handler in-process;
+    on the shipped models every tab answers (so the example is a real request)."""
+    import app
+
+    for loader in shipped_loaders():
+        loader.cache_clear()
+    assert app.warm_up(app.build_demo()) == {name: "ok" for name in TASK_NAMES}

@@ -48,11 +48,11 @@ class TaskSpec:
     """Everything the gallery needs to know about one task.
 
     Attributes:
-        name: the task's name (folder, CLI argument, assets/<name>, API prefix).
         data_source: its data set's key in `rnn_core.data.SOURCES`.
         recipe: a dataclass of the training recipe; its defaults are the shipped
             model's, its fields (with their types) are ``train``'s CLI flags.
-        predictor: the `rnn_core.predictor.Predictor` subclass that serves it.
+        predictor: the `rnn_core.predictor.Predictor` subclass that serves it; its
+            ``task`` is the task's `name`.
         train: ``(options, data_dir, out_dir, on_progress, stop) -> (predictor,
             TrainResult)``; ``options`` overrides recipe fields by name.
         evaluate: ``(weights, data_dir, split) -> metrics dict`` (metrics.json).
@@ -67,7 +67,6 @@ class TaskSpec:
             server's CPU is not the shipped recipe).
         api: the tab's typical request.
     """
-    name: str
     data_source: str
     recipe: type
     predictor: type
@@ -80,6 +79,11 @@ class TaskSpec:
     retrain_bounds: dict[str, Option]
     api: ApiExample
     retrain_fixed: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The task's name: its folder, CLI argument, assets/<name> and API prefix."""
+        return self.predictor.task
 
     def retrain_options(self, values: dict) -> tuple[dict, list[str]]:
         """A visitor's retrain settings clamped to `retrain_bounds`, plus
