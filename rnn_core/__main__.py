@@ -1,5 +1,9 @@
 """Command line: ``python -m rnn_core {train,evaluate,bench,download} TASK [...]``.
 
+``train`` and ``bench --device`` also run under ``torchrun`` (one process per GPU, or
+several on CPUs), the same command: ``torchrun --nproc_per_node=2 -m rnn_core train
+sentiment ...``; only rank 0 prints and writes the checkpoint.
+
 Each task's flags come from its `TaskSpec`: ``train`` takes one flag per field of
 the task's recipe (``--hidden 256``, ``--held-out jackson``), typed as the field is,
 and ``evaluate --split`` the task's own splits; anything else is a one-line
@@ -22,6 +26,7 @@ import typing
 
 from .checkpoint import CheckpointError, assets_dir
 from .data import DataError
+from .runtime import DEVICES, PRECISIONS
 from .tasks import TASK_NAMES, TASKS
 
 SERVER_BENCHES = ("startup", "load", "all")
@@ -70,6 +75,15 @@ def add_recipe_flags(parser: argparse.ArgumentParser, recipe: type) -> None:
                             default=argparse.SUPPRESS, help=f"default: {f.default!r}")
 
 
+def add_runtime_flags(parser: argparse.ArgumentParser, default: str | None = "auto",
+                      device_help: str = "where to train (auto: cuda, then mps, then cpu)") -> None:
+    """``--device`` and ``--precision`` (mixed precision: auto is bf16 or fp16 on CUDA,
+    fp32 elsewhere)."""
+    parser.add_argument("--device", choices=DEVICES, default=default, help=device_help)
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="auto: bf16 (or fp16) autocast on CUDA, fp32 elsewhere")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m rnn_core", description="Train, evaluate, benchmark and download the "
                "RNN Gallery's models.")
@@ -95,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_recipe_flags(t, spec.recipe)
         t.add_argument("--data", metavar="DIR", help="data folder in the ../shared/data/<set>/ layout")
         t.add_argument("--out", metavar="DIR", help=f"checkpoint folder (default: runs/{name})")
+        add_runtime_flags(t)
         e = evaluates.add_parser(name, help=f"evaluate {name}")
         e.add_argument("--weights", metavar="DIR", help=f"checkpoint folder (default: assets/{name})")
         e.add_argument("--data", metavar="DIR", help="data folder in the ../shared/data/<set>/ layout")
@@ -102,18 +117,24 @@ def build_parser() -> argparse.ArgumentParser:
                        help="all: every item in --data (unseen data)"
                             + ("; speakers: --weights holds one checkpoint per held-out speaker"
                                if "speakers" in spec.splits else ""))
+        e.add_argument("--device", choices=DEVICES, default="auto", help="where the network runs "
+                       "(auto: cuda, then mps, then cpu)")
         e.add_argument("--json", action="store_true", help="end the output with one line of JSON")
         e.add_argument("--write-metrics", action="store_true",
                        help="save the figures as metrics.json beside the weights (the model card's source)")
 
     bench.add_argument("task", choices=TASK_NAMES + SERVER_BENCHES, metavar="TASK|startup|load|all")
     bench.add_argument("--weights", metavar="DIR", help="checkpoint folder (default: assets/TASK)")
+    add_runtime_flags(bench, default=None, device_help="time the task's shipped recipe training on the real "
+                      "data (--data) on this device for --seconds, in as many processes as torchrun "
+                      "started, instead of one visitor's latency on the CPU")
     bench.add_argument("--repeats", type=int, default=200, help="timed predictions")
     bench.add_argument("--retrain", action="store_true",
                        help="also time the UI's default retrain (needs the data set; with all: every task's)")
     bench.add_argument("--data", metavar="DIR", help="data folder for --retrain")
     bench.add_argument("--clients", type=int, default=20, help="load: visitors at once")
-    bench.add_argument("--seconds", type=float, default=60, help="load: how long they keep asking")
+    bench.add_argument("--seconds", type=float, default=60,
+                       help="load: how long they keep asking; --device: how long to train")
     bench.add_argument("--think", type=float, default=0.0,
                        help="load: average pause between a visitor's requests (0: a stress test)")
     bench.add_argument("--retrainer", choices=TASK_NAMES + ("none",), default="sentiment",
@@ -148,21 +169,12 @@ def run(args: argparse.Namespace) -> int:
         return run_server_bench(args)
     spec = TASKS[args.task]
     if args.verb == "train":
-        options = {f.name: getattr(args, f.name) for f in dataclasses.fields(spec.recipe) if hasattr(args, f.name)}
-        out = args.out or f"runs/{args.task}"
-
-        def show(p):
-            if p.val is not None or p.message:
-                print(f"[{p.fraction:5.1%}] step {p.step} epoch {p.epoch} {p.elapsed:6.0f}s "
-                      f"loss {p.train_loss:.4f} {p.val or ''} {p.message}", flush=True)
-
-        _, result = spec.train(options, data_dir=args.data, out_dir=out, on_progress=show)
-        print(f"saved {out}: best {result.best} after {result.steps} steps "
-              f"({result.elapsed / 60:.1f} min, {result.stopped})")
+        run_training(spec, args)
     elif args.verb == "evaluate":
         from .checkpoint import write_metrics
+        from .runtime import resolve_device
         weights = args.weights or assets_dir(args.task)
-        metrics = spec.evaluate(weights, data_dir=args.data, split=args.split)
+        metrics = spec.evaluate(weights, data_dir=args.data, split=args.split, device=str(resolve_device(args.device)))
         for k, v in metrics.items():
             print(f"{k:>20}: {v}")
         if args.write_metrics:
@@ -170,6 +182,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {weights}/metrics.json")
         if args.json:
             print(json.dumps(metrics))
+    elif args.verb == "bench" and args.device:
+        from .bench import training_throughput
+        from .runtime import finish, start
+        runtime = start(args.device, args.precision)
+        try:
+            training_throughput(spec, runtime, args.seconds, data_dir=args.data)
+        finally:
+            finish(runtime)
     elif args.verb == "bench":
         from .bench import bench_task
         from .jobs import share_cores
@@ -179,6 +199,31 @@ def run(args: argparse.Namespace) -> int:
         from .data import SOURCES, locate
         print(locate(SOURCES[spec.data_source]))
     return 0
+
+
+def run_training(spec, args: argparse.Namespace) -> None:
+    """``train TASK``: one process, or one rank of a torchrun group (only rank 0 prints
+    and saves; every rank trains)."""
+    from .runtime import finish, start
+
+    options = {f.name: getattr(args, f.name) for f in dataclasses.fields(spec.recipe) if hasattr(args, f.name)}
+    out = args.out or f"runs/{args.task}"
+    runtime = start(args.device, args.precision)
+
+    def show(p):
+        if p.val is not None or p.message:
+            print(f"[{p.fraction:5.1%}] step {p.step} epoch {p.epoch} {p.elapsed:6.0f}s "
+                  f"loss {p.train_loss:.4f} {p.val or ''} {p.message}", flush=True)
+
+    try:
+        _, result = spec.train(options, data_dir=args.data, out_dir=out if runtime.is_main else None,
+                               on_progress=show, runtime=runtime)
+    finally:
+        finish(runtime)
+    if runtime.is_main:
+        where = ", ".join(f"{k} {v}" for k, v in runtime.record().items())
+        print(f"saved {out}: best {result.best} after {result.steps} steps "
+              f"({result.elapsed / 60:.1f} min, {result.stopped}; {where})")
 
 
 def run_server_bench(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from .metrics import Metric
+from .runtime import Runtime, to_device
 
 
 @dataclass
@@ -63,7 +64,9 @@ class TrainResult:
     steps: int = 0
     elapsed: float = 0.0
     stopped: str = "completed"        # completed | early_stopping | time_budget | stopped
-    tokens: int = 0                   # items processed (for throughput figures)
+    tokens: int = 0                   # items processed, by every process (for throughput figures)
+    eval_seconds: float = 0.0         # of ``elapsed``, the time spent validating
+    runtime: dict = field(default_factory=dict)  # device, precision, world size (`Runtime.record`)
 
 
 def seed_everything(seed: int) -> None:
@@ -81,8 +84,9 @@ def train(model: torch.nn.Module,
           metric: Metric = Metric("accuracy", "accuracy", higher_is_better=True),
           on_progress: Callable[[Progress], None] | None = None,
           stop: threading.Event | None = None,
-          count_tokens: Callable[[dict], int] | None = None) -> TrainResult:
-    """Train ``model`` in place and leave the best validated weights in it.
+          count_tokens: Callable[[dict], int] | None = None,
+          runtime: Runtime | None = None) -> TrainResult:
+    """Train ``model`` in place and leave the best validated weights in it, on the CPU.
 
     Args:
         epoch_batches: ``epoch -> iterable of batches``; each batch is a dict of
@@ -93,15 +97,28 @@ def train(model: torch.nn.Module,
         on_progress: called every ``cfg.log_every`` steps and after each validation.
         stop: when set (e.g. by the UI's Stop button) the loop ends after the step.
         count_tokens: batch -> number of items in it, for throughput.
+        runtime: the device, precision and processes (`rnn_core.runtime`); None is
+            one process on the CPU in float32. With several processes each trains
+            on its shard of every batch, and only rank 0 validates and reports
+            (``evaluate`` and ``on_progress`` are not called elsewhere).
     """
+    rt = runtime or Runtime()
     seed_everything(cfg.seed)
+    device = torch.device(rt.device)
+    model.to(device)
+    net = model
+    if rt.distributed:  # averages the gradients of the ranks during backward()
+        from torch.nn.parallel import DistributedDataParallel
+        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    scaler = rt.grad_scaler()
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     total = max(1, cfg.epochs * steps_per_epoch)
     budget = cfg.max_minutes * 60 if cfg.max_minutes else None
     eval_every = cfg.eval_every or steps_per_epoch
     best, best_state, bad_evals = None, None, 0
-    result = TrainResult(best={})
+    result = TrainResult(best={}, runtime=rt.record())
     t0, step, running, reason = time.perf_counter(), 0, None, "completed"
+    shared_fraction = 0.0  # the run's progress as rank 0 measured it (the learning rate's clock)
 
     def fraction() -> float:
         f = step / total
@@ -110,7 +127,7 @@ def train(model: torch.nn.Module,
         return min(1.0, f)
 
     def report(epoch, val=None, message=""):
-        if on_progress:
+        if on_progress and rt.is_main:
             on_progress(Progress(step, total, epoch, fraction(), time.perf_counter() - t0,
                                  running if running is not None else float("nan"),
                                  opt.param_groups[0]["lr"], val, message))
@@ -125,8 +142,10 @@ def train(model: torch.nn.Module,
     def validate(epoch):
         nonlocal best, best_state, bad_evals
         scored = averaged.module if averaged is not None else model
+        started = time.perf_counter()
         with evaluating(scored):
             val = evaluate(scored)
+        result.eval_seconds += time.perf_counter() - started
         entry = {"step": step, "epoch": epoch, "train_loss": running,
                  "elapsed": time.perf_counter() - t0, **val}
         result.history.append(entry)
@@ -141,45 +160,72 @@ def train(model: torch.nn.Module,
     model.train()
     for epoch in range(cfg.epochs):
         for batch in epoch_batches(epoch):
+            batch = rt.shard(batch)
+            if not batch["x"].size(0):
+                continue  # a batch of fewer rows than processes: none for this rank, so for none
             # Cosine decay over the run's progress (steps or time): a run cut by its
             # budget still ends on a small learning rate, which matters for short runs.
-            f = fraction()
             for g in opt.param_groups:
-                g["lr"] = cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * f)))
-            _, loss = model(**batch)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-            opt.step()
+                g["lr"] = cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5
+                                    * (1 + math.cos(math.pi * shared_fraction)))
+            loss = _step(net, model, opt, scaler, rt, to_device(batch, device), cfg.clip)
             if averaged is not None:
                 averaged.update_parameters(model)
             step += 1
             if count_tokens:
                 result.tokens += count_tokens(batch)
-            lv = float(loss.detach())
+            lv = rt.mean(loss)  # the whole batch's loss, not this rank's share
             running = lv if running is None else 0.95 * running + 0.05 * lv
             if step % cfg.log_every == 0:
                 report(epoch)
-            if stop is not None and stop.is_set():
-                reason = "stopped"
-            elif budget and time.perf_counter() - t0 >= budget:
-                reason = "time_budget"
-            elif step % eval_every == 0 and not validate(epoch) and cfg.patience and bad_evals >= cfg.patience:
-                reason = "early_stopping"
+            if rt.is_main:
+                if stop is not None and stop.is_set():
+                    reason = "stopped"
+                elif budget and time.perf_counter() - t0 >= budget:
+                    reason = "time_budget"
+                elif step % eval_every == 0 and not validate(epoch) and cfg.patience and bad_evals >= cfg.patience:
+                    reason = "early_stopping"
+            # rank 0's clock and verdict hold for every rank: same learning rate, same last step
+            code, shared_fraction = rt.agree([STOP_REASONS.index(reason), fraction()])
+            reason = STOP_REASONS[int(code)]
             if reason != "completed":
                 break
         if reason != "completed":
             break
-    if not result.history or result.history[-1]["step"] != step:
+    if rt.is_main and (not result.history or result.history[-1]["step"] != step):
         validate(epoch)  # always score the final weights too
     if best_state is not None:
         model.load_state_dict(best_state)
-    model.eval()
+    model.eval().cpu()  # checkpoints and predictors hold CPU tensors, whatever trained them
     result.best, result.steps, result.stopped = best or {}, step, reason
+    result.tokens = int(rt.sum(result.tokens))
     result.elapsed = time.perf_counter() - t0
     report(epoch, result.best, message=reason)
     return result
+
+
+STOP_REASONS = ("completed", "stopped", "time_budget", "early_stopping")
+
+
+def _step(net, model, opt, scaler, rt: Runtime, batch: dict, clip: float | None) -> float:
+    """One optimiser step on ``batch`` (forward in the run's precision); returns the
+    loss. ``net`` is ``model`` itself or its DistributedDataParallel wrapper."""
+    with rt.autocast():
+        _, loss = net(**batch)
+    opt.zero_grad(set_to_none=True)
+    if scaler is None:
+        loss.backward()
+    else:  # fp16: scale the loss so small gradients survive, unscale before clipping
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
+    if clip:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    if scaler is None:
+        opt.step()
+    else:
+        scaler.step(opt)
+        scaler.update()
+    return float(loss.detach())
 
 
 @contextlib.contextmanager
@@ -205,6 +251,6 @@ def run_record(recipe, cfg: TrainConfig, result: TrainResult, data: str, **more)
         more: further figures for ``result`` (bits per character, say).
     """
     return {"options": asdict(recipe) if is_dataclass(recipe) else dict(recipe), "train": asdict(cfg),
-            "data": data,
-            "result": {"best": result.best, **more, "steps": result.steps, "stopped": result.stopped,
-                       "minutes": round(result.elapsed / 60, 2)}}
+            "runtime": result.runtime, "data": data,
+            "result": {"best": result.best, **more, "steps": result.steps, "items_seen": result.tokens,
+                       "stopped": result.stopped, "minutes": round(result.elapsed / 60, 2)}}

@@ -40,8 +40,9 @@ def test_every_task_fulfils_the_contract(name):
         kinds = [k for k in typing.get_args(hints[f.name]) if k is not type(None)] or [hints[f.name]]
         assert len(kinds) == 1 and kinds[0] in FLAG_TYPES, (f.name, hints[f.name])
     # train / evaluate / bench take what the CLI, the training process and the report pass
-    assert {"options", "data_dir", "out_dir", "on_progress", "stop"} <= set(inspect.signature(spec.train).parameters)
-    assert {"weights", "data_dir", "split"} <= set(inspect.signature(spec.evaluate).parameters)
+    assert {"options", "data_dir", "out_dir", "on_progress", "stop", "runtime"} <= \
+        set(inspect.signature(spec.train).parameters)
+    assert {"weights", "data_dir", "split", "device"} <= set(inspect.signature(spec.evaluate).parameters)
     assert {"weights", "repeats", "data_dir"} <= set(inspect.signature(spec.bench).parameters)
     assert isinstance(spec.metric, Metric) and isinstance(spec.quality, Metric)
     assert spec.splits and "dev" in spec.splits

@@ -66,3 +66,20 @@ def timed_retrain(spec, data_dir: str | None = None) -> dict:
     print(f"retrain with the UI's defaults: {out['seconds']:.0f} s including data loading, "
           f"{spec.metric.label} {result.best[spec.metric.key]:.3f}")
     return out
+
+
+def training_throughput(spec, runtime, seconds: float = 60, data_dir: str | None = None) -> dict:
+    """Train ``spec``'s shipped recipe on its real data for ``seconds`` with
+    ``runtime`` (device, precision, and the processes torchrun started) and print the
+    items trained per second by all of them together, validation time left out (rank
+    0 validates while the others wait). Nothing is saved."""
+    _, result = spec.train({"max_minutes": seconds / 60}, data_dir=data_dir, runtime=runtime)
+    training = max(result.elapsed - result.eval_seconds, 1e-9)
+    out = {"task": spec.name, **runtime.record(), "steps": result.steps, "seconds": training,
+           "validation_seconds": result.eval_seconds, f"{spec.items}_per_s": result.tokens / training}
+    if runtime.is_main:
+        print(f"{spec.name}, the shipped recipe on {runtime.world_size} x {out['device']} ({runtime.precision}, "
+              f"{torch.get_num_threads()} intra-op thread(s) each): {out[f'{spec.items}_per_s']:,.0f} "
+              f"{spec.items}/s over {result.steps} steps in {training:.0f} s "
+              f"(+{result.eval_seconds:.0f} s validating, not counted)", flush=True)
+    return out

@@ -53,9 +53,11 @@ class TaskSpec:
             model's, its fields (with their types) are ``train``'s CLI flags.
         predictor: the `rnn_core.predictor.Predictor` subclass that serves it; its
             ``task`` is the task's `name`.
-        train: ``(options, data_dir, out_dir, on_progress, stop) -> (predictor,
-            TrainResult)``; ``options`` overrides recipe fields by name.
-        evaluate: ``(weights, data_dir, split) -> metrics dict`` (metrics.json).
+        train: ``(options, data_dir, out_dir, on_progress, stop, runtime) ->
+            (predictor, TrainResult)``; ``options`` overrides recipe fields by name;
+            ``runtime`` (`rnn_core.runtime.Runtime`) says on which device, in which
+            precision and in how many processes (None: one, on the CPU).
+        evaluate: ``(weights, data_dir, split, device) -> metrics dict`` (metrics.json).
         bench: ``(weights, repeats, data_dir) -> figures``: latency and training
             throughput, printed as it goes.
         metric: what validation measures while training (the best weights are kept).
@@ -66,6 +68,8 @@ class TaskSpec:
         retrain_fixed: recipe values every visitor's retrain uses (a short run on a
             server's CPU is not the shipped recipe).
         api: the tab's typical request.
+        items: what training counts as it goes (``TrainResult.tokens``: "tokens",
+            "characters"...), for throughput figures.
     """
     data_source: str
     recipe: type
@@ -78,6 +82,7 @@ class TaskSpec:
     splits: tuple[str, ...]
     retrain_bounds: dict[str, Option]
     api: ApiExample
+    items: str
     retrain_fixed: dict = field(default_factory=dict)
 
     @property

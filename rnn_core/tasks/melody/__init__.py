@@ -23,6 +23,7 @@ SPEC = TaskSpec(
     retrain_fixed={"dropout": 0.0, "half": False},
     # The tab's inputs: primer source, typed notes, upload, meter, bars, temperature,
     # tempo, key, scale, variations, seed, include the primer, which model.
+    items="events",
     api=ApiExample("/melody_generate", lambda rng: ("none", "", None, "4/4", 8, 1.0, 120, KEYS[0], "none", 1,
                                                     rng.randrange(1000), True, "pretrained")),
 )

@@ -11,6 +11,7 @@ from ...data.nottingham import load_tunes
 from ...encoders.events import MelodyEncoder
 from ...encoders.melody import Melody
 from ...models import TBPTT
+from ...runtime import device_of, to_device
 from ...train import evaluating
 
 
@@ -61,9 +62,10 @@ def tune_batches(items: list[tuple[torch.Tensor, torch.Tensor]], batch_size: int
 def nll_per_event(lm: torch.nn.Module, items: list[tuple[torch.Tensor, torch.Tensor]]) -> float:
     """Mean negative log-likelihood (nats) of every token after ``<s>`` of each tune
     (`examples`), each read from its start."""
-    model, total, count = TBPTT(lm), 0.0, 0
+    model, total, count, device = TBPTT(lm), 0.0, 0, device_of(lm)
     with evaluating(lm):
         for b in tune_batches(items, 64, 512):
+            b = to_device(b, device)
             _, loss = model(**b)
             n = int((b["targets"] >= 0).sum())
             total, count = total + float(loss) * n, count + n

@@ -75,7 +75,8 @@ def sample_continuations(gen: MelodyGenerator, primers: list[Melody], seed: int 
     return out
 
 
-def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "dev") -> dict:
+def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "dev",
+             device: str = "cpu") -> dict:
     """Negative log-likelihood per event on held-out tunes beside the best n-gram, and
     what sampled continuations of each tune's first bars look like (in-key ratio,
     distances of their pitch and duration histograms to those of the bars the tunes
@@ -97,7 +98,8 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
         scored = [m for _, m in tunes[split]]
         train_tunes = [m for _, m in tunes["train"]]
     items = examples(enc, scored)
-    nll = nll_per_event(gen.model, items)
+    nll = nll_per_event(gen.model.to(device), items)
+    gen.model.cpu()  # sampling (below) runs on the CPU, as the tab's does
     seqs = [[enc.bos] + y.tolist() for _, y in items]  # each tune's tokens, without encoding it again
     ngram = NGram([symbols(enc.encode(m)) for m in train_tunes], max_order=12)
     by_order, _ = ngram.nll_by_order([symbols(s) for s in seqs], start=1)

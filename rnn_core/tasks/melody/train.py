@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from ...models import TBPTT, create_model
+from ...runtime import Runtime
 from ...train import TrainConfig, TrainResult, run_record, train as train_loop
 from ..spec import Metric, make_recipe
 from .data import load_data, nll_per_event, tune_batches
@@ -43,7 +44,8 @@ class Recipe:
 
 
 def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
-          on_progress=None, stop: threading.Event | None = None) -> tuple[MelodyGenerator, TrainResult]:
+          on_progress=None, stop: threading.Event | None = None,
+          runtime: Runtime | None = None) -> tuple[MelodyGenerator, TrainResult]:
     """Train an event LM on the training tunes, validating on the dev tunes.
 
     Returns:

@@ -27,5 +27,6 @@ SPEC = TaskSpec(
     # A retrain is always one plain network (no ensemble, no subwords), whatever the
     # shipped recipe uses, so that it fits its time budget.
     retrain_fixed={"members": 1, "subword_buckets": 0},
+    items="tokens",
     api=ApiExample("/sentiment_classify", lambda rng: (rng.choice(SENTENCES),)),
 )

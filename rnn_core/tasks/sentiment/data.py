@@ -10,6 +10,7 @@ import torch
 from ...batching import bucketed_batches
 from ...data.sst2 import load_split
 from ...encoders.text import WordEncoder, tokenize
+from ...runtime import device_of, to_device
 from ...train import evaluating
 from .predictor import MAX_WORDS
 
@@ -76,9 +77,10 @@ def load_data(data_dir: str | None = None, min_freq: int = 1, subword_buckets: i
 
 def accuracy(model, data: Encoded) -> float:
     """Share of ``data`` classified as its labels."""
-    correct = 0
+    correct, device = 0, device_of(model)
     with evaluating(model):
         for b in data.eval_batches():
+            b = to_device(b, device)
             logits, _ = model(b["x"], b["lengths"], subwords=b.get("subwords"))
             correct += int((logits.argmax(-1) == b["targets"]).sum())
     return correct / max(1, len(data.seqs))

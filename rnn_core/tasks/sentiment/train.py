@@ -16,6 +16,7 @@ import torch
 from ...baselines import tfidf_logreg
 from ...data.sst2 import load_split
 from ...models import create_model
+from ...runtime import Runtime
 from ...train import TrainConfig, TrainResult, run_record, train as train_loop
 from ..spec import Metric, make_recipe
 from ...encoders.text import WordEncoder
@@ -58,7 +59,7 @@ class Recipe:
 
 
 def _train_one(r: Recipe, enc: WordEncoder, train_data: Encoded, dev_data: Encoded,
-               on_progress, stop) -> tuple:
+               on_progress, stop, runtime) -> tuple:
     """Train one `SequenceClassifier` with the shared loop; returns (model, result, cfg)."""
     if r.long_repeat:
         train_data = train_data.with_long_repeated(15, r.long_repeat)
@@ -74,12 +75,13 @@ def _train_one(r: Recipe, enc: WordEncoder, train_data: Encoded, dev_data: Encod
     result = train_loop(
         model, lambda epoch: train_data.batches(r.batch_size, seed=r.seed * 1000 + epoch),
         steps, lambda m: {"accuracy": accuracy(m, dev_data)}, cfg, metric=METRIC,
-        on_progress=on_progress, stop=stop, count_tokens=lambda b: int(b["lengths"].sum()))
+        on_progress=on_progress, stop=stop, runtime=runtime, count_tokens=lambda b: int(b["lengths"].sum()))
     return model, result, cfg
 
 
 def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
-          on_progress=None, stop: threading.Event | None = None) -> tuple["SentimentPredictor", TrainResult]:
+          on_progress=None, stop: threading.Event | None = None,
+          runtime: Runtime | None = None) -> tuple["SentimentPredictor", TrainResult]:
     """Train a sentiment model on SST-2 train, validating on dev.
 
     Args:
@@ -110,7 +112,7 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
                 p.message = f"member {i + 1}/{k}: {p.message}" if k > 1 and p.message else p.message
                 on_progress(p)
 
-        model, result, cfg = _train_one(member, enc, train_data, dev_data, report, stop)
+        model, result, cfg = _train_one(member, enc, train_data, dev_data, report, stop, runtime)
         models.append(model)
         results.append(result)
     if len(models) > 1:
@@ -121,7 +123,8 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
         result = TrainResult(best={"accuracy": accuracy(model, dev_data)},
                              history=[h for res in results for h in res.history],
                              steps=sum(res.steps for res in results), elapsed=sum(res.elapsed for res in results),
-                             stopped=results[-1].stopped, tokens=sum(res.tokens for res in results))
+                             stopped=results[-1].stopped, tokens=sum(res.tokens for res in results),
+                             runtime=results[-1].runtime)
         result.best["members"] = [res.best["accuracy"] for res in results]
     record = run_record(r, cfg, result, f"SST-2 train.tsv ({len(train_data.seqs):,} phrases), validated on dev.tsv")
     predictor = SentimentPredictor.trained(model, enc, record, out_dir, half=r.half,
@@ -129,7 +132,8 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     return predictor, result
 
 
-def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "dev") -> dict:
+def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "dev",
+             device: str = "cpu") -> dict:
     """Accuracy of the checkpoint in ``weights`` on ``split``, beside the TF-IDF baseline
     trained on the same train file. SST-2's test labels are not public: ``dev`` (and
     ``all``, every labelled sentence of ``data_dir``) is what there is."""
@@ -140,7 +144,7 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
     texts, labels = load_split("dev", data_dir)  # 'all' = every labelled sentence = dev
     train_texts, train_labels = load_split("train", data_dir)
     return {"task": SentimentPredictor.task, "split": split, "examples": len(texts),
-            "accuracy": round(accuracy(predictor.model, encode_texts(predictor.encoder, texts, labels)), 4),
+            "accuracy": round(accuracy(predictor.model.to(device), encode_texts(predictor.encoder, texts, labels)), 4),
             "baseline": tfidf_logreg(train_texts, train_labels, texts, labels),
             "parameters": predictor.parameters,
             "cell": predictor.describe()}

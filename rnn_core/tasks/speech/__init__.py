@@ -25,5 +25,6 @@ SPEC = TaskSpec(
     # digit accuracy where the full recipe was still emitting only blanks. Full
     # precision for the visitor's copy.
     retrain_fixed={"dropout": 0.0, "augment": False, "connected_share": 0.3, "half": False},
+    items="utterances",
     api=ApiExample("/speech_transcribe", lambda rng: (shipped_examples()[0], "pretrained")),
 )

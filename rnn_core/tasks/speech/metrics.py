@@ -54,7 +54,7 @@ def evaluation_clips(data_dir: str | None, split: str, held_out: str) -> tuple[l
 
 
 def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "test",
-             connected: int = 200) -> dict:
+             connected: int = 200, device: str = "cpu") -> dict:
     """Digit accuracy on single clips and character error rate on connected strings,
     beside an MFCC + SVM baseline on the single clips.
 
@@ -65,12 +65,13 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
     ``speakers`` = the held-out-speaker rotation (`speaker_rotation`).
     A single clip counts as right when the beam search's transcript (digit-word
     lexicon) is exactly its digit's word. ``connected`` strings of 3-6 digits are
-    made (without augmentation, seed `EVAL_SEED`) from the scored clips.
+    made (without augmentation, seed `EVAL_SEED`) from the scored clips. ``device``
+    runs the network (the decoders and the baseline run on the CPU).
     """
     from ...baselines import mfcc_svm
 
     if split == "speakers":
-        return speaker_rotation(weights, data_dir, connected)
+        return speaker_rotation(weights, data_dir, connected, device)
     rec = SpeechRecognizer.from_pretrained(weights)
     held_out = rec.config.get("options", {}).get("held_out", "")
     scored, fit = evaluation_clips(data_dir, split, held_out)
@@ -79,7 +80,7 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
     strings = connected_strings(scored, connected, EVAL_SEED) if connected else []
     string_feats, string_truth = [features(w, rec.n_mels) for w, _ in strings], [t for _, t in strings]
     greedy, beam = (scores(hyps, truth + string_truth, len(singles))
-                    for hyps in transcripts(rec.model, singles + string_feats, rec.encoder, (0, 8)))
+                    for hyps in transcripts(rec.model.to(device), singles + string_feats, rec.encoder, (0, 8)))
     baseline = mfcc_svm([load_clip(c) for c in fit], [c.digit for c in fit],
                         [load_clip(c) for c in scored], [c.digit for c in scored])
     return {"task": SpeechRecognizer.task, "split": split, "held_out": held_out or None, "clips": len(scored),
@@ -93,7 +94,8 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
             "parameters": rec.parameters, "cell": rec.describe()}
 
 
-def speaker_rotation(folder: str | Path, data_dir: str | None = None, connected: int = 200) -> dict:
+def speaker_rotation(folder: str | Path, data_dir: str | None = None, connected: int = 200,
+                     device: str = "cpu") -> dict:
     """The held-out-speaker protocol: ``folder`` holds one checkpoint per speaker, each
     trained without that speaker (``--held-out NAME``), and each is scored on every
     clip of its speaker; figures are given per speaker and as the mean over speakers.
@@ -105,7 +107,7 @@ def speaker_rotation(folder: str | Path, data_dir: str | None = None, connected:
     runs = sorted(p for p in Path(folder).iterdir() if (p / "config.json").is_file())
     per = {}
     for run in runs:
-        m = evaluate(run, data_dir, "test", connected)
+        m = evaluate(run, data_dir, "test", connected, device)
         if not m["held_out"]:
             raise ValueError(f"{run} was trained on every speaker; train it with --held-out NAME (the recipe's held_out)")
         per[m["held_out"]] = {"digit_accuracy": m["digit_accuracy"], "connected_cer": m["connected_cer"],

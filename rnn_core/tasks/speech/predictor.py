@@ -11,6 +11,7 @@ from ...decoding import ctc_greedy_frames, ctc_prefix_beam
 from ...encoders.audio import (DIGIT_WORDS, HOP_MS, SAMPLE_RATE, CTCAlphabet, features, load_audio,
                                words_to_digits)
 from ...predictor import Predictor
+from ...runtime import device_of
 from ...train import evaluating
 
 MAX_SECONDS = 20.0   # longer recordings are cut (with a note): a digit string is short
@@ -25,7 +26,8 @@ def batch_log_probs(model: torch.nn.Module, feats: list[np.ndarray], batch_size:
         for k in range(0, len(order), batch_size):
             idx = order[k:k + batch_size]
             x, lengths = pad_features([feats[i] for i in idx])
-            (log_probs, out_lengths), _ = model(x, lengths)
+            (log_probs, out_lengths), _ = model(x.to(device_of(model)), lengths)
+            log_probs = log_probs.float().cpu()
             for row, i in enumerate(idx):
                 out[i] = log_probs[row, :int(out_lengths[row])].numpy()
     return out

@@ -35,6 +35,7 @@ from ...data.fsdd import list_clips
 from ...encoders.audio import HOP_MS, CTCAlphabet
 from ...metrics import cer
 from ...models import create_model
+from ...runtime import Runtime
 from ...train import TrainConfig, TrainResult, run_record, train as train_loop
 from ..spec import Metric, make_recipe
 from .data import DEV_TAKES, partition, training_batches, validation_set
@@ -77,7 +78,8 @@ class Recipe:
 
 
 def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
-          on_progress=None, stop: threading.Event | None = None) -> tuple[SpeechRecognizer, TrainResult]:
+          on_progress=None, stop: threading.Event | None = None,
+          runtime: Runtime | None = None) -> tuple[SpeechRecognizer, TrainResult]:
     """Train a CTC recogniser on the training clips and connected strings made of them,
     keeping the weights with the lowest dev character error rate.
 
@@ -108,7 +110,7 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
 
     result = train_loop(model, lambda epoch: training_batches(parts["train"], r, epoch, alphabet), steps,
                         validate, cfg, metric=METRIC, on_progress=on_progress,
-                        stop=stop, count_tokens=lambda b: len(b["lengths"]))
+                        stop=stop, runtime=runtime, count_tokens=lambda b: len(b["lengths"]))
     speakers = sorted({c.speaker for c in parts["train"]})
     record = run_record(r, cfg, result,
                         f"FSDD, {len(parts['train'])} clips of {len(speakers)} speakers ({', '.join(speakers)}) "

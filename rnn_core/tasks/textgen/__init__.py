@@ -25,6 +25,7 @@ SPEC = TaskSpec(
     # A 3-minute run underfits, so no dropout; one validation an epoch keeps the budget
     # for training; each validation shows a sample; full precision for the visitor's copy.
     retrain_fixed={"live_samples": True, "half": False, "dropout": 0.0, "evals_per_epoch": 1},
+    items="characters",
     api=ApiExample("/textgen_generate",
                    lambda rng: (rng.choice(PRIMES), 400, 0.8, 0, 1.0, rng.randrange(1000), "pretrained")),
 )

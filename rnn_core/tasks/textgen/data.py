@@ -10,6 +10,7 @@ import torch.nn as nn
 
 from ...data.shakespeare import load_text, split as split_text
 from ...encoders.text import CharEncoder
+from ...runtime import device_of, to_device
 from ...train import evaluating
 
 
@@ -39,9 +40,10 @@ def stream_chunks(ids: torch.Tensor, batch_size: int, seq_len: int, offset: int 
 def nats_per_char(lm: nn.Module, ids: torch.Tensor, streams: int = 16, seq_len: int = 256) -> float:
     """Mean negative log-likelihood (nats) of each character of ``ids`` given all before
     it in its stream (the model reads ``streams`` contiguous pieces in parallel)."""
-    total, count, state = 0.0, 0, None
+    total, count, state, device = 0.0, 0, None, device_of(lm)
     with evaluating(lm):
         for chunk in stream_chunks(ids, streams, seq_len):
+            chunk = to_device(chunk, device)
             (logits, state, _), loss = lm(chunk["x"], targets=chunk["targets"], state=state)
             total += float(loss) * chunk["targets"].numel()
             count += chunk["targets"].numel()

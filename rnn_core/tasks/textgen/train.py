@@ -7,6 +7,7 @@ so the network sees context far longer than one chunk.
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import random
@@ -18,6 +19,7 @@ import torch
 
 from ...data.shakespeare import load_text, split as split_text
 from ...models import TBPTT, create_model
+from ...runtime import Runtime, device_of
 from ...train import TrainConfig, TrainResult, run_record, train as train_loop
 from ..spec import Metric, make_recipe
 from .data import load_data, nats_per_char, stream_chunks
@@ -47,7 +49,8 @@ class Recipe:
 
 
 def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
-          on_progress=None, stop: threading.Event | None = None) -> tuple[TextGenerator, TrainResult]:
+          on_progress=None, stop: threading.Event | None = None,
+          runtime: Runtime | None = None) -> tuple[TextGenerator, TrainResult]:
     """Train a character LM on the first 90% of Tiny Shakespeare, validating on the rest.
 
     With ``live_samples``, every validation also writes a short sample (in the
@@ -73,14 +76,14 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
 
     def validate(m):
         metrics = {"val_nats_per_char": nats_per_char(m.lm, val_ids)}
-        if r.live_samples:
-            gen = TextGenerator(m.lm, enc, {})
+        if r.live_samples:  # the generator samples on the CPU (a copy, if training runs elsewhere)
+            gen = TextGenerator(m.lm if device_of(m.lm).type == "cpu" else copy.deepcopy(m.lm).cpu(), enc, {})
             metrics["sample"] = "".join(s.char for s in gen.generate("\n", 160, temperature=0.8, seed=next(seeds)))
         return metrics
 
     seeds = itertools.count()
     result = train_loop(model, epoch_batches, steps, validate, cfg, metric=METRIC,
-                        on_progress=on_progress, stop=stop, count_tokens=lambda b: b["x"].numel())
+                        on_progress=on_progress, stop=stop, runtime=runtime, count_tokens=lambda b: b["x"].numel())
     best = result.best.get("val_nats_per_char", math.nan)
     record = run_record(r, cfg, result, f"Tiny Shakespeare, first 90% ({len(train_ids):,} characters); "
                                         f"validated on the last 10% ({len(val_ids):,})",
@@ -89,7 +92,8 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     return TextGenerator.trained(lm.eval(), enc, record, out_dir, half=r.half), result
 
 
-def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "dev") -> dict:
+def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "dev",
+             device: str = "cpu") -> dict:
     """Validation nats (and bits) per character of a checkpoint beside the n-gram baseline.
 
     ``dev`` is the last 10% of the text; ``all`` scores the whole file given (text
@@ -108,7 +112,7 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
     else:
         train_text, scored = split_text(text)
     ids = torch.tensor(gen.encoder.encode(scored), dtype=torch.long)
-    nats = nats_per_char(gen.model, ids)
+    nats = nats_per_char(gen.model.to(device), ids)
     baseline = char_ngram(train_text, scored)
     return {"task": TextGenerator.task, "split": split, "characters": len(ids),
             "val_nats_per_char": round(nats, 4), "val_bits_per_char": round(nats / math.log(2), 4),
