@@ -63,11 +63,15 @@ def headline(r: dict) -> str:
     greedy = f"`{r['greedy']}`" if r["greedy"] else "nothing"
     if r["text"]:
         top = f"## {r['text']} → {r['digits']}\n\nconfidence {r['confidence']:.0%}"
-    elif r["greedy"]:  # letters, but no sequence of whole digit words fits them
-        top = ("## No digits heard\n\nWhat it heard does not spell whole digit words (zero to nine)"
-               + ("; the cut may have split the last word" if r["duration"] >= MAX_SECONDS - 0.01 else ""))
     else:
-        top = "## No digits heard\n\nThe network heard nothing it knows (the digits zero to nine, in English)"
+        # the beam search chose "no digits" (confidence > 0), or no digit word fitted at all (0)
+        sure = f"confidence {r['confidence']:.0%} · " if r["confidence"] > 0 else ""
+        if r["greedy"]:  # letters, but no sequence of whole digit words fits them
+            why = ("What it heard does not spell whole digit words (zero to nine)"
+                   + ("; the cut may have split the last word" if r["duration"] >= MAX_SECONDS - 0.01 else ""))
+        else:
+            why = "The network heard nothing it knows (the digits zero to nine, in English)"
+        top = f"## No digits heard\n\n{sure}{why}"
     lines = [f"{top} · {r['duration']:.2f} s of audio · letter by letter (best path, no word list): {greedy}"]
     return "\n\n".join(lines + [f"- {n}" for n in r["notes"]])
 
@@ -163,23 +167,26 @@ def build() -> None:
     shape_header(SHAPE, "the recording goes in as a sequence of short frames and the network "
                  "answers at every frame: a letter, a space, or CTC's <i>blank</i> (_), meaning \"nothing "
                  "new here\". Repeated letters and blanks collapse into the transcript, so training needs "
-                 "only the words, never which frame each letter sits on. Reading the recording in both directions, "
-                 "it may place a word's letters a little before or after the word itself.",
+                 "only the words, never which frame each letter sits on.",
                  *DIAGRAM)
     with gr.Row():
         with gr.Column(scale=3):
-            audio = gr.Audio(sources=["microphone", "upload"], type="filepath",
+            audio = gr.Audio(sources=["upload", "microphone"], type="filepath",
                              label=f"Say a few digits, e.g. \"four one seven\" (the first {MAX_SECONDS:g} s "
                              "are used)")
             examples = example_files()
             if examples:
-                gr.Examples([[e] for e in examples], audio, label="example recordings (a synthetic voice)",
+                gr.Examples([[e] for e in examples], audio, label="example recordings (synthetic voices)",
                             example_labels=[Path(e).stem.replace("_", " ") for e in examples])
         with gr.Column(scale=2):
             which = gr.Radio(list(MODEL_CHOICES), value=MODEL_CHOICES[0], label="model")
             go = gr.Button("Transcribe", variant="primary")
             result = gr.Markdown()
     plot = gr.Plot(show_label=False, format="png")  # the figure's own titles say what it shows
+    gr.Markdown("The orange letters mark where the network emits each letter: a CTC *spike*, one "
+                "frame that says the letter while the frames around it say blank. They usually fall on "
+                "the spoken word or just around it; because the network reads the recording in both "
+                "directions, it may put one a little before or after the sound itself.")
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())
     retrained = retrain_panel(

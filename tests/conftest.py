@@ -1,11 +1,17 @@
 """Shared fixtures: tiny data sets and tiny checkpoints made on the spot (no real data)."""
 from __future__ import annotations
 
+import os
 import random
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+# Tests never read the real download cache (a synthetic-voice corpus built there would
+# change what training reads): the session, and what it starts, get an empty one.
+os.environ["RNN_GALLERY_CACHE"] = tempfile.mkdtemp(prefix="rnn-gallery-test-cache-")
 
 POS = ["great", "wonderful", "moving", "funny", "brilliant", "warm", "sharp", "delightful"]
 NEG = ["dull", "awful", "boring", "flat", "tedious", "clumsy", "lifeless", "bland"]
@@ -271,7 +277,8 @@ def fsdd_dir(tmp_path_factory) -> Path:
 
 TINY_SPEECH = {"cell": "gru", "hidden": 64, "layers": 1, "conv_channels": 32, "dropout": 0.0, "epochs": 25,
                "lr": 1e-2, "batch_size": 16, "max_minutes": None, "connected_share": 1.0, "max_digits": 3,
-               "augment": False, "dev_connected": 20, "patience": None, "half": False}
+               "augment": False, "dev_connected": 20, "patience": None, "half": False,
+               "fluent_share": 0.0, "negative_share": 0.0, "voices_share": 0.0}
 
 
 @pytest.fixture(scope="session")

@@ -169,10 +169,12 @@ def test_two_step_smoke_of_the_preset(fsdd_dir):
     """Two optimiser steps of the real preset (full size, augmentation on) on tiny data."""
     seen = []
     n_train = len(partition(list_clips(fsdd_dir))["train"])
-    batch = n_train  # (1 + connected_share) * n_train items -> two batches
+    batch = n_train  # (1 + connected_share + negative_share) * n_train items -> two batches
     _, result = speech.train({"epochs": 1, "batch_size": batch, "dev_connected": 10}, data_dir=str(fsdd_dir),
                              on_progress=seen.append)
-    assert result.steps == 2 and result.tokens == n_train + round(speech.recipe.connected_share * n_train)
+    recipe = speech.recipe
+    assert result.steps == 2 and result.tokens == n_train + round(recipe.connected_share * n_train) \
+        + round(recipe.negative_share * n_train)
     assert 0 <= result.best["val_cer"] and 0 <= result.best["val_digit_accuracy"] <= 1
     assert seen[-1].message == "completed"
 

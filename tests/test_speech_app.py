@@ -111,6 +111,14 @@ def test_nothing_heard_is_said_clearly(tab, greedy, duration, words):
     assert md.startswith("## No digits heard") and words in md and (greedy or "nothing") in md
 
 
+@pytest.mark.parametrize("greedy", ["", "hello"])
+def test_no_digits_chosen_shows_its_confidence(tab, greedy):
+    """The beam search chose "no digits" (the empty transcript): how sure it is, too."""
+    r = {"text": "", "greedy": greedy, "digits": "", "confidence": 0.97, "duration": 2.0, "notes": []}
+    md = tab.headline(r)
+    assert md.startswith("## No digits heard") and "confidence 97%" in md and "2.00 s of audio" in md
+
+
 def test_retrained_model(tab, tiny_speech, clips):
     from rnn_core.tasks.speech.predictor import SpeechRecognizer
 

@@ -116,6 +116,20 @@ def augment(wave: np.ndarray, rng: np.random.Generator, sr: int = SAMPLE_RATE,
     return wave.astype(np.float32, copy=False)
 
 
+def _join(a: np.ndarray, b: np.ndarray, gap, sr: int) -> np.ndarray:
+    """``a`` then ``b``: after ``gap`` (an array of silence, or seconds; negative
+    seconds overlap the two with a linear cross-fade)."""
+    if isinstance(gap, np.ndarray):
+        return np.concatenate([a, gap, b])
+    n = int(round(gap * sr))
+    if n >= 0:
+        return np.concatenate([a, np.zeros(n, np.float32), b])
+    k = min(-n, len(a), len(b))
+    ramp = np.linspace(0.0, 1.0, k, dtype=np.float32)
+    mixed = a[len(a) - k:] * (1 - ramp) + b[:k] * ramp
+    return np.concatenate([a[:len(a) - k], mixed, b[k:]])
+
+
 _augment = augment  # make_connected's ``augment`` flag shadows the function's name
 
 
@@ -133,15 +147,18 @@ def _fade(wave: np.ndarray, sr: int, ms: float = 5.0) -> np.ndarray:
 
 def make_connected(clips: Sequence[Clip], digits: Sequence[int], rng: np.random.Generator,
                    sr: int = SAMPLE_RATE, pause: tuple[float, float] = (0.05, 0.4),
-                   augment: bool = True, speaker: str | None = None) -> tuple[np.ndarray, str]:
+                   augment: bool = True, speaker: str | None = None,
+                   gap: tuple[float, float] | None = None) -> tuple[np.ndarray, str]:
     """One speaker saying ``digits`` in a row, e.g. [4, 1, 7] -> (wave, "four one seven").
 
     The speaker (``speaker``, else one drawn among those with every needed digit) and
     one take per digit are drawn from ``clips``; each take is silence-trimmed and
     faded at its edges. A pause of ``pause`` seconds (uniform) goes before, between
     and after the digits, so without augmentation the length is the sum of the
-    trimmed takes plus len(digits) + 1 pauses. With ``augment``, `augment` (speed,
-    pitch, gain, noise) is applied to the whole string: one voice, one session.
+    trimmed takes plus len(digits) + 1 pauses. ``gap`` (seconds, uniform) replaces
+    the pauses between digits: fluent speech is (-0.03, 0.04), where a negative gap
+    overlaps the takes with a cross-fade. With ``augment``, `augment` (speed, pitch,
+    gain, noise) is applied to the whole string: one voice, one session.
     """
     digits = [int(d) for d in digits]
     if not digits or any(not 0 <= d <= 9 for d in digits):
@@ -159,12 +176,13 @@ def make_connected(clips: Sequence[Clip], digits: Sequence[int], rng: np.random.
     def silence() -> np.ndarray:
         return np.zeros(int(rng.uniform(*pause) * sr), dtype=np.float32)
 
-    parts = [silence()]
-    for d in digits:
+    wave, after = silence(), None
+    for i, d in enumerate(digits):
         options = takes[speaker][d]
-        clip = options[int(rng.integers(len(options)))]
-        parts += [_fade(load_clip(clip, sr, trim=True), sr), silence()]
-    wave = np.concatenate(parts)
+        word = _fade(load_clip(options[int(rng.integers(len(options)))], sr, trim=True), sr)
+        wave = np.concatenate([wave, word]) if after is None else _join(wave, word, after, sr)
+        after = silence() if gap is None or i == len(digits) - 1 else float(rng.uniform(*gap))
+    wave = np.concatenate([wave, after])
     if augment:
         wave = _augment(wave, rng, sr)
     return wave, digits_to_words("".join(map(str, digits)))

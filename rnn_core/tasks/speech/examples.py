@@ -4,9 +4,12 @@ tab demonstrates itself with no data set present. The WAVs are committed under
 
     python -m rnn_core.tasks.speech.examples --out assets/speech/examples
 
-(needs the ``espeak-ng`` program: ``apt-get install espeak-ng``). The voice is
+(needs the ``espeak-ng`` program: ``apt-get install espeak-ng``). The voices are
 synthetic and none of the model's training speakers, so the examples also show how
-the network copes with a voice it has never heard.
+the network copes with voices it has never heard. Most read the digits with a short
+pause between them (as people read out a number); the *fluent* ones read them with no
+pause, as one phrase, and one says no digits at all (``hello_how_are_you_today.wav``:
+the right answer is "no digits heard").
 """
 from __future__ import annotations
 
@@ -22,14 +25,18 @@ import soundfile as sf
 from ...checkpoint import assets_dir
 from ...encoders.audio import SAMPLE_RATE, load_audio
 
-# (words, espeak-ng voice, words a minute, pitch 0-99)
+# (words, espeak-ng voice, words a minute, pitch 0-99, fluent: read with no pauses
+# between the words, else a comma, so a short pause, after each)
 EXAMPLES = [
-    ("four one seven", "en-us", 130, 50),
-    ("nine", "en-us", 130, 40),
-    ("two zero two six", "en", 125, 60),
-    ("eight three", "en-us+m3", 130, 45),
-    ("five five one", "en-us+f2", 125, 55),
-    ("six", "en+m1", 130, 50),
+    ("four one seven", "en-us", 130, 50, False),
+    ("nine", "en-us", 130, 40, False),
+    ("two zero two six", "en", 125, 60, False),
+    ("eight three", "en-us+m3", 130, 45, False),
+    ("five five one", "en-us+f2", 125, 55, False),
+    ("six", "en+m1", 130, 50, False),
+    ("four eight three nine", "en-us", 150, 50, True),
+    ("two eight six four six eight", "en-gb", 160, 45, True),
+    ("hello, how are you today", "en-us+f2", 140, 55, True),  # no digits: "no digits heard"
 ]
 PAD_SECONDS = 0.25
 
@@ -40,9 +47,10 @@ def shipped_examples() -> list[Path]:
     return sorted(folder.glob("*.wav")) if folder.is_dir() else []
 
 
-def synthesise(words: str, voice: str, speed: int, pitch: int) -> np.ndarray:
+def synthesise(words: str, voice: str, speed: int, pitch: int, fluent: bool = False) -> np.ndarray:
     """``words`` spoken by espeak-ng, as float32 at the model's sample rate, with a
-    little silence either side (as a visitor's recording would have)."""
+    little silence either side (as a visitor's recording would have). ``fluent``: the
+    words are read as given, with no pause added between them."""
     exe = shutil.which("espeak-ng")
     if exe is None:
         raise RuntimeError("espeak-ng is not installed (apt-get install espeak-ng)")
@@ -50,21 +58,23 @@ def synthesise(words: str, voice: str, speed: int, pitch: int) -> np.ndarray:
         path = Path(tmp) / "say.wav"
         # commas: a short pause between digits, as people read out a number (and as the
         # connected strings the model trained on have)
-        subprocess.run([exe, "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(path),
-                        ", ".join(words.split())], check=True)
+        said = words if fluent else ", ".join(words.split())
+        subprocess.run([exe, "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(path), said],
+                       check=True)
         wave, _ = load_audio(str(path), SAMPLE_RATE)
     pad = np.zeros(int(PAD_SECONDS * SAMPLE_RATE), dtype=np.float32)
     return np.concatenate([pad, wave, pad])
 
 
 def make(out_dir: str | Path) -> list[Path]:
-    """Write every example as ``<words with underscores>.wav`` (8 kHz, 16-bit) into ``out_dir``."""
+    """Write every example as ``<words, commas dropped, joined by underscores>.wav``
+    (8 kHz, 16-bit) into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for words, voice, speed, pitch in EXAMPLES:
-        path = out / f"{words.replace(' ', '_')}.wav"
-        sf.write(path, synthesise(words, voice, speed, pitch), SAMPLE_RATE, subtype="PCM_16")
+    for words, voice, speed, pitch, fluent in EXAMPLES:
+        path = out / f"{'_'.join(words.replace(',', '').split())}.wav"
+        sf.write(path, synthesise(words, voice, speed, pitch, fluent), SAMPLE_RATE, subtype="PCM_16")
         written.append(path)
     return written
 

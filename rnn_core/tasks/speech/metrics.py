@@ -14,6 +14,7 @@ from ...encoders.audio import DIGIT_WORDS, CTCAlphabet, features
 from ...metrics import cer
 from .data import clip_features, connected_strings, partition
 from .predictor import SpeechRecognizer, batch_log_probs, beam_texts, greedy_text
+from .real_voices import real_voice_figures
 
 SPLITS = ("dev", "test", "all", "speakers")
 EVAL_SEED = 1234   # the connected strings `evaluate` scores are the same for every model
@@ -54,7 +55,7 @@ def evaluation_clips(data_dir: str | None, split: str, held_out: str) -> tuple[l
 
 
 def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "test",
-             connected: int = 200, device: str = "cpu") -> dict:
+             connected: int = 200, device: str = "cpu", voices: bool = True) -> dict:
     """Digit accuracy on single clips and character error rate on connected strings,
     beside an MFCC + SVM baseline on the single clips.
 
@@ -66,7 +67,9 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
     A single clip counts as right when the beam search's transcript (digit-word
     lexicon) is exactly its digit's word. ``connected`` strings of 3-6 digits are
     made (without augmentation, seed `EVAL_SEED`) from the scored clips. ``device``
-    runs the network (the decoders and the baseline run on the CPU).
+    runs the network (the decoders and the baseline run on the CPU). With ``voices``,
+    ``real_voices`` adds fluent strings, held-out synthetic voices, audio with no
+    digits and calibration (`rnn_core.tasks.speech.real_voices.real_voice_figures`).
     """
     from ...baselines import mfcc_svm
 
@@ -83,6 +86,7 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
                     for hyps in transcripts(rec.model.to(device), singles + string_feats, rec.encoder, (0, 8)))
     baseline = mfcc_svm([load_clip(c) for c in fit], [c.digit for c in fit],
                         [load_clip(c) for c in scored], [c.digit for c in scored])
+    more = {"real_voices": real_voice_figures(rec, scored, EVAL_SEED + 1, connected)} if voices else {}
     return {"task": SpeechRecognizer.task, "split": split, "held_out": held_out or None, "clips": len(scored),
             "speakers": sorted({c.speaker for c in scored}), "connected_strings": len(strings),
             "digit_accuracy": round(beam["digit_accuracy"], 4),
@@ -91,7 +95,7 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
             "greedy": {k: round(v, 4) for k, v in greedy.items()},
             "baseline": {"name": baseline["name"], "digit_accuracy": round(baseline["digit_accuracy"], 4),
                          "fitted_on": f"{len(fit)} clips"},
-            "parameters": rec.parameters, "cell": rec.describe()}
+            "parameters": rec.parameters, "cell": rec.describe(), **more}
 
 
 def speaker_rotation(folder: str | Path, data_dir: str | None = None, connected: int = 200,
@@ -107,7 +111,7 @@ def speaker_rotation(folder: str | Path, data_dir: str | None = None, connected:
     runs = sorted(p for p in Path(folder).iterdir() if (p / "config.json").is_file())
     per = {}
     for run in runs:
-        m = evaluate(run, data_dir, "test", connected, device)
+        m = evaluate(run, data_dir, "test", connected, device, voices=False)
         if not m["held_out"]:
             raise ValueError(f"{run} was trained on every speaker; train it with --held-out NAME (the recipe's held_out)")
         per[m["held_out"]] = {"digit_accuracy": m["digit_accuracy"], "connected_cer": m["connected_cer"],

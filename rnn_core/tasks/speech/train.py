@@ -38,9 +38,11 @@ from ...models import create_model
 from ...runtime import Runtime
 from ...train import TrainConfig, TrainResult, run_record, train as train_loop
 from ..spec import Metric, make_recipe
-from .data import DEV_TAKES, partition, training_batches, validation_set
+from ...data.voices import load as load_voices
+from .data import DEV_TAKES, partition, training_batches, validation_set, voice_splits
 from .metrics import scores, transcripts
-from .predictor import SpeechRecognizer
+from .predictor import SpeechRecognizer, batch_log_probs
+from .real_voices import fit_temperature
 
 METRIC = Metric("val_cer", "dev character error rate", higher_is_better=False)
 
@@ -75,6 +77,11 @@ class Recipe:
     held_out: str = ""                # a speaker left out of training (and dev)
     half: bool = True                 # store the weights as float16
     init: str = ""                    # go on from this checkpoint (same network)
+    fluent_share: float = 0.5         # connected strings read without pauses (or overlapping)
+    voices_share: float = 0.6         # synthetic-voice corpus items per single clip (0: none)
+    voices_dir: str = ""              # the corpus (`rnn_core.data.voices`; "": the cache's)
+    negative_share: float = 0.1       # noise, tones and babble (empty transcript) per single clip
+    scene_share: float = 0.6          # items put in a simulated room when ``augment``
 
 
 def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
@@ -91,14 +98,17 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     parts = partition(list_clips(data_dir), r.held_out)
     if not parts["train"] or not parts["dev"]:
         raise ValueError(f"no training or no dev clips (dev = takes {DEV_TAKES[0]}-{DEV_TAKES[-1]})")
-    val_feats, val_texts, n_single = validation_set(parts["dev"], r)
+    corpus = voice_splits(load_voices(r.voices_dir or None)) if r.voices_share else {"train": [], "dev": []}
+    val_feats, val_texts, n_single = validation_set(parts["dev"], r, corpus["dev"])
     torch.manual_seed(r.seed)
     model = create_model("CTCRecognizer", vocab_size=alphabet.vocab_size, n_mels=r.n_mels,
                          hidden_size=r.hidden, num_layers=r.layers, cell=r.cell,
                          dropout=r.dropout, conv_channels=r.conv_channels)
     if r.init:  # go on from a checkpoint of the same network (a longer run in stages)
         model.load_state_dict(load_pretrained(r.init, task=SpeechRecognizer.task)[0].state_dict())
-    n_items = len(parts["train"]) + round(r.connected_share * len(parts["train"]))
+    n = len(parts["train"])
+    n_items = n + sum(round(share * n) for share in (r.connected_share, r.negative_share,
+                                                     r.voices_share if corpus["train"] else 0))
     steps = math.ceil(n_items / r.batch_size)
     cfg = TrainConfig(epochs=r.epochs, lr=r.lr, max_minutes=r.max_minutes, seed=r.seed,
                       patience=r.patience, clip=1.0)
@@ -108,14 +118,21 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
         return {"val_cer": round(cer(hyps, val_texts), 4),
                 "val_digit_accuracy": round(scores(hyps, val_texts, n_single)["digit_accuracy"], 4)}
 
-    result = train_loop(model, lambda epoch: training_batches(parts["train"], r, epoch, alphabet), steps,
+    result = train_loop(model, lambda epoch: training_batches(parts["train"], r, epoch, alphabet, voices=corpus["train"]),
+                        steps,
                         validate, cfg, metric=METRIC, on_progress=on_progress,
                         stop=stop, runtime=runtime, count_tokens=lambda b: len(b["lengths"]))
     speakers = sorted({c.speaker for c in parts["train"]})
     record = run_record(r, cfg, result,
                         f"FSDD, {len(parts['train'])} clips of {len(speakers)} speakers ({', '.join(speakers)}) "
-                        f"+ connected strings of 1-{r.max_digits} digits made of them; validated on "
-                        f"{len(parts['dev'])} other takes + {r.dev_connected} strings",
+                        f"+ connected strings of 1-{r.max_digits} digits made of them (a share "
+                        f"{r.fluent_share:g} fluent) + {len(corpus['train'])} utterances of "
+                        f"{len({u.voice for u in corpus['train']})} synthetic voices + audio with no digits; "
+                        f"validated on {len(parts['dev'])} other takes + strings made of them + "
+                        f"{len(corpus['dev'])} synthetic utterances",
                         utterances_per_s=round(result.tokens / max(result.elapsed, 1e-9), 1))
     record["features"] = {"n_mels": r.n_mels, "hop_ms": HOP_MS}
+    # confidence that means accuracy: a temperature fitted on the validation utterances
+    record["calibration"] = {"temperature": fit_temperature(batch_log_probs(model, val_feats), val_texts, alphabet),
+                             "fitted_on": f"the {len(val_texts)} validation utterances"}
     return SpeechRecognizer.trained(model.eval(), alphabet, record, out_dir, half=r.half), result
