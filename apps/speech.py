@@ -153,8 +153,29 @@ def card(rec: SpeechRecognizer) -> str:
          "of strings exactly right)" if cer is not None else None),
         ("scored speakers", ", ".join(m["speakers"]) + (" (never heard in training)" if m.get("held_out") else "")
          if m.get("speakers") else None),
+        *_real_voice_rows(m.get("real_voices") or {}),
     ], note="Figures from `python -m rnn_core evaluate speech`. It knows the ten digit words only, "
             "spoken in English.")
+
+
+def _real_voice_rows(v: dict) -> list[tuple[str, str | None]]:
+    """Model-card rows for the figures on voices and sounds unlike the training data."""
+    def strings(key):
+        f = v.get(key)
+        return f"{f['exact']:.0%} exactly right, CER {f['cer']:.3f} ({f['items']})" if f else None
+
+    cal = v.get("calibration") or {}
+    return [
+        ("digits read fluently (FSDD takes joined with no pause)", strings("fsdd_fluent")),
+        ("voices never trained on: fluent strings", strings("voices_fluent")),
+        ("voices never trained on: strings with pauses", strings("voices_paused")),
+        ("audio with no digits answered \"no digits heard\"",
+         f"{v['no_digits']['exact']:.0%} ({v['no_digits']['items']} clips: noise, tones, babble, sentences)"
+         if v.get("no_digits") else None),
+        ("answers given 90%+ confidence that are right",
+         f"{cal['accuracy_at_least_90']:.0%} (calibration error {cal['ece']:.3f})"
+         if cal.get("accuracy_at_least_90") is not None else None),
+    ]
 
 
 def example_files() -> list[str]:

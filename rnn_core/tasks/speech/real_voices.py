@@ -11,7 +11,8 @@ import numpy as np
 from ...data.fsdd import Clip
 from ...data.scenes import non_speech
 from ...data.voices import load as load_voices
-from ...encoders.audio import CTCAlphabet, features
+from ...decoding import ctc_greedy_frames
+from ...encoders.audio import SAMPLE_RATE, CTCAlphabet, features
 from ...metrics import cer
 from .data import connected_strings, voice_splits, voice_wave
 from .predictor import SpeechRecognizer, batch_log_probs, best_transcript, calibrated
@@ -38,6 +39,21 @@ def calibration(confidence: list[float], correct: list[bool], bins: int = 10) ->
     sure = conf >= 0.9
     return {"ece": round(float(ece), 4), "answers": len(conf), "share_at_least_90": round(float(sure.mean()), 4),
             "accuracy_at_least_90": round(float(right[sure].mean()), 4) if sure.any() else None}
+
+
+def letters_on_speech(wave: np.ndarray, log_probs: np.ndarray, frame_seconds: float,
+                      sr: int = SAMPLE_RATE, margin: int = 1) -> tuple[int, int]:
+    """(letters the greedy path emits within ``margin`` frames of sound, letters it
+    emits): sound is an output frame whose RMS is above a tenth of the loudest frame's.
+    What the tab's alignment plot shows, measured."""
+    hop = int(round(frame_seconds * sr))
+    frames = len(log_probs)
+    rms = np.array([np.sqrt(np.mean(wave[i * hop:(i + 1) * hop] ** 2)) if i * hop < len(wave) else 0.0
+                    for i in range(frames)])
+    loud = rms > 0.1 * (rms.max() + 1e-12)
+    near = np.convolve(loud, np.ones(2 * margin + 1), mode="same") > 0
+    emitted = [frame for label, frame in ctc_greedy_frames(log_probs) if label > 1]  # letters, not spaces
+    return int(sum(near[f] for f in emitted)), len(emitted)
 
 
 def fit_temperature(log_probs: list[np.ndarray], truth: list[str], alphabet: CTCAlphabet) -> float:
@@ -72,11 +88,13 @@ def real_voice_figures(rec: SpeechRecognizer, scored: list[Clip], seed: int, str
         chosen = [u for u in held if u.style == style]
         items[f"voices_{style}"] = ([voice_wave(u) for u in chosen], [u.text for u in chosen])
     items["no_digits"] = negatives(100, seed, [u for u in held if u.style == "sentence"])
-    out, every_conf, every_right = {}, [], []
+    out, every_conf, every_right, placed = {}, [], [], np.zeros(2, dtype=int)
     for name, (waves, truth) in items.items():
         if not waves:
             continue
         lps = batch_log_probs(rec.model, [features(w, rec.n_mels) for w in waves])
+        if name != "no_digits":
+            placed += np.sum([letters_on_speech(w, lp, rec.frame_seconds) for w, lp in zip(waves, lps)], axis=0)
         hyps, conf = answers(lps, rec.encoder, rec.temperature)
         right = [h == t for h, t in zip(hyps, truth)]
         every_conf += conf
@@ -89,4 +107,5 @@ def real_voice_figures(rec: SpeechRecognizer, scored: list[Clip], seed: int, str
     else:
         out["note"] = "the synthetic-voice corpus is not built (python -m rnn_core.data.voices): no voice figures"
     out["calibration"] = {"temperature": rec.temperature, **calibration(every_conf, every_right)}
+    out["letters_on_speech"] = round(float(placed[0] / max(placed[1], 1)), 4)
     return out
