@@ -27,7 +27,7 @@ import numpy as np
 from ..encoders.audio import DIGIT_WORDS, SAMPLE_RATE, load_audio
 from .download import cache_dir
 
-FORMAT = 1  # bump when what is generated changes: a new folder is built
+FORMAT = 2  # bump when what is generated changes: a new folder is built
 MANIFEST = "manifest.tsv"
 
 # (engine, voice): espeak-ng "accent+variant", flite voice names
@@ -97,7 +97,7 @@ def _script(rng: np.random.Generator) -> tuple[str, str, str]:
     return style, said, " ".join(words)
 
 
-def build(out: Path, per_voice: int = 40, seed: int = 0) -> Path:
+def build(out: Path, per_voice: int = 80, seed: int = 0) -> Path:
     """Write ``per_voice`` random items for every voice into ``out`` and its manifest."""
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -137,7 +137,7 @@ def load(folder: str | Path | None = None) -> list[Utterance]:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="Build the synthetic-voice digit corpus (espeak-ng, flite).")
     p.add_argument("--out", type=Path, default=None, help="folder (default: the data cache)")
-    p.add_argument("--per-voice", type=int, default=40)
+    p.add_argument("--per-voice", type=int, default=80)
     args = p.parse_args(argv)
     out = args.out or corpus_dir()
     if load(out):

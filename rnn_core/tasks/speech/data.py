@@ -94,9 +94,11 @@ def _item(kind: str, what, r, rng: np.random.Generator, groups, voices: list[Utt
     elif kind == "connected":
         gap = (-0.03, 0.04) if rng.random() < r.fluent_share else None
         wave, text = random_connected(groups, rng, 1, r.max_digits, augment=r.augment, gap=gap)
-    elif kind == "voice":
+    elif kind == "voice":  # synthetic voices vary less than people: speed and pitch them too
         utterance = voices[int(what)]
         wave, text = voice_wave(utterance), utterance.text
+        if r.augment:
+            wave = augment(wave, rng, snr_db=None)
     else:
         wave, text = non_speech(rng, babble), ""
     if r.augment and rng.random() < r.scene_share:

@@ -53,9 +53,10 @@ class Recipe:
 
     Small batches: CTC first learns to emit only blanks, and updates, more than
     utterances, get it past that plateau (in 1-minute trials batch 16 at lr 5e-3 was
-    past it by step ~300, batch 32 at 2e-3 not by step 150). The shipped model is 20
-    minutes of this, then 13 more at lr 1e-3 (``--init <checkpoint> --lr 0.001
-    --max-minutes 13``).
+    past it by step ~300, batch 32 at 2e-3 not by step 150). The shipped model grew in
+    stages with ``--init``: 20 minutes of FSDD alone, 13 more at lr 1e-3, then runs on
+    everything below (fluent strings, synthetic voices, no-digit audio, rooms) at lr
+    2e-3: see the README for the commands.
     """
     cell: str = "gru"
     hidden: int = 160                 # units per direction
@@ -78,7 +79,7 @@ class Recipe:
     half: bool = True                 # store the weights as float16
     init: str = ""                    # go on from this checkpoint (same network)
     fluent_share: float = 0.5         # connected strings read without pauses (or overlapping)
-    voices_share: float = 0.6         # synthetic-voice corpus items per single clip (0: none)
+    voices_share: float = 1.0         # synthetic-voice corpus items per single clip (0: none)
     voices_dir: str = ""              # the corpus (`rnn_core.data.voices`; "": the cache's)
     negative_share: float = 0.1       # noise, tones and babble (empty transcript) per single clip
     scene_share: float = 0.6          # items put in a simulated room when ``augment``
