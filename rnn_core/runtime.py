@@ -175,3 +175,16 @@ def to_device(batch: dict, device) -> dict:
 def device_of(model: torch.nn.Module) -> torch.device:
     """The device ``model``'s weights are on."""
     return next(model.parameters()).device
+
+
+@contextlib.contextmanager
+def evaluating(model: torch.nn.Module):
+    """Run the block with ``model`` in eval mode and without gradients, then put the
+    model back in the mode it was in (scoring mid-training must not leave dropout off)."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        model.train(was_training)

@@ -9,7 +9,6 @@ callback (for the CLI and the UI's live curve) and a stop flag (the UI's Stop).
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import random
@@ -22,7 +21,7 @@ import numpy as np
 import torch
 
 from .metrics import Metric
-from .runtime import Runtime, to_device
+from .runtime import Runtime, evaluating, to_device
 
 
 @dataclass
@@ -226,19 +225,6 @@ def _step(net, model, opt, scaler, rt: Runtime, batch: dict, clip: float | None)
         scaler.step(opt)
         scaler.update()
     return float(loss.detach())
-
-
-@contextlib.contextmanager
-def evaluating(model: torch.nn.Module):
-    """Run the block with ``model`` in eval mode and without gradients, then put the
-    model back in the mode it was in (scoring mid-training must not leave dropout off)."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            yield model
-    finally:
-        model.train(was_training)
 
 
 def run_record(recipe, cfg: TrainConfig, result: TrainResult, data: str, **more) -> dict:

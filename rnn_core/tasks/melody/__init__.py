@@ -1,5 +1,6 @@
 """Melody (one-to-many): a primer (or nothing) in, a folk melody out, an event at a
 time (Nottingham)."""
+from ...models import CELLS
 from ...options import Option
 from ..spec import ApiExample, Metric, TaskSpec
 from . import bench, metrics, train
@@ -12,7 +13,7 @@ SPEC = TaskSpec(
     splits=metrics.SPLITS,
     # What a visitor may set in the retrain panel; the defaults train for 2 minutes.
     retrain_bounds={
-        "cell": Option("lstm", choices=("rnn", "lstm", "gru")),
+        "cell": Option("lstm", choices=CELLS),
         "hidden": Option(256, 16, 512),
         "layers": Option(1, 1, 3),
         "lr": Option(3e-3, 1e-5, 0.05),

@@ -11,8 +11,7 @@ from ...data.nottingham import load_tunes
 from ...encoders.events import MelodyEncoder
 from ...encoders.melody import Melody
 from ...models import TBPTT
-from ...runtime import device_of, to_device
-from ...train import evaluating
+from ...runtime import device_of, evaluating, to_device
 
 
 def make_encoder(lookback: str = "") -> MelodyEncoder:

@@ -1,4 +1,5 @@
 """Sentiment (many-to-one): a sentence in, positive or negative out (SST-2)."""
+from ...models import CELLS
 from ...options import Option
 from ..spec import ApiExample, Metric, TaskSpec
 from . import bench, train
@@ -15,7 +16,7 @@ SPEC = TaskSpec(
     quality=Metric("accuracy", "SST-2 dev accuracy", higher_is_better=True), splits=train.SPLITS,
     # What a visitor may set in the retrain panel; the defaults finish in about 90 s on 2 vCPU.
     retrain_bounds={
-        "cell": Option("gru", choices=("rnn", "lstm", "gru")),
+        "cell": Option("gru", choices=CELLS),
         "bidirectional": Option(True),
         "hidden": Option(96, 8, 256),
         "layers": Option(1, 1, 3),

@@ -10,8 +10,7 @@ import torch
 from ...batching import bucketed_batches
 from ...data.sst2 import load_split
 from ...encoders.text import WordEncoder, tokenize
-from ...runtime import device_of, to_device
-from ...train import evaluating
+from ...runtime import device_of, evaluating, to_device
 from .predictor import MAX_WORDS
 
 

@@ -1,5 +1,6 @@
 """Speech (many-to-many): spoken digits in, a transcript out, a letter at a time with
 CTC (FSDD)."""
+from ...models import CELLS
 from ...options import Option
 from ..spec import ApiExample, Metric, TaskSpec
 from . import bench, metrics, train
@@ -13,7 +14,7 @@ SPEC = TaskSpec(
     splits=metrics.SPLITS,
     # What a visitor may set in the retrain panel; the defaults train for 2.5 minutes.
     retrain_bounds={
-        "cell": Option("gru", choices=("rnn", "lstm", "gru")),
+        "cell": Option("gru", choices=CELLS),
         "hidden": Option(96, 16, 256),
         "layers": Option(2, 1, 3),
         "lr": Option(5e-3, 1e-5, 0.05),

@@ -11,8 +11,7 @@ from ...decoding import ctc_greedy_frames, ctc_prefix_beam
 from ...encoders.audio import (DIGIT_WORDS, HOP_MS, SAMPLE_RATE, CTCAlphabet, features, load_audio,
                                words_to_digits)
 from ...predictor import Predictor
-from ...runtime import device_of
-from ...train import evaluating
+from ...runtime import device_of, evaluating
 
 MAX_SECONDS = 20.0   # longer recordings are cut (with a note): a digit string is short
 

@@ -1,5 +1,6 @@
 """Text generation (one-to-many): a prime in, Shakespeare-like text out, a character
 at a time (Tiny Shakespeare)."""
+from ...models import CELLS
 from ...options import Option
 from ..spec import ApiExample, Metric, TaskSpec
 from . import bench, train
@@ -15,7 +16,7 @@ SPEC = TaskSpec(
     splits=train.SPLITS,
     # What a visitor may set in the retrain panel; the defaults train for 3 minutes.
     retrain_bounds={
-        "cell": Option("lstm", choices=("rnn", "lstm", "gru")),
+        "cell": Option("lstm", choices=CELLS),
         "hidden": Option(256, 16, 512),
         "layers": Option(1, 1, 3),
         "lr": Option(3e-3, 1e-5, 0.05),

@@ -10,8 +10,7 @@ import torch.nn as nn
 
 from ...data.shakespeare import load_text, split as split_text
 from ...encoders.text import CharEncoder
-from ...runtime import device_of, to_device
-from ...train import evaluating
+from ...runtime import device_of, evaluating, to_device
 
 
 @functools.lru_cache(maxsize=2)
