@@ -24,7 +24,8 @@ def diagram_svg(shape: str, inputs: list[str] | None = None, outputs: list[str] 
     inputs = inputs or ["x1", "x2", "x3", "x4"]
     outputs = outputs or ["y1", "y2", "y3", "y4"]
     parts = [f'<svg viewBox="0 0 300 150" width="{width}" height="{width // 2}" role="img" '
-             f'aria-label="{shape} recurrent network" style="font:12px sans-serif">',
+             f'aria-label="{shape} recurrent network" style="font:12px sans-serif;background:#fafcff;'
+             'border-radius:6px">',  # its own light ground: black labels stay legible in the dark theme
              '<defs><marker id="a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" '
              'markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z" fill="#555"/></marker></defs>']
     for i in range(4):
@@ -67,11 +68,11 @@ def landing_html(tabs) -> str:
     """
     cards = "".join(
         '<div style="flex:1 1 210px;max-width:300px;border:1px solid #d5dcea;border-radius:8px;'
-        'padding:8px 10px;background:#fafcff">'
-        f'<div style="font-weight:600">{html.escape(t.TITLE)} '
+        'padding:8px 10px;background:#fafcff;color:#1f2937">'
+        f'<div style="font-weight:600;color:#1f2937">{html.escape(t.TITLE)} '
         f'<span style="color:#b5480b;font-weight:400">&middot; {t.SHAPE}</span></div>'
         f'{diagram_svg(t.SHAPE, *t.DIAGRAM, width=210)}'
-        f'<div style="font-size:0.92em">{html.escape(t.SUMMARY)}</div></div>' for t in tabs)
+        f'<div style="font-size:0.92em;color:#1f2937">{html.escape(t.SUMMARY)}</div></div>' for t in tabs)
     shapes = " ".join(f"<b>{s}</b>: {m}." for s, m in SHAPE_MEANINGS.items())
     return ('<div style="margin-bottom:6px">'
             '<p style="margin:0 0 6px 0">A recurrent network reads and writes sequences one step at a '
@@ -80,7 +81,7 @@ def landing_html(tabs) -> str:
             'network trained here from scratch: try it, look inside it, retrain it.</p>'
             f'<div style="display:flex;gap:10px;flex-wrap:wrap">{cards}</div>'
             '<p role="note" style="margin:8px 0 0 0;padding:6px 10px;border-left:4px solid #3b6fc4;'
-            'background:#eef3fb">&#8635; <b>Retrain</b> (at the bottom of every tab) trains a fresh model '
+            'background:#eef3fb;color:#1f2937">&#8635; <b style="color:#1f2937">Retrain</b> (at the bottom of every tab) trains a fresh model '
             'just for you, on this server\'s CPU. It lasts only for this browser session: reloading or '
             'closing the page forgets it, and download it if you want to keep it. Everyone else keeps '
             'using the pretrained models, which a retrain never changes.</p></div>')
