@@ -1,6 +1,6 @@
 """Decoding: sampling the next token of a language model (temperature, top-k, top-p),
 and reading a CTC network's per-frame label posteriors (greedy best path, prefix beam
-search with an optional lexicon)."""
+search with an optional lexicon, forced alignment of a known labelling)."""
 from __future__ import annotations
 
 import heapq
@@ -85,6 +85,56 @@ def ctc_greedy_frames(log_probs, blank: int = 0) -> list[tuple[int, int]]:
 def ctc_greedy(log_probs, blank: int = 0) -> list[int]:
     """Best-path label sequence (see `ctc_greedy_frames`, which also gives frames)."""
     return [label for label, _ in ctc_greedy_frames(log_probs, blank)]
+
+
+def ctc_align(log_probs, labels: list[int], blank: int = 0, allowed=None) -> list[tuple[int, int]]:
+    """Forced alignment: the most probable CTC path that spells ``labels`` (Viterbi).
+
+    Args:
+        log_probs: (T, C) per-frame log-probabilities, numpy or torch.
+        labels: the labelling to place (e.g. the beam search's answer), blanks excluded.
+        allowed: optional (T,) booleans: frames where a label (not blank) may be
+            emitted; the path keeps to blanks elsewhere. Where that leaves no valid
+            path (too few allowed frames), the constraint is dropped.
+
+    Returns:
+        (label, frame) pairs, one per label of ``labels`` in order, ``frame`` being the
+        first frame of the run that emits it (as in `ctc_greedy_frames`); [] for no labels.
+    """
+    lp = _log_probs_array(log_probs)
+    if not labels:
+        return []
+    if not len(lp):
+        raise ValueError("no frames to align labels in")
+    ext = np.full(2 * len(labels) + 1, blank)
+    ext[1::2] = labels
+    frames, states = len(lp), len(ext)
+    score = lp[:, ext]
+    if allowed is not None:
+        score = np.where(np.asarray(allowed, bool)[:, None] | (ext == blank)[None, :], score, -np.inf)
+    # a state is entered from itself, the one before, or (a label differing from the
+    # label two back, with a blank between them) skipping that blank
+    skip = np.zeros(states, bool)
+    skip[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
+    best = np.full(states, -np.inf)
+    best[:2] = score[0, :2]
+    back = np.zeros((frames, states), np.int8)  # 0: stay, 1: from s-1, 2: from s-2
+    for t in range(1, frames):
+        came = np.stack([best, np.r_[-np.inf, best[:-1]], np.where(skip, np.r_[-np.inf, -np.inf, best[:-2]], -np.inf)])
+        back[t] = came.argmax(axis=0)
+        best = came.max(axis=0) + score[t]
+    ends = [states - 1, states - 2]
+    end = max(ends, key=lambda s: best[s])
+    if not np.isfinite(best[end]):
+        if allowed is None:
+            raise ValueError(f"{len(labels)} labels cannot be placed in {frames} frames")
+        return ctc_align(lp, labels, blank)
+    path = np.empty(frames, int)
+    path[-1] = end
+    for t in range(frames - 1, 0, -1):
+        path[t - 1] = path[t] - back[t, path[t]]
+    starts = np.flatnonzero((path % 2 == 1) & np.r_[True, path[1:] != path[:-1]])
+    return [(int(ext[path[t]]), int(t)) for t in starts]
 
 
 def _logadd(a: float, b: float) -> float:

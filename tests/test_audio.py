@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from rnn_core.encoders.audio import (DIGIT_WORDS, AudioError, CTCAlphabet, digits_to_words,
+from rnn_core.encoders.audio import (DIGIT_WORDS, AudioError, CTCAlphabet, digits_to_words, sound_frames,
                                      load_audio, log_mel, trim_silence, words_to_digits)
 
 
@@ -149,3 +149,12 @@ def test_words_and_digits():
     assert words_to_digits(digits_to_words("1234567890")) == "1234567890"
     with pytest.raises(ValueError):
         digits_to_words("4a")
+
+
+def test_sound_frames_marks_the_loud_frames_and_their_neighbours():
+    wave = np.zeros(1000, np.float32)
+    wave[400:600] = 0.5                       # frames 4 and 5 of 100 samples
+    wave[905:] = 0.01                         # a faint partial last frame: under a tenth of the peak
+    assert np.flatnonzero(sound_frames(wave, 100, 10, margin=0)).tolist() == [4, 5]
+    assert np.flatnonzero(sound_frames(wave, 100, 12)).tolist() == [3, 4, 5, 6]
+    assert not sound_frames(np.zeros(300, np.float32), 100, 3).any()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_core.decoding import ctc_greedy, ctc_greedy_frames, ctc_prefix_beam
+from rnn_core.decoding import ctc_align, ctc_greedy, ctc_greedy_frames, ctc_prefix_beam
 from rnn_core.encoders.audio import DIGIT_WORDS, CTCAlphabet
 
 ABC = CTCAlphabet()
@@ -49,6 +49,27 @@ def test_greedy_frames_and_torch_input():
     assert ctc_greedy(torch.tensor(lp, dtype=torch.float32)) == ctc_greedy(lp)
     with pytest.raises(ValueError, match="shape"):
         ctc_greedy(np.zeros(5))
+
+
+def test_forced_alignment_places_the_labelling_it_is_given():
+    lp = peaked("--ff-oo-uu--r-")
+    four = ABC.encode("four")
+    # given the best path's own labels, it is the best path
+    assert ctc_align(lp, four) == ctc_greedy_frames(lp)
+    # a repeated letter needs a blank between its two runs: "oo" in "-oo-" splits over the blank
+    aligned = ctc_align(peaked("-o-o-"), ABC.encode("oo"))
+    assert [t for _, t in aligned] == [1, 3]
+    # letters kept off frames that are not allowed: the spikes move to the nearest allowed frames, in order
+    allowed = np.zeros(len(lp), bool)
+    allowed[6:11] = True
+    moved = ctc_align(lp, four, allowed=allowed)
+    assert [ABC.labels[i] for i, _ in moved] == list("four")
+    assert all(allowed[t] for _, t in moved) and [t for _, t in moved] == sorted(t for _, t in moved)
+    # too few allowed frames for four letters: the constraint is dropped, not the labels
+    assert ctc_align(lp, four, allowed=allowed & (np.arange(len(lp)) < 8)) == ctc_greedy_frames(lp)
+    assert ctc_align(lp, []) == []
+    with pytest.raises(ValueError, match="cannot be placed"):
+        ctc_align(peaked("o-"), ABC.encode("oo"))  # "oo" needs three frames: o, blank, o
 
 
 def test_beam_equals_greedy_on_peaked_posteriors():

@@ -102,6 +102,23 @@ def test_make_connected_is_reproducible(clips):
     assert np.all(np.isfinite(a)) and np.max(np.abs(a)) <= 1.0
 
 
+def test_make_connected_says_where_each_word_is(clips):
+    """Spans mark each take in the wave, fluent (overlapping) or with pauses; there is
+    nothing but silence outside them."""
+    for gap in ((-0.03, -0.01), (0.0, 0.04), None):
+        spans: list = []
+        wave, text = fsdd.make_connected(clips, [3, 8, 1], np.random.default_rng(2), augment=False,
+                                         gap=gap, spans=spans)
+        assert len(spans) == 3 and all(0 <= a < b <= len(wave) for a, b in spans)
+        assert all(b0 <= a1 + int(0.03 * SR) + 1 for (_, b0), (a1, _) in zip(spans, spans[1:]))
+        outside = np.ones(len(wave), bool)
+        for a, b in spans:
+            outside[a:b] = False
+        assert not np.any(wave[outside])
+    with pytest.raises(ValueError, match="augment"):
+        fsdd.make_connected(clips, [3], np.random.default_rng(2), spans=[])
+
+
 def test_augment(clips):
     wave = np.asarray(fsdd.load_clip(clips[3], trim=True))
     for seed in range(6):

@@ -97,7 +97,7 @@ def test_transcribe_gives_text_posteriors_and_alignment(rec, clips):
     assert frames == -(-len(out["features"]) // rec.model.stride)
     np.testing.assert_allclose(out["posteriors"].sum(1), 1.0, atol=1e-4)
     assert out["posteriors"].shape[1] == len(out["labels"]) == 28 and out["labels"][0] == "<blank>"
-    assert "".join(letter for letter, _, _ in out["alignment"]) == out["greedy"]
+    assert "".join(letter for letter, _, _ in out["alignment"]) == out["text"]
     assert [f for _, f, _ in out["alignment"]] == sorted({f for _, f, _ in out["alignment"]})
     assert all(s == pytest.approx(f * rec.frame_seconds, abs=1e-3) for _, f, s in out["alignment"])
     assert out["notes"] == [] and out["duration"] == pytest.approx(len(load_clip(clip)) / 8000)

@@ -86,7 +86,9 @@ def test_real_voice_figures_and_temperature_on_the_tiny_model(tiny_speech, clips
     assert m["fsdd_fluent"]["items"] == 10 and 0 <= m["fsdd_fluent"]["cer"]
     assert m["no_digits"]["items"] == 100 and "not built" in m["note"]
     assert m["calibration"]["answers"] == 110 and 0 <= m["calibration"]["ece"] <= 1
-    assert 0 <= m["letters_on_speech"] <= 1
+    placed = m["alignment"]["fsdd_fluent"]
+    assert set(placed) == {"letters_on_speech", "words_in_place", "greedy_letters_on_speech", "greedy_words_in_place"}
+    assert all(0 <= v <= 1 for v in placed.values())
     from rnn_core.tasks.speech.predictor import batch_log_probs
     from rnn_core.tasks.speech.data import clip_features
 

@@ -148,7 +148,7 @@ def _fade(wave: np.ndarray, sr: int, ms: float = 5.0) -> np.ndarray:
 def make_connected(clips: Sequence[Clip], digits: Sequence[int], rng: np.random.Generator,
                    sr: int = SAMPLE_RATE, pause: tuple[float, float] = (0.05, 0.4),
                    augment: bool = True, speaker: str | None = None,
-                   gap: tuple[float, float] | None = None) -> tuple[np.ndarray, str]:
+                   gap: tuple[float, float] | None = None, spans: list | None = None) -> tuple[np.ndarray, str]:
     """One speaker saying ``digits`` in a row, e.g. [4, 1, 7] -> (wave, "four one seven").
 
     The speaker (``speaker``, else one drawn among those with every needed digit) and
@@ -159,7 +159,13 @@ def make_connected(clips: Sequence[Clip], digits: Sequence[int], rng: np.random.
     the pauses between digits: fluent speech is (-0.03, 0.04), where a negative gap
     overlaps the takes with a cross-fade. With ``augment``, `augment` (speed, pitch,
     gain, noise) is applied to the whole string: one voice, one session.
+
+    ``spans``, a list, receives the (start, end) sample of each digit's take in the
+    wave: where each word truly is, to score an alignment (not with ``augment``, whose
+    speed change would move them).
     """
+    if spans is not None and augment:
+        raise ValueError("spans are only known without augment (it changes the speed)")
     digits = [int(d) for d in digits]
     if not digits or any(not 0 <= d <= 9 for d in digits):
         raise ValueError(f"expected one or more digits 0-9, got {digits}")
@@ -181,6 +187,8 @@ def make_connected(clips: Sequence[Clip], digits: Sequence[int], rng: np.random.
         options = takes[speaker][d]
         word = _fade(load_clip(options[int(rng.integers(len(options)))], sr, trim=True), sr)
         wave = np.concatenate([wave, word]) if after is None else _join(wave, word, after, sr)
+        if spans is not None:  # the take ends the wave so far (a cross-fade only shortens what came before)
+            spans.append((len(wave) - len(word), len(wave)))
         after = silence() if gap is None or i == len(digits) - 1 else float(rng.uniform(*gap))
     wave = np.concatenate([wave, after])
     if augment:

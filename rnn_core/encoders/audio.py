@@ -186,6 +186,21 @@ def features(wave: np.ndarray, n_mels: int) -> np.ndarray:
     return log_mel(wave, n_mels=n_mels, hop_ms=HOP_MS)
 
 
+def sound_frames(wave: np.ndarray, frame_samples: int, frames: int, floor: float = 0.1,
+                 margin: int = 1) -> np.ndarray:
+    """(frames,) booleans: frames of ``frame_samples`` samples whose RMS is above
+    ``floor`` times the loudest frame's, widened by ``margin`` frames each side (a
+    word's soft onset and tail). Frames past the end of the wave are silent."""
+    hop = max(1, int(frame_samples))
+    whole = min(len(wave) // hop, frames)
+    rms = np.zeros(frames)
+    rms[:whole] = np.sqrt(np.mean(np.square(wave[:whole * hop].reshape(whole, hop), dtype=np.float64), axis=1))
+    if whole < frames and whole * hop < len(wave):  # a last partial frame
+        rms[whole] = np.sqrt(np.mean(np.square(wave[whole * hop:], dtype=np.float64)))
+    loud = rms > floor * (rms.max() + 1e-12)
+    return np.convolve(loud, np.ones(2 * margin + 1), mode="same") > 0
+
+
 # ------------------------------------------------------------------------------ labels
 
 class CTCAlphabet:

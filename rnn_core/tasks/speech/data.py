@@ -32,13 +32,20 @@ def clip_features(clip: Clip, n_mels: int) -> np.ndarray:
 
 
 def connected_strings(clips: list[Clip], n: int, seed: int, min_len: int = 3, max_len: int = 6,
-                      augmented: bool = False, gap: tuple[float, float] | None = None
-                      ) -> list[tuple[np.ndarray, str]]:
+                      augmented: bool = False, gap: tuple[float, float] | None = None,
+                      spans: list | None = None) -> list[tuple[np.ndarray, str]]:
     """``n`` (wave, transcript) connected strings of ``min_len``..``max_len`` digits, each
     by one speaker of ``clips``, with pauses between the digits or, with ``gap``, read
-    fluently (see `make_connected`); the same seed gives the same strings."""
+    fluently (see `make_connected`); the same seed gives the same strings. ``spans``, a
+    list, receives each string's word spans (see `make_connected`)."""
     rng, groups = np.random.default_rng(seed), by_speaker(clips)
-    return [random_connected(groups, rng, min_len, max_len, augment=augmented, gap=gap) for _ in range(n)]
+    out = []
+    for _ in range(n):
+        where = [] if spans is not None else None
+        out.append(random_connected(groups, rng, min_len, max_len, augment=augmented, gap=gap, spans=where))
+        if spans is not None:
+            spans.append(where)
+    return out
 
 
 def ctc_batch(items: list[tuple[np.ndarray, str]], alphabet: CTCAlphabet) -> dict:

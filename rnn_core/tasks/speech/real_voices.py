@@ -12,10 +12,10 @@ from ...data.fsdd import Clip
 from ...data.scenes import non_speech
 from ...data.voices import load as load_voices
 from ...decoding import ctc_greedy_frames
-from ...encoders.audio import SAMPLE_RATE, CTCAlphabet, features
+from ...encoders.audio import SAMPLE_RATE, CTCAlphabet, features, sound_frames
 from ...metrics import cer
 from .data import connected_strings, voice_splits, voice_wave
-from .predictor import SpeechRecognizer, batch_log_probs, best_transcript, calibrated
+from .predictor import SpeechRecognizer, batch_log_probs, best_transcript, calibrated, place_letters
 
 TEMPERATURES = tuple(np.round(np.geomspace(0.5, 8, 13), 2))  # x1.26 apart: each fit runs the beam 13 times
 FLUENT = (-0.03, 0.04)   # seconds between digits of a fluent string (negative: overlap)
@@ -41,19 +41,49 @@ def calibration(confidence: list[float], correct: list[bool], bins: int = 10) ->
             "accuracy_at_least_90": round(float(right[sure].mean()), 4) if sure.any() else None}
 
 
-def letters_on_speech(wave: np.ndarray, log_probs: np.ndarray, frame_seconds: float,
-                      sr: int = SAMPLE_RATE, margin: int = 1) -> tuple[int, int]:
-    """(letters the greedy path emits within ``margin`` frames of sound, letters it
-    emits): sound is an output frame whose RMS is above a tenth of the loudest frame's.
-    What the tab's alignment plot shows, measured."""
-    hop = int(round(frame_seconds * sr))
-    frames = len(log_probs)
-    rms = np.array([np.sqrt(np.mean(wave[i * hop:(i + 1) * hop] ** 2)) if i * hop < len(wave) else 0.0
-                    for i in range(frames)])
-    loud = rms > 0.1 * (rms.max() + 1e-12)
-    near = np.convolve(loud, np.ones(2 * margin + 1), mode="same") > 0
-    emitted = [frame for label, frame in ctc_greedy_frames(log_probs) if label > 1]  # letters, not spaces
-    return int(sum(near[f] for f in emitted)), len(emitted)
+def _words(placed: list[tuple[int, int]], space: int) -> list[list[int]]:
+    """The frames of each word's letters, from (label, frame) pairs."""
+    words: list[list[int]] = [[]]
+    for label, frame in placed:
+        if label == space:
+            words.append([])
+        else:
+            words[-1].append(frame)
+    return [w for w in words if w]
+
+
+def alignment_figures(rec: SpeechRecognizer, waves: list[np.ndarray], log_probs: list[np.ndarray],
+                      truth: list[str], spans: list[list[tuple[int, int]]] | None = None) -> dict:
+    """Where the letters land, for the tab's alignment (`place_letters`) and for the greedy
+    path's spikes, over the utterances each transcribes right: "letters_on_speech" is
+    the share of letters within one frame of sound (`sound_frames`); with ``spans``
+    (each word's true samples, as `make_connected` gives them), "words_in_place" is the
+    share of words whose letters' median frame is on its own word (one frame's slack)."""
+    hop = round(rec.frame_seconds * SAMPLE_RATE)
+    space = rec.encoder.space_id
+    counts = {k: np.zeros(4, dtype=int) for k in ("placed", "greedy")}  # on sound, letters, in place, words
+    for i, (wave, lp, text) in enumerate(zip(waves, log_probs, truth)):
+        sound = sound_frames(wave, hop, len(lp))
+        beam, _ = best_transcript(lp, rec.encoder)
+        ways = {"greedy": ctc_greedy_frames(lp)}
+        if beam == text:
+            ways["placed"] = place_letters(lp, text, wave, rec.frame_seconds, rec.encoder)
+        for name, placed in ways.items():
+            if rec.encoder.decode([label for label, _ in placed]).split() != text.split():
+                continue
+            letters = [f for label, f in placed if label != space]
+            counts[name][:2] += sound[letters].sum(), len(letters)
+            if spans is not None:
+                words = _words(placed, space)
+                counts[name][2:] += sum(a / hop - 1 <= np.median(w) <= b / hop + 1
+                                        for w, (a, b) in zip(words, spans[i])), len(words)
+    out = {}
+    for name, (on, letters, in_place, words) in counts.items():
+        prefix = "" if name == "placed" else "greedy_"
+        out[prefix + "letters_on_speech"] = round(float(on / max(letters, 1)), 4)
+        if spans is not None:
+            out[prefix + "words_in_place"] = round(float(in_place / max(words, 1)), 4)
+    return out
 
 
 def fit_temperature(log_probs: list[np.ndarray], truth: list[str], alphabet: CTCAlphabet) -> float:
@@ -80,7 +110,8 @@ def real_voice_figures(rec: SpeechRecognizer, scored: list[Clip], seed: int, str
     paused, single digits), and audio with no digits; then calibration over all of it.
     Voices are skipped, with a note, where the corpus has not been built."""
     items: dict[str, tuple[list[np.ndarray], list[str]]] = {}
-    fluent = connected_strings(scored, strings, seed, gap=FLUENT) if strings else []
+    spans: list = []
+    fluent = connected_strings(scored, strings, seed, gap=FLUENT, spans=spans) if strings else []
     items["fsdd_fluent"] = ([w for w, _ in fluent], [t for _, t in fluent])
     corpus = voice_splits(load_voices())
     held = corpus["held_out"]
@@ -88,13 +119,14 @@ def real_voice_figures(rec: SpeechRecognizer, scored: list[Clip], seed: int, str
         chosen = [u for u in held if u.style == style]
         items[f"voices_{style}"] = ([voice_wave(u) for u in chosen], [u.text for u in chosen])
     items["no_digits"] = negatives(100, seed, [u for u in held if u.style == "sentence"])
-    out, every_conf, every_right, placed = {}, [], [], np.zeros(2, dtype=int)
+    out, every_conf, every_right = {}, [], []
     for name, (waves, truth) in items.items():
         if not waves:
             continue
         lps = batch_log_probs(rec.model, [features(w, rec.n_mels) for w in waves])
-        if name != "no_digits":
-            placed += np.sum([letters_on_speech(w, lp, rec.frame_seconds) for w, lp in zip(waves, lps)], axis=0)
+        if name in ("fsdd_fluent", "voices_fluent"):  # FSDD strings: where each word is, is known
+            out.setdefault("alignment", {})[name] = alignment_figures(
+                rec, waves, lps, truth, spans if name == "fsdd_fluent" else None)
         hyps, conf = answers(lps, rec.encoder, rec.temperature)
         right = [h == t for h, t in zip(hyps, truth)]
         every_conf += conf
@@ -107,5 +139,4 @@ def real_voice_figures(rec: SpeechRecognizer, scored: list[Clip], seed: int, str
     else:
         out["note"] = "the synthetic-voice corpus is not built (python -m rnn_core.data.voices): no voice figures"
     out["calibration"] = {"temperature": rec.temperature, **calibration(every_conf, every_right)}
-    out["letters_on_speech"] = round(float(placed[0] / max(placed[1], 1)), 4)
     return out
