@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
                                if "speakers" in spec.splits else ""))
         e.add_argument("--device", choices=DEVICES, default="auto", help="where the network runs "
                        "(auto: cuda, then mps, then cpu)")
+        if spec.suites:
+            e.add_argument("--suite", choices=sorted(spec.suites),
+                           help="print this table of the figures instead of every figure")
         e.add_argument("--json", action="store_true", help="end the output with one line of JSON")
         e.add_argument("--write-metrics", action="store_true",
                        help="save the figures as metrics.json beside the weights (the model card's source)")
@@ -175,8 +178,11 @@ def run(args: argparse.Namespace) -> int:
         from .runtime import resolve_device
         weights = args.weights or assets_dir(args.task)
         metrics = spec.evaluate(weights, data_dir=args.data, split=args.split, device=str(resolve_device(args.device)))
-        for k, v in metrics.items():
-            print(f"{k:>20}: {v}")
+        if getattr(args, "suite", None):
+            print(spec.suites[args.suite](metrics))
+        else:
+            for k, v in metrics.items():
+                print(f"{k:>20}: {v}")
         if args.write_metrics:
             write_metrics(weights, metrics)
             print(f"wrote {weights}/metrics.json")

@@ -6,11 +6,12 @@ import math
 import numpy as np
 
 
-def tfidf_logreg(train_texts, train_labels, eval_texts, eval_labels) -> dict:
-    """scikit-learn TF-IDF (word 1-2 grams, same tokenizer as the RNN) + logistic regression.
+def tfidf_logreg_fit(train_texts, train_labels):
+    """scikit-learn TF-IDF (word 1-2 grams, same tokenizer as the RNN) + logistic
+    regression, fitted on the training texts.
 
     Returns:
-        {"accuracy": ..., "name": ...} on the evaluation texts.
+        a function: list of texts -> numpy array of predicted labels.
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -19,12 +20,12 @@ def tfidf_logreg(train_texts, train_labels, eval_texts, eval_labels) -> dict:
 
     vec = TfidfVectorizer(tokenizer=tokenize, lowercase=True, ngram_range=(1, 2),
                           min_df=1, sublinear_tf=True, token_pattern=None)
-    x_train = vec.fit_transform(train_texts)
     clf = LogisticRegression(C=4.0, max_iter=2000)
-    clf.fit(x_train, train_labels)
-    pred = clf.predict(vec.transform(eval_texts))
-    return {"name": "TF-IDF (1-2 grams) + logistic regression",
-            "accuracy": float(np.mean(pred == np.asarray(eval_labels)))}
+    clf.fit(vec.fit_transform(train_texts), train_labels)
+    return lambda texts: clf.predict(vec.transform(list(texts)))
+
+
+TFIDF_NAME = "TF-IDF (1-2 grams) + logistic regression"
 
 
 class NGram:

@@ -70,6 +70,8 @@ class TaskSpec:
         api: the tab's typical request.
         items: what training counts as it goes (``TrainResult.tokens``: "tokens",
             "characters"...), for throughput figures.
+        suites: ``evaluate --suite NAME``: a table of some of ``evaluate``'s figures
+            (``metrics dict -> text``), e.g. sentiment's behavioural suite.
     """
     data_source: str
     recipe: type
@@ -84,6 +86,7 @@ class TaskSpec:
     api: ApiExample
     items: str
     retrain_fixed: dict = field(default_factory=dict)
+    suites: dict[str, Callable[[dict], str]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -29,5 +29,6 @@ SPEC = TaskSpec(
     # shipped recipe uses, so that it fits its time budget.
     retrain_fixed={"members": 1, "subword_buckets": 0},
     items="tokens",
+    suites={"behaviour": train.behaviour_table},
     api=ApiExample("/sentiment_classify", lambda rng: (rng.choice(SENTENCES),)),
 )

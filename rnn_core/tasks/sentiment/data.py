@@ -74,12 +74,18 @@ def load_data(data_dir: str | None = None, min_freq: int = 1, subword_buckets: i
             encode_texts(enc, dev_texts, dev_labels))
 
 
-def accuracy(model, data: Encoded) -> float:
-    """Share of ``data`` classified as its labels."""
-    correct, device = 0, device_of(model)
+def predictions(model, data: Encoded) -> list[int]:
+    """The class the model gives each sentence of ``data``, in order."""
+    out, device = [], device_of(model)
     with evaluating(model):
         for b in data.eval_batches():
             b = to_device(b, device)
             logits, _ = model(b["x"], b["lengths"], subwords=b.get("subwords"))
-            correct += int((logits.argmax(-1) == b["targets"]).sum())
-    return correct / max(1, len(data.seqs))
+            out += logits.argmax(-1).tolist()
+    return out
+
+
+def accuracy(model, data: Encoded) -> float:
+    """Share of ``data`` classified as its labels."""
+    right = sum(p == y for p, y in zip(predictions(model, data), data.labels))
+    return right / max(1, len(data.seqs))

@@ -11,16 +11,18 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from ...baselines import tfidf_logreg
+from ...baselines import TFIDF_NAME, tfidf_logreg_fit
 from ...data.sst2 import load_split
 from ...models import create_model
 from ...runtime import Runtime
 from ...train import TrainConfig, TrainResult, run_record, train as train_loop
 from ..spec import Metric, make_recipe
 from ...encoders.text import WordEncoder
-from .data import Encoded, accuracy, encode_texts, load_data
+from . import suite
+from .data import Encoded, accuracy, encode_texts, load_data, predictions
 from .predictor import SentimentPredictor
 
 METRIC = Metric("accuracy", "dev accuracy", higher_is_better=True)
@@ -135,18 +137,46 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
 def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "dev",
              device: str = "cpu") -> dict:
     """Accuracy of the checkpoint in ``weights`` on ``split``, beside the TF-IDF baseline
-    trained on the same train file. SST-2's test labels are not public: ``dev`` (and
-    ``all``, every labelled sentence of ``data_dir``) is what there is."""
+    trained on the same train file, and both on the behavioural suite (`suite`): per
+    category, and on the dev sentences that need its skills. SST-2's test labels are
+    not public: ``dev`` (and ``all``, every labelled sentence of ``data_dir``) is what
+    there is."""
     if split not in SPLITS:
         raise ValueError(f"sentiment has no split {split!r} (SST-2's test labels are not public); "
                          f"choose {' or '.join(SPLITS)}")
     predictor = SentimentPredictor.from_pretrained(weights)
+    model = predictor.model.to(device)
     texts, labels = load_split("dev", data_dir)  # 'all' = every labelled sentence = dev
-    train_texts, train_labels = load_split("train", data_dir)
+    baseline = tfidf_logreg_fit(*load_split("train", data_dir))
+    tests = suite.cases()
+    ours = {"dev": predictions(model, encode_texts(predictor.encoder, texts, labels)),
+            "suite": predictions(model, encode_texts(predictor.encoder, [c.text for c in tests],
+                                                     [c.label for c in tests]))}
+    theirs = {"dev": baseline(texts).tolist(), "suite": baseline([c.text for c in tests]).tolist()}
+
+    def figures(pred: dict) -> dict:
+        subsets = {name: round(float(np.mean([pred["dev"][i] == labels[i] for i in idx])), 4)
+                   for name, idx in suite.dev_subsets(texts, labels).items()}
+        return {"accuracy": round(float(np.mean(np.equal(pred["dev"], labels))), 4),
+                "behaviour": {**suite.score(pred["suite"], tests), **subsets}}
+
+    model_figures, base_figures = figures(ours), figures(theirs)
     return {"task": SentimentPredictor.task, "split": split, "examples": len(texts),
-            "accuracy": round(accuracy(predictor.model.to(device), encode_texts(predictor.encoder, texts, labels)), 4),
-            "baseline": tfidf_logreg(train_texts, train_labels, texts, labels),
+            "accuracy": model_figures["accuracy"], "behaviour": model_figures["behaviour"],
+            "suite_failures": [c.text for c in suite.failures(ours["suite"], tests)],
+            "baseline": {"name": TFIDF_NAME, **base_figures},
             "parameters": predictor.parameters,
             "cell": predictor.describe()}
 
 
+def behaviour_table(metrics: dict) -> str:
+    """The suite's figures of ``metrics`` (from `evaluate`) as a text table: each
+    category, the model beside the baseline."""
+    ours, theirs = metrics["behaviour"], metrics["baseline"].get("behaviour", {})
+    rows = [("SST-2 dev, all", metrics["accuracy"], metrics["baseline"].get("accuracy"))]
+    rows += [(name, v, theirs.get(name)) for name, v in ours.items()]
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'category':<{width}}  model  baseline"]
+    lines += [f"{name:<{width}}  {v:5.3f}  {b:8.3f}" if b is not None else f"{name:<{width}}  {v:5.3f}"
+              for name, v, b in rows]
+    return "\n".join(lines)
