@@ -111,6 +111,8 @@ def analyse(text: str, retrained=None):
     notes += r["notes"]
     n = len(r["tokens"])
     verdict = f"**{r['label']}** with {r['confidence']:.0%} confidence ({n} word{'s' * (n != 1)} read)."
+    if r["guess"]:  # a confident-looking number from words the model never learned means nothing
+        verdict = f"**A guess:** {r['label']}, {r['confidence']:.0%} ({n} word{'s' * (n != 1)} read, almost none known)."
     mine = gr.update(visible=False)
     if retrained is not None:
         m = retrained.predict(text, explain=False)
@@ -121,6 +123,22 @@ def analyse(text: str, retrained=None):
     return (_label(r), mine, verdict + ("\n\n" + note_md if note_md else ""),
             running_plot(r["tokens"], r["running"]), running_strip(r["tokens"], r["running"]),
             influence_html(r["tokens"], r["influence"]))
+
+
+@card_of(pretrained)
+def limits(predictor) -> str:
+    """The "what this model cannot do" line: a sentence of the behavioural suite's
+    weakest category that the shipped model still gets wrong (from metrics.json)."""
+    m = predictor.metrics
+    scores, failures = m.get("behaviour") or {}, m.get("suite_failures") or []
+    if not failures:
+        return ""
+    worst = min((f["category"] for f in failures), key=lambda c: scores.get(c, 1.0))
+    case = next(f for f in failures if f["category"] == worst)
+    return (f"**What this model cannot do:** it reads *{html.escape(case['text'])}* as "
+            f"{'positive' if case['expected'] == 'negative' else 'negative'}. Its weakest kind of sentence "
+            f"is {worst} ({scores.get(worst, 0):.0%} right in the behavioural suite, "
+            "`python -m rnn_core evaluate sentiment --suite behaviour`).")
 
 
 @card_of(pretrained)
@@ -148,6 +166,7 @@ def build() -> None:
                               placeholder="Type a movie-review sentence...")
             go = gr.Button("Classify", variant="primary")
             gr.Examples(EXAMPLES, text)
+            gr.Markdown(limits())
         with gr.Column(scale=2):
             label = gr.Label(label="Pretrained model", num_top_classes=2)
             mine = gr.Label(label="Your retrained model", num_top_classes=2, visible=False)

@@ -45,6 +45,13 @@ class Encoded:
         return Encoded([self.seqs[i] for i in idx], [self.labels[i] for i in idx],
                        None if self.subs is None else [self.subs[i] for i in idx], self.table)
 
+    def plus(self, other: "Encoded") -> "Encoded":
+        """Both sets of training data in one (``other`` after this one)."""
+        if (self.subs is None) != (other.subs is None):
+            raise ValueError("cannot join training data with evaluation data")
+        return Encoded(self.seqs + other.seqs, self.labels + other.labels,
+                       None if self.subs is None else self.subs + other.subs, self.table)
+
     def eval_batches(self, batch_size: int = 256) -> list[dict]:
         """Batches in the original order, built once: validation runs many times."""
         if self._eval is None:

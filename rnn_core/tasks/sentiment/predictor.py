@@ -12,6 +12,7 @@ from ...predictor import Predictor
 
 MAX_WORDS = 200          # longer inputs are cut (with a note) to keep a prediction fast
 LABELS = ("negative", "positive")
+GUESS_BELOW = 1 / 3      # a verdict from fewer known words than this share of the words is a guess
 
 
 class SentimentPredictor(Predictor):
@@ -44,7 +45,9 @@ class SentimentPredictor(Predictor):
         """Classify ``text``.
 
         Returns a dict with ``label``, ``confidence``, ``p_positive``, ``tokens``,
-        ``notes`` (e.g. truncation, unknown words) and, when ``explain``:
+        ``notes`` (e.g. truncation, unknown words), ``guess`` (True when the model
+        knew almost none of the words, see `GUESS_BELOW`: its verdict says nothing)
+        and, when ``explain``:
         ``running`` (P(positive) after each word: the verdict as the network reads)
         and ``influence`` (per word, the log-odds of positive minus the log-odds with
         that word replaced by <unk>: occlusion; > 0 pushed towards positive. Log-odds,
@@ -67,8 +70,16 @@ class SentimentPredictor(Predictor):
         if unknown:
             shown = ", ".join(dict.fromkeys(unknown[:8]))
             notes.append(f"{len(unknown)} of {len(tokens)} words were never seen in training ({shown}{'...' if len(unknown) > 8 else ''}).")
-        if len(unknown) == len(tokens):
+        words = [i for t, i in zip(tokens, ids) if any(c.isalpha() for c in t)]
+        known = sum(i != 1 for i in words)
+        guess = known == 0 or known < GUESS_BELOW * len(words)
+        if not words:
+            notes.append("There are no words here, only symbols: the verdict is a guess.")
+        elif known == 0:
             notes.append("The model knows none of these words, so its verdict is a guess.")
+        elif guess:
+            notes.append(f"The model knows only {known} of these {len(words)} words, so its verdict is "
+                         "close to a guess.")
         seqs, sub_seqs = [ids], [subs]
         if explain:  # every prefix (running verdict), then every word occluded
             seqs += [ids[:k] for k in range(1, len(ids) + 1)]
@@ -77,7 +88,7 @@ class SentimentPredictor(Predictor):
             sub_seqs += [subs[:k] + [[]] + subs[k + 1:] for k in range(len(ids))]
         p = self._probs(seqs, sub_seqs)
         out = {"tokens": tokens, "p_positive": p[0], "label": LABELS[int(p[0] >= 0.5)],
-               "confidence": max(p[0], 1 - p[0]), "notes": notes}
+               "confidence": max(p[0], 1 - p[0]), "notes": notes, "guess": guess}
         if explain:
             n = len(ids)
             out["running"] = p[1:n + 1]

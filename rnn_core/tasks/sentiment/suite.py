@@ -160,6 +160,14 @@ def score(predicted: list[int], suite: list[Case]) -> dict[str, float]:
     return {name: round(float(np.mean(v)), 4) for name, v in out.items()}
 
 
-def failures(predicted: list[int], suite: list[Case]) -> list[Case]:
-    """The cases whose predicted label is wrong, in suite order."""
-    return [case for p, case in zip(predicted, suite) if int(p) != case.label]
+def examples_of_failures(predicted: list[int], suite: list[Case], per_category: int = 3) -> list[dict]:
+    """Up to ``per_category`` cases of each category whose predicted label is wrong
+    ({"text", "expected", "category"}, in suite order): what the tab's "what this
+    model cannot do" line picks from."""
+    out, count = [], {}
+    for p, case in zip(predicted, suite):
+        if int(p) != case.label and count.get(case.category, 0) < per_category:
+            count[case.category] = count.get(case.category, 0) + 1
+            out.append({"text": case.text, "expected": ("negative", "positive")[case.label],
+                        "category": case.category})
+    return out

@@ -21,7 +21,7 @@ from ...runtime import Runtime
 from ...train import TrainConfig, TrainResult, run_record, train as train_loop
 from ..spec import Metric, make_recipe
 from ...encoders.text import WordEncoder
-from . import suite
+from . import augment, suite
 from .data import Encoded, accuracy, encode_texts, load_data, predictions
 from .predictor import SentimentPredictor
 
@@ -56,6 +56,8 @@ class Recipe:
     member_cells: str = ""            # "lstm,gru": the members' cells in turn
     long_repeat: int = 0              # extra copies of phrases of 15+ tokens
     ema: float = 0.0                  # weight averaging decay (0: off)
+    negation_phrases: int = 0         # extra training phrases "not <phrase>", label flipped (`augment`)
+    contrast_phrases: int = 0         # extra training phrases "<phrase>, but <phrase>" (`augment`)
     half: bool = True                 # store the weights as float16
     int8_embeddings: bool = False     # store the embedding table as int8
 
@@ -99,6 +101,13 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     r = make_recipe(Recipe, options)
     enc, train_data, dev_data = load_data(None if data_dir is None else str(data_dir), r.min_freq,
                                           r.subword_buckets)
+    extra = []
+    if r.negation_phrases or r.contrast_phrases:
+        texts, labels = load_split("train", data_dir)
+        extra = (augment.negations(texts, labels, r.negation_phrases, r.seed)
+                 + augment.contrasts(texts, labels, r.contrast_phrases, r.seed))
+        train_data = train_data.plus(encode_texts(enc, [t for t, _ in extra], [y for _, y in extra],
+                                                  for_training=True))
     k = max(1, int(r.members))
     models, results = [], []
     for i in range(k):
@@ -128,7 +137,9 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
                              stopped=results[-1].stopped, tokens=sum(res.tokens for res in results),
                              runtime=results[-1].runtime)
         result.best["members"] = [res.best["accuracy"] for res in results]
-    record = run_record(r, cfg, result, f"SST-2 train.tsv ({len(train_data.seqs):,} phrases), validated on dev.tsv")
+    made = f" + {len(extra):,} made from them (negation, contrast)" if extra else ""
+    record = run_record(r, cfg, result, f"SST-2 train.tsv ({len(train_data.seqs) - len(extra):,} phrases{made}), "
+                        "validated on dev.tsv")
     predictor = SentimentPredictor.trained(model, enc, record, out_dir, half=r.half,
                                            int8_embeddings=r.int8_embeddings)
     return predictor, result
@@ -156,14 +167,14 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
 
     def figures(pred: dict) -> dict:
         subsets = {name: round(float(np.mean([pred["dev"][i] == labels[i] for i in idx])), 4)
-                   for name, idx in suite.dev_subsets(texts, labels).items()}
+                   for name, idx in suite.dev_subsets(texts, labels).items() if idx}
         return {"accuracy": round(float(np.mean(np.equal(pred["dev"], labels))), 4),
                 "behaviour": {**suite.score(pred["suite"], tests), **subsets}}
 
     model_figures, base_figures = figures(ours), figures(theirs)
     return {"task": SentimentPredictor.task, "split": split, "examples": len(texts),
             "accuracy": model_figures["accuracy"], "behaviour": model_figures["behaviour"],
-            "suite_failures": [c.text for c in suite.failures(ours["suite"], tests)],
+            "suite_failures": suite.examples_of_failures(ours["suite"], tests),
             "baseline": {"name": TFIDF_NAME, **base_figures},
             "parameters": predictor.parameters,
             "cell": predictor.describe()}
