@@ -222,7 +222,7 @@ def build() -> None:
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())
     retrained = retrain_panel(
-        SPEC,
+        SPEC, pretrained=pretrained,
         budget_note="Trains a fresh melody model on the Nottingham tunes; the defaults take 2 minutes "
         "on 2 CPU cores.")
     example.change(use_example, example, [typed, meter, source], api_visibility="private")

@@ -17,7 +17,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 
-from rnn_core.jobs import TrainingJob, job_for  # noqa: E402
+from rnn_core.jobs import QUEUED_MAX_MINUTES, QueueFull, TrainingJob, busy, job_for  # noqa: E402
 from rnn_core.metrics import Metric  # noqa: E402
 from rnn_core.options import Option  # noqa: E402
 from rnn_core.tasks.spec import TaskSpec  # noqa: E402
@@ -42,9 +42,14 @@ def training_curve(history: list[dict], metric: Metric):
     return fig
 
 
-# Retraining: one running job per browser session, so Stop reaches the right one.
+# Retraining: at most one retrain per browser session, whichever tab started it, so
+# Stop reaches the right one and one visitor cannot fill the training queue.
 _jobs: dict[str, TrainingJob] = {}
 _jobs_lock = threading.Lock()
+# How long a session keeps its retrained model after the retrain (Gradio frees the
+# state then, and when the tab is closed): a long-running server must not keep every
+# visitor's model forever.
+STATE_SECONDS = 2 * 3600
 
 
 def _control(name: str, opt: Option, label: str):
@@ -63,22 +68,55 @@ RETRAIN_LABELS = {"cell": "cell", "bidirectional": "bidirectional", "hidden": "h
                   "max_minutes": "time budget (minutes)", "embed": "embedding size"}
 
 
-def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | None = None) -> gr.State:
+def best_score(predictor, metric: Metric) -> float | None:
+    """The validation figure a checkpoint's training reached (its config.json)."""
+    if predictor is None:
+        return None
+    value = (predictor.config.get("result") or {}).get("best", {}).get(metric.key)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def keeps_earlier(metric: Metric, earlier: float | None, new: float | None) -> bool:
+    """True when a new retrain's figure is not better than the earlier retrain's (so
+    the earlier model stays in use); a run with no figure never replaces one."""
+    if earlier is None:
+        return False
+    return new is None or not metric.better(new, earlier)
+
+
+def comparison_html(metric: Metric, rows: list[tuple[str, float | None]]) -> str:
+    """The models' validation figures side by side (a row per model that has one)."""
+    cells = "".join(f"<tr><td>{html.escape(name)}</td><td style='text-align:right'>{v:.3f}</td></tr>"
+                    for name, v in rows if v is not None)
+    return (f"<table style='margin-top:6px'><tr><th style='text-align:left'>model</th>"
+            f"<th>{html.escape(metric.label)}</th></tr>{cells}</table>") if cells else ""
+
+
+def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | None = None,
+                  pretrained=None) -> gr.State:
     """The Retrain accordion: settings, Retrain/Stop, a progress bar, a live curve, a
     status line and the retrained checkpoint to download.
+
+    A retrain replaces the session's earlier retrained model only when its validation
+    figure is better; otherwise the earlier one stays and a button offers the new
+    one anyway. Retrains queue for the server's training slot (`rnn_core.jobs`): the
+    status says how many are ahead; a full queue refuses at once.
 
     Args:
         spec: the task: what a visitor may set (``retrain_bounds``), how it trains,
             and the validation ``metric`` the curve and status show.
         budget_note: a sentence on what a retrain with the defaults does and costs.
         labels: option name -> label shown beside its control, beside `RETRAIN_LABELS`.
+        pretrained: the tab's loader of the shipped model, whose figure is shown
+            beside the retrained ones.
 
     Returns:
         A ``gr.State`` holding this session's retrained predictor (None until a
-        retrain finishes). It lives only in this visitor's session; the shipped
-        weights are never touched.
+        retrain finishes). It lives only in this visitor's session (for at most
+        `STATE_SECONDS`); the shipped weights are never touched.
     """
-    retrained = gr.State(None)
+    retrained = gr.State(None, time_to_live=STATE_SECONDS)
+    candidate = gr.State(None, time_to_live=STATE_SECONDS)  # a finished run that was not better
     metric = spec.metric
     with gr.Accordion("Retrain it yourself", open=False):
         gr.Markdown(budget_note + " The model you train lives only in this browser session; "
@@ -91,24 +129,42 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
                 controls += [_control(n, spec.retrain_bounds[n], labels.get(n, n)) for n in names[row:row + 4]]
         with gr.Row():
             start = gr.Button("Retrain", variant="primary")
-            stop = gr.Button("Stop", variant="stop")
+            stop = gr.Button("Stop retraining", variant="stop")
         status = gr.HTML()
+        use_new = gr.Button("Use this run's model anyway", visible=False)
         curve = gr.Plot(label="training curve", format="png")
         download = gr.File(label="your retrained checkpoint (model.safetensors + config.json)")
 
+    def pretrained_score():
+        try:
+            return best_score(pretrained(), metric) if pretrained else None
+        except gr.Error:  # no shipped model: nothing to compare with
+            return None
+
     def run(values: dict, request: gr.Request):
-        # `values` maps each control to its value (the inputs are given as a set)
+        # `values` maps each control (and the states) to its value (the inputs are given as a set)
         options, notes = spec.retrain_options({n: values[c] for n, c in zip(names, controls)})
+        previous = values[retrained]
         key = request.session_hash if request else "local"
+        if busy() and options.get("max_minutes", 0) > QUEUED_MAX_MINUTES:
+            options["max_minutes"] = QUEUED_MAX_MINUTES
+            notes.append(f"Other visitors' retrains are running or waiting, so this one is capped at "
+                         f"{QUEUED_MAX_MINUTES:g} minutes.")
         job = job_for(spec.name, options)
         with _jobs_lock:
-            if key in _jobs and not _jobs[key].done.is_set():
-                raise gr.Error("A retrain is already running in this session: stop it first.")
-            _jobs[key] = job.start()
+            mine = _jobs.get(key)
+            if mine is not None and not mine.done.is_set():
+                raise gr.Error(f"A retrain ({mine.task}) is already running in this session: stop it first.")
+            try:
+                _jobs[key] = job.start()
+            except QueueFull as e:
+                raise gr.Error(str(e)) from None
         notes_html = "".join(f"<div>&#9888; {html.escape(n)}</div>" for n in notes)
         history, fraction, last_yield = [], 0.0, 0.0
+        hide = gr.update(visible=False)
         try:
-            yield notes_html + _progress_html(0, "Loading data and building the model..."), None, None, gr.skip()
+            yield (notes_html + _progress_html(0, "Loading data and building the model..."), None, None,
+                   gr.skip(), None, hide)
             while not job.finished():
                 for p in job.updates(timeout=0.3):
                     history.append({"step": p.step, "train_loss": p.train_loss, **(p.val or {})})
@@ -116,25 +172,38 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
                 if time.monotonic() - last_yield > 1.0:
                     last_yield = time.monotonic()
                     if job.waiting:
-                        line = "Waiting for another visitor's training to finish..."
+                        ahead = job.ahead
+                        line = f"Waiting for the training slot: {ahead} retrain{'s' * (ahead != 1)} ahead of you..."
                     elif job.stop_event.is_set():
                         line = "Stopping after the current step; the best weights so far are kept..."
                     else:
                         line = _status_line(history, metric)
                     yield (notes_html + _progress_html(fraction, line) + _latest_sample(history),
-                           training_curve(history, metric), gr.skip(), gr.skip())
+                           training_curve(history, metric), gr.skip(), gr.skip(), gr.skip(), gr.skip())
             if job.error:
-                yield notes_html + _progress_html(fraction, f"Training failed: {job.error}"), gr.skip(), None, gr.skip()
+                yield (notes_html + _progress_html(fraction, f"Training failed: {job.error}"), gr.skip(), None,
+                       gr.skip(), gr.skip(), gr.skip())
                 return
             folder = Path(tempfile.mkdtemp(prefix=f"rnn-gallery-{spec.name}-"))
             job.predictor.save(folder / "checkpoint")
             archive = _zip(folder / "checkpoint", folder / f"{spec.name}-retrained")
+            shutil.rmtree(folder / "checkpoint", ignore_errors=True)  # the zip is what is offered
             r = job.result
-            done = (f"<b>Done</b> ({r.stopped.replace('_', ' ')}) after {r.steps} steps in {r.elapsed:.0f} s: "
-                    f"best {metric.label} {r.best.get(metric.key, float('nan')):.3f}. "
-                    "Your model is ready in this tab, for this session only.")
-            yield (notes_html + _progress_html(1.0, done, raw=True) + _latest_sample(history),
-                   training_curve(history, metric), archive, job.predictor)
+            new, old = best_score(job.predictor, metric), best_score(previous, metric)
+            keep_old = previous is not None and keeps_earlier(metric, old, new)
+            how = (f"stopped at {fraction:.0%}" if r.stopped == "stopped" else r.stopped.replace("_", " "))
+            line = (f"<b>Done</b> ({how}) after {r.steps} steps in {r.elapsed:.0f} s: best {metric.label} "
+                    f"{r.best.get(metric.key, float('nan')):.3f}. ")
+            line += ("It is not better than your earlier retrained model, so that one stays in use."
+                     if keep_old else "Your model is ready in this tab, for this session only.")
+            table = comparison_html(metric, [("pretrained", pretrained_score()),
+                                             ("your earlier retrain", old if previous is not None else None),
+                                             ("this run", new)])
+            bar = fraction if r.stopped == "stopped" else 1.0
+            yield (notes_html + _progress_html(bar, line, raw=True) + table + _latest_sample(history),
+                   training_curve(history, metric), archive,
+                   previous if keep_old else job.predictor, job.predictor if keep_old else None,
+                   gr.update(visible=keep_old))
         finally:
             job.stop()  # a closed tab or a cancelled event must not leave training running
             with _jobs_lock:
@@ -143,13 +212,22 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
 
     def stop_job(request: gr.Request):
         job = _jobs.get(request.session_hash if request else "local")
-        if job is not None:
+        if job is not None and job.task == spec.name:  # only this tab's retrain
             job.stop()  # the running retrain's next status update says so
         return gr.skip()
 
-    start.click(run, set(controls), [status, curve, download, retrained], api_name=f"{spec.name}_retrain",
-                concurrency_limit=2, concurrency_id="retrain", show_progress="hidden")
+    def take_candidate(new):
+        if new is None:
+            return gr.skip(), None, gr.update(visible=False), gr.skip()
+        return new, None, gr.update(visible=False), "<div>Now using this run's model.</div>"
+
+    # Not in Gradio's queue: a retrain returns at once when the training queue is full,
+    # so waiting retrains never hold the queue's places or its threads (`jobs.MAX_WAITING`).
+    start.click(run, set(controls) | {retrained}, [status, curve, download, retrained, candidate, use_new],
+                api_name=f"{spec.name}_retrain", concurrency_limit=None, show_progress="hidden")
     stop.click(stop_job, None, status, api_name=f"{spec.name}_stop", queue=False)
+    use_new.click(take_candidate, candidate, [retrained, candidate, use_new, status], queue=False,
+                  api_visibility="private")
     return retrained
 
 

@@ -180,7 +180,7 @@ def build() -> None:
     influence = gr.HTML()
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())
-    retrained = retrain_panel(SPEC, budget_note="Trains a fresh model on SST-2's 67k training phrases; "
+    retrained = retrain_panel(SPEC, pretrained=pretrained, budget_note="Trains a fresh model on SST-2's 67k training phrases; "
                               "the default settings finish in about 90 seconds on 2 CPU cores.")
     outputs = [label, mine, verdict, plot, strip, influence]
     gr.on([go.click, text.submit], analyse, [text, retrained], outputs,

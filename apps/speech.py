@@ -226,7 +226,7 @@ def build() -> None:
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())
     retrained = retrain_panel(
-        SPEC,
+        SPEC, pretrained=pretrained,
         labels={"hidden": "hidden units (per direction)"},
         budget_note="Trains a fresh recogniser on the Free Spoken Digit Dataset (single digits and "
         "strings made of them); the defaults take 2.5 minutes on 2 CPU cores.")

@@ -179,7 +179,7 @@ def build() -> None:
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())
     retrained = retrain_panel(
-        SPEC,
+        SPEC, pretrained=pretrained,
         budget_note="Trains a fresh character model on Tiny Shakespeare; the defaults take 3 minutes "
         "on 2 CPU cores and show a sample at every validation.")
     gen_event = go.click(generate, [prime, length, temperature, top_k, top_p, seed, which, retrained],

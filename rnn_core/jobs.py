@@ -31,7 +31,25 @@ from .train import Progress
 # Only this many trainings run at once in one server: each takes a core, and
 # visitors' predictions must keep running beside them.
 MAX_CONCURRENT = 1
-_slots = threading.BoundedSemaphore(MAX_CONCURRENT)
+# At most this many more wait their turn (first come, first served); a retrain asked
+# for beyond that is refused at once with a message, so a flood of retrain requests
+# can hold neither the training slot for hours nor the server's queue and threads.
+MAX_WAITING = int(os.environ.get("RNN_GALLERY_MAX_WAITING", 3))
+# A retrain that has to wait is capped at this many minutes, so the queue moves.
+QUEUED_MAX_MINUTES = 3.0
+_turns = threading.Condition()
+_running: list["TrainingJob"] = []
+_waiting: list["TrainingJob"] = []
+
+
+class QueueFull(RuntimeError):
+    """Too many retrains are running or waiting already (the message is for the visitor)."""
+
+
+def busy() -> bool:
+    """True when a new retrain would have to wait for its turn."""
+    with _turns:
+        return len(_running) >= MAX_CONCURRENT or bool(_waiting)
 # The child's nice value (0 = the server's own priority; 19 = only idle CPU).
 TRAIN_NICE = int(os.environ.get("RNN_GALLERY_TRAIN_NICE", 10))
 # "spawn": a fresh interpreter. Forking a server that runs threads (uvicorn, Gradio's
@@ -64,7 +82,7 @@ def train_task(task_name: str, options: dict, on_progress: Callable, stop) -> tu
 
 def job_for(task_name: str, options: dict) -> "TrainingJob":
     """A (not yet started) job that trains ``task_name`` with ``options``."""
-    return TrainingJob(functools.partial(train_task, task_name, options))
+    return TrainingJob(functools.partial(train_task, task_name, options), task=task_name)
 
 
 class TrainingJob:
@@ -73,44 +91,71 @@ class TrainingJob:
     Args:
         train_fn: ``(on_progress, stop) -> (predictor, TrainResult)``; it runs in the
             child, so it must pickle (a module-level function or a partial of one).
+        task: the task it trains, if any (what a visitor's Stop button checks).
     """
 
-    def __init__(self, train_fn: Callable):
+    def __init__(self, train_fn: Callable, task: str | None = None):
         self._train_fn = train_fn
+        self.task = task
         self._queue: queue.Queue[Progress] = queue.Queue()
         self.stop_event = _CTX.Event()  # shared with the child
         self.done = threading.Event()
         self.predictor = None
         self.result = None
         self.error: str | None = None
-        self.waiting = False
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> "TrainingJob":
+        """Join the queue for a training slot and start as soon as it is this job's turn.
+
+        Raises:
+            QueueFull: `MAX_WAITING` retrains are waiting already.
+        """
+        with _turns:
+            if len(_running) >= MAX_CONCURRENT and len(_waiting) >= MAX_WAITING:
+                raise QueueFull(f"{len(_running) + len(_waiting)} retrains are running or waiting already, "
+                                "the most this server takes: please try again in a few minutes.")
+            _waiting.append(self)
         self._thread.start()
         return self
+
+    @property
+    def waiting(self) -> bool:
+        """True while the job waits for its turn."""
+        with _turns:
+            return self in _waiting
+
+    @property
+    def ahead(self) -> int:
+        """How many retrains will run before this one (0 once it runs or has ended)."""
+        with _turns:
+            return _waiting.index(self) + len(_running) if self in _waiting else 0
 
     def stop(self) -> None:
         """Ask the loop to end after its current step (it keeps the best weights)."""
         self.stop_event.set()
 
     def _run(self) -> None:
-        self.waiting = not _slots.acquire(blocking=False)
-        if self.waiting:
-            # Another visitor is training: wait for the slot, unless stopped meanwhile.
-            while not _slots.acquire(timeout=0.5):
+        with _turns:  # first come, first served: wait until first in line and a slot is free
+            while not (_waiting[0] is self and len(_running) < MAX_CONCURRENT):
                 if self.stop_event.is_set():
+                    _waiting.remove(self)
+                    _turns.notify_all()
                     self.error = "Stopped before it started (another training was running)."
                     self.done.set()
                     return
-            self.waiting = False
+                _turns.wait(timeout=0.5)
+            _waiting.remove(self)
+            _running.append(self)
         try:
             self._train_in_child()
         except Exception as e:  # reported to the visitor, never raised into the server
             self.error = f"{type(e).__name__}: {e}"
             traceback.print_exc()
         finally:
-            _slots.release()
+            with _turns:
+                _running.remove(self)
+                _turns.notify_all()
             self.done.set()
 
     def _train_in_child(self) -> None:

@@ -57,8 +57,8 @@ def test_launched_app_through_gradio_client(tiny_assets, tiny_data):
         with pytest.raises(Exception, match="Type a sentence"):
             client.predict("  ", api_name="/sentiment_classify")
         # retrain with small settings: cell, bidirectional, hidden, layers, epochs, lr, minutes, embed
-        status, _, archive = client.predict("lstm", True, 8, 1, 1, 0.01, 0.5, 8,
-                                               api_name="/sentiment_retrain")
+        status, _, archive, *_ = client.predict("lstm", True, 8, 1, 1, 0.01, 0.5, 8,
+                                                   api_name="/sentiment_retrain")
         assert "Done" in status and str(archive).endswith(".zip")
         # this client's session now has a retrained model beside the pretrained one
         _, mine, verdict, *_ = client.predict("a great film", api_name="/sentiment_classify")
@@ -69,9 +69,15 @@ def test_launched_app_through_gradio_client(tiny_assets, tiny_data):
         deadline = time.monotonic() + 60
         while len(job.outputs()) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
+        client.predict(api_name="/textgen_stop")  # another tab's Stop leaves it running
+        time.sleep(1.5)
+        assert not job.done()
         client.predict(api_name="/sentiment_stop")
-        status, _, archive = job.result(timeout=120)
-        assert "Done" in status and "(stopped)" in status and str(archive).endswith(".zip")
+        status, _, archive, *_ = job.result(timeout=120)
+        assert "Done" in status and "stopped at" in status and str(archive).endswith(".zip")
+        # the stopped run was worse than the first retrain: the first one stays in use
+        assert "earlier retrained model, so that one stays" in status or "ready in this tab" in status
+        assert "pretrained" in status and "this run" in status  # the figures side by side
         # the text generation tab streams through the same server
         text, notes, _ = client.predict("ROMEO:\n", 50, 0.8, 0, 1.0, 3, "pretrained",
                                         api_name="/textgen_generate")
@@ -79,3 +85,14 @@ def test_launched_app_through_gradio_client(tiny_assets, tiny_data):
         # another visitor still gets the pretrained model only
         other = Client(url, verbose=False)
         assert "Your retrained model" not in other.predict("a great film", api_name="/sentiment_classify")[2]
+
+
+def test_a_retrain_replaces_the_earlier_one_only_when_better():
+    from apps.retrain import keeps_earlier
+    from rnn_core.metrics import Metric
+
+    accuracy, cer = Metric("accuracy", "accuracy", True), Metric("cer", "CER", False)
+    assert keeps_earlier(accuracy, 0.8, 0.7) and keeps_earlier(accuracy, 0.8, 0.8)
+    assert not keeps_earlier(accuracy, 0.8, 0.81) and not keeps_earlier(accuracy, None, 0.1)
+    assert keeps_earlier(cer, 0.1, 0.2) and not keeps_earlier(cer, 0.1, 0.05)
+    assert keeps_earlier(accuracy, 0.8, None)

@@ -93,6 +93,26 @@ def test_second_job_waits_for_the_slot(tmp_path):
     assert third.done.wait(30)
 
 
+def test_waiting_jobs_go_in_order_and_the_line_is_bounded(tmp_path, monkeypatch):
+    """First come, first served; each knows how many are ahead; beyond MAX_WAITING a
+    retrain is refused at once (a flood of requests cannot pile up)."""
+    from rnn_core import jobs
+
+    monkeypatch.setattr(jobs, "MAX_WAITING", 2)
+    release = tmp_path / "release"
+    first = _job(steps=1, wait_for=str(release)).start()
+    time.sleep(0.2)
+    assert jobs.busy()
+    second, third = _job(steps=1).start(), _job(steps=1).start()
+    time.sleep(0.2)
+    assert (first.ahead, second.ahead, third.ahead) == (0, 1, 2)
+    with pytest.raises(jobs.QueueFull, match="try again in a few minutes"):
+        _job(steps=1).start()
+    release.touch()
+    assert all(j.done.wait(30) for j in (first, second, third))
+    assert not jobs.busy() and third.ahead == 0
+
+
 SMALL = {"sentiment": {"hidden": 8, "embed": 8, "epochs": 1},
          "textgen": {"hidden": 16, "epochs": 1}, "melody": {"hidden": 16, "epochs": 1},
          "speech": {"hidden": 16, "layers": 1, "epochs": 1}}

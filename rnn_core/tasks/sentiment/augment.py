@@ -33,36 +33,60 @@ _SUITE_WORDS = frozenset(w for words in (suite.POSITIVE, suite.NEGATIVE, suite.N
                          for w in words) | suite.NEGATIONS | suite.CONTRASTS
 
 
-def _phrases(texts: list[str], labels: list[int], lengths: range) -> list[tuple[str, int]]:
+def word_polarity(texts: list[str], labels: list[int], smoothing: float = 1.0) -> dict[str, float]:
+    """Each word's log-odds of positive over the training phrases it occurs in
+    (naive-Bayes style, add-``smoothing``): > 0 leans positive."""
+    counts: dict[str, list[float]] = {}
+    for text, label in zip(texts, labels):
+        for w in {t.lower() for t in tokenize(text)}:
+            counts.setdefault(w, [0.0, 0.0])[int(label)] += 1
+    return {w: float(np.log((pos + smoothing) / (neg + smoothing))) for w, (neg, pos) in counts.items()}
+
+
+def _phrases(texts: list[str], labels: list[int], lengths: range, min_polarity: float = 0.0
+             ) -> list[tuple[str, int]]:
     """Distinct training phrases of ``lengths`` tokens (lower-cased), with their labels,
-    that hold no negation or contrast word already and no word of the suite's lists."""
+    that hold no negation or contrast word already and no word of the suite's lists.
+    With ``min_polarity`` > 0, only phrases whose words' summed polarity
+    (`word_polarity`) agrees with their label by at least that much: SST-2 labels even
+    neutral fragments ("the lord"), and negating those teaches noise."""
+    polarity = word_polarity(texts, labels) if min_polarity > 0 else {}
     out = {}
     for text, label in zip(texts, labels):
         tokens = [t.lower() for t in tokenize(text)]
-        if len(tokens) in lengths and not set(tokens) & _SUITE_WORDS:
-            out.setdefault(" ".join(tokens), int(label))
+        if len(tokens) not in lengths or set(tokens) & _SUITE_WORDS:
+            continue
+        if min_polarity > 0 and sum(polarity.get(t, 0.0) for t in tokens) * (1 if label else -1) < min_polarity:
+            continue
+        out.setdefault(" ".join(tokens), int(label))
     return sorted(out.items())
 
 
-def negations(texts: list[str], labels: list[int], n: int, seed: int) -> list[tuple[str, int]]:
-    """``n`` phrases "not <a training phrase of 1-3 words>" with the label flipped."""
-    pool = [(p, y) for p, y in _phrases(texts, labels, range(1, 4)) if p[0].isalpha()]
+def negations(texts: list[str], labels: list[int], n: int, seed: int, min_polarity: float = 0.0
+              ) -> list[tuple[str, int]]:
+    """``n`` phrases "not <a training phrase of 1-3 words>" with the label flipped
+    (``min_polarity``: see `_phrases`)."""
+    pool = [(p, y) for p, y in _phrases(texts, labels, range(1, 4), min_polarity)
+            if p[0].isalpha() and p.rstrip(" .,;:")]
     if not pool or n <= 0:
         return []
     rng = np.random.default_rng(seed)
     out = []
     for i in rng.integers(len(pool), size=n):
         phrase, label = pool[int(i)]
+        phrase = phrase.rstrip(" .,;:")
         template = NEGATION_TEMPLATES[int(rng.integers(len(NEGATION_TEMPLATES)))]
         subject = SUBJECTS[int(rng.integers(len(SUBJECTS)))]
         out.append((template.format(p=phrase, s=subject), 1 - label))
     return out
 
 
-def contrasts(texts: list[str], labels: list[int], n: int, seed: int) -> list[tuple[str, int]]:
+def contrasts(texts: list[str], labels: list[int], n: int, seed: int, min_polarity: float = 0.0
+              ) -> list[tuple[str, int]]:
     """``n`` phrases joining a training phrase of one label and one of the other (3-12
-    words each) with but/yet/although/though; the label is the second clause's."""
-    pool = _phrases(texts, labels, range(3, 13))
+    words each) with but/yet/although/though; the label is the second clause's
+    (``min_polarity``: see `_phrases`)."""
+    pool = _phrases(texts, labels, range(3, 13), min_polarity)
     by_label = [[p for p, y in pool if y == k] for k in (0, 1)]
     if not all(by_label) or n <= 0:
         return []

@@ -58,6 +58,7 @@ class Recipe:
     ema: float = 0.0                  # weight averaging decay (0: off)
     negation_phrases: int = 0         # extra training phrases "not <phrase>", label flipped (`augment`)
     contrast_phrases: int = 0         # extra training phrases "<phrase>, but <phrase>" (`augment`)
+    phrase_polarity: float = 0.0      # made phrases only from phrases this clearly polar (`augment`)
     half: bool = True                 # store the weights as float16
     int8_embeddings: bool = False     # store the embedding table as int8
 
@@ -104,8 +105,8 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     extra = []
     if r.negation_phrases or r.contrast_phrases:
         texts, labels = load_split("train", data_dir)
-        extra = (augment.negations(texts, labels, r.negation_phrases, r.seed)
-                 + augment.contrasts(texts, labels, r.contrast_phrases, r.seed))
+        extra = (augment.negations(texts, labels, r.negation_phrases, r.seed, r.phrase_polarity)
+                 + augment.contrasts(texts, labels, r.contrast_phrases, r.seed, r.phrase_polarity))
         train_data = train_data.plus(encode_texts(enc, [t for t, _ in extra], [y for _, y in extra],
                                                   for_training=True))
     k = max(1, int(r.members))
