@@ -17,17 +17,25 @@ from pathlib import Path
 import gradio as gr
 
 from apps import melody, sentiment, speech, textgen
-from apps.layout import landing_html
+from apps.layout import MAX_UPLOAD_MB, landing_html
 from rnn_core.jobs import share_cores
 from rnn_core.tasks import TASK_NAMES, TASKS
 
 TABS = [sentiment, textgen, melody, speech]  # each builds its tab; see apps/
-THEME = gr.themes.Soft()  # given to launch() (Gradio 6); tests launch with it too
+THEME = gr.themes.Soft()
+# What launch() is given, here and in the tests. Gradio's /monitoring dashboard (per-
+# endpoint traffic) is off: visitors need not see one another's traffic.
+# Gradio refuses an upload over MAX_UPLOAD_MB before writing it anywhere (20 s of 48 kHz
+# stereo WAV is 4 MB, a long MIDI a few hundred kB).
+LAUNCH = {"theme": THEME, "max_file_size": f"{MAX_UPLOAD_MB}mb", "enable_monitoring": False}
+# Gradio's cache of uploads and of the files handlers return: every 10 minutes, files
+# older than an hour go (a visitor's page keeps working for that hour).
+DELETE_CACHE = (600, 3600)
 
 
 def build_demo() -> gr.Blocks:
     """Assemble every tab into one Blocks app."""
-    with gr.Blocks(title="RNN Gallery") as demo:
+    with gr.Blocks(title="RNN Gallery", delete_cache=DELETE_CACHE) as demo:
         gr.Markdown("# RNN Gallery")
         gr.HTML(landing_html(TABS))
         with gr.Tabs():
@@ -79,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     share_cores()
     demo = build_demo()
-    demo.launch(server_name=args.host, server_port=args.port, theme=THEME, prevent_thread_lock=True)
+    demo.launch(server_name=args.host, server_port=args.port, prevent_thread_lock=True, **LAUNCH)
     warm_up_in_background(demo)  # after the server is up, so the first page isn't delayed
     demo.block_thread()
 

@@ -10,6 +10,9 @@ POSITIVE, NEGATIVE = "#2e7d32", "#c62828"
 
 # The three task shapes, drawn as unrolled networks: inputs (bottom), the recurrent
 # state (middle, with arrows carrying it along time) and outputs (top).
+# The largest upload the server accepts (`app.LAUNCH`), said beside every upload box.
+MAX_UPLOAD_MB = 25
+
 _SHAPES = {
     "many-to-one": ([1, 1, 1, 1], [0, 0, 0, 1]),
     "one-to-many": ([1, 0, 0, 0], [1, 1, 1, 1]),

@@ -6,7 +6,6 @@ Run alone with ``python -m apps.melody``.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -20,8 +19,9 @@ from rnn_core.synth import SAMPLE_RATE, render, to_int16
 from rnn_core.tasks import TASKS
 from rnn_core.tasks.melody.predictor import KEYS, MAX_PRIMER_BARS, SCALES, Generated, MelodyGenerator
 
-from .layout import model_card_md, shape_header
+from .layout import MAX_UPLOAD_MB, model_card_md, shape_header
 from .retrain import retrain_panel
+from .scratch import new_folder
 from .shipped import MODEL_CHOICES, card_of, pick_model, shipped_model
 
 SPEC = TASKS["melody"]
@@ -135,7 +135,7 @@ def generate(source, typed, upload, meter, bars, temperature, tempo, key, scale,
                                       meter=settings["meter"], key=key, scale=scale,
                                       variations=settings["variations"], seed=settings["seed"],
                                       include_primer=bool(include_primer))
-    folder = Path(tempfile.mkdtemp(prefix="rnn-gallery-melody-"))
+    folder = new_folder("melody-")
     files, audio = [], []
     gap = np.zeros(int(SAMPLE_RATE * 0.6), dtype=np.float32)
     for k, r in enumerate(results):
@@ -196,8 +196,8 @@ def build() -> None:
             example = gr.Dropdown(list(EXAMPLES), value=None, label="example tunes (fill the box below)")
             typed = gr.Textbox(label="notes: name + octave, /2 half, /8 eighth, . dotted, R rest, | bar line",
                                value=EXAMPLES["Soldier's Joy (reel)"][0], lines=3)
-            upload = gr.File(label="or a MIDI file (its melody track is read)", file_types=[".mid", ".midi"],
-                             type="filepath")
+            upload = gr.File(label=f"or a MIDI file (its melody track is read; {MAX_UPLOAD_MB} MB at most)",
+                             file_types=[".mid", ".midi"], type="filepath")
         with gr.Column(scale=2):
             with gr.Row():
                 bars = gr.Slider(1, 64, value=8, step=1, label="length (bars)")
@@ -210,7 +210,7 @@ def build() -> None:
                 scale = gr.Radio(list(SCALES), value="none", label="keep notes in scale")
             with gr.Row():
                 variations = gr.Slider(1, 4, value=1, step=1, label="variations")
-                seed = gr.Number(0, label="seed", precision=0, minimum=0)
+                seed = gr.Number(0, label="seed")  # clamped by the handler, with a note
             with gr.Row():
                 include_primer = gr.Checkbox(True, label="play the primer first")
                 which = gr.Radio(list(MODEL_CHOICES), value=MODEL_CHOICES[0], label="model")

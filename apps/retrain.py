@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import shutil
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 
+from .scratch import new_folder  # noqa: E402
 from rnn_core.jobs import QUEUED_MAX_MINUTES, QueueFull, TrainingJob, busy, job_for  # noqa: E402
 from rnn_core.metrics import Metric  # noqa: E402
 from rnn_core.options import Option  # noqa: E402
@@ -59,7 +59,8 @@ def _control(name: str, opt: Option, label: str):
         return gr.Checkbox(value=opt.default, label=label)
     if isinstance(opt.default, int):
         return gr.Slider(opt.low, opt.high, value=opt.default, step=1, label=label)
-    return gr.Number(value=opt.default, label=label, minimum=opt.low, maximum=opt.high)
+    # no bounds on the box: `retrain_options` clamps out-of-range values and says so
+    return gr.Number(value=opt.default, label=f"{label} ({opt.low:g}-{opt.high:g})")
 
 
 # Labels of the retrain settings the tabs share; a tab may add or override some.
@@ -184,7 +185,7 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
                 yield (notes_html + _progress_html(fraction, f"Training failed: {job.error}"), gr.skip(), None,
                        gr.skip(), gr.skip(), gr.skip())
                 return
-            folder = Path(tempfile.mkdtemp(prefix=f"rnn-gallery-{spec.name}-"))
+            folder = new_folder(f"{spec.name}-retrained-")
             job.predictor.save(folder / "checkpoint")
             archive = _zip(folder / "checkpoint", folder / f"{spec.name}-retrained")
             shutil.rmtree(folder / "checkpoint", ignore_errors=True)  # the zip is what is offered

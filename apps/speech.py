@@ -18,7 +18,7 @@ from rnn_core.tasks import TASKS
 from rnn_core.tasks.speech.examples import shipped_examples
 from rnn_core.tasks.speech.predictor import MAX_SECONDS, SpeechRecognizer
 
-from .layout import model_card_md, shape_header
+from .layout import MAX_UPLOAD_MB, model_card_md, shape_header
 from .retrain import retrain_panel
 from .shipped import MODEL_CHOICES, card_of, pick_model, shipped_model
 
@@ -212,7 +212,7 @@ def build() -> None:
         with gr.Column(scale=3):
             audio = gr.Audio(sources=["upload", "microphone"], type="filepath",
                              label=f"Say a few digits, e.g. \"four one seven\" (the first {MAX_SECONDS:g} s "
-                             "are used)")
+                             f"are used; files up to {MAX_UPLOAD_MB} MB)")
             examples = example_files()
             if examples:
                 gr.Examples([[e] for e in examples], audio, label="example recordings (synthetic voices)",

@@ -11,6 +11,7 @@ import time
 
 import gradio as gr
 
+from rnn_core.options import whole_number
 from rnn_core.tasks import TASKS
 from rnn_core.tasks.textgen.predictor import MAX_PRIME, TextGenerator, suggest_units
 
@@ -110,7 +111,7 @@ def guesses(analysis, position):
     """Handler: the top-5 next-character guesses after ``position``."""
     if not analysis:
         return {}, ""
-    pos = max(0, min(int(position or 0), len(analysis["chars"]) - 1))
+    pos = max(0, min(whole_number(position), len(analysis["chars"]) - 1))
     label = {("\\n" if c == "\n" else repr(c)[1:-1] or c): p for c, p in analysis["guesses"][pos]}
     context = "".join(analysis["chars"][max(0, pos - 30):pos + 1]).replace("\n", "\u21b5")
     return label, f"after `...{context}`"
@@ -120,7 +121,7 @@ def unit_view(analysis, unit):
     """Handler: the text coloured by one hidden unit's activation."""
     if not analysis:
         return ""
-    unit = max(0, min(int(unit or 0), analysis["hidden"].shape[1] - 1))
+    unit = max(0, min(whole_number(unit), analysis["hidden"].shape[1] - 1))
     return activation_html(analysis["chars"], analysis["hidden"][:, unit])
 
 
@@ -152,9 +153,10 @@ def build() -> None:
             length = gr.Slider(1, 2000, value=400, step=1, label="length (characters)")
             temperature = gr.Slider(0.05, 3.0, value=0.8, step=0.05, label="temperature")
             with gr.Row():
-                top_k = gr.Number(0, label="top-k (0 = off)", precision=0, minimum=0)
-                top_p = gr.Number(1.0, label="top-p (1 = off)", minimum=0.05, maximum=1.0)
-                seed = gr.Number(0, label="seed", precision=0, minimum=0)
+                # no bounds here: the handler clamps out-of-range values and says so in its notes
+                top_k = gr.Number(0, label="top-k (0 = off)")
+                top_p = gr.Number(1.0, label="top-p (1 = off)")
+                seed = gr.Number(0, label="seed")
             which = gr.Radio(list(MODEL_CHOICES), value=MODEL_CHOICES[0], label="model")
     with gr.Row():
         go = gr.Button("Generate", variant="primary")

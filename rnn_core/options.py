@@ -49,3 +49,13 @@ def clamp_options(values: dict, spec: dict[str, Option]) -> tuple[dict, list[str
                 v = type(opt.default)(opt.high)
         out[name] = v
     return out, notes
+
+
+def whole_number(value, default: int = 0) -> int:
+    """A visitor's number as an int: NaN, infinities and anything that is not a number
+    give ``default`` (a position or unit index from a slider sent through the API)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return int(number) if number == number and abs(number) != float("inf") else default

@@ -209,7 +209,7 @@ def launched_gallery(assets: Path | None = None, data: Path | None = None):
         demo = app.build_demo()
         port = free_port()  # free, so a gallery already running is no clash
         demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                    theme=app.THEME)
+                    **app.LAUNCH)
         try:
             yield f"http://127.0.0.1:{port}/"
         finally:

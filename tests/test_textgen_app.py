@@ -48,6 +48,16 @@ def test_inspect_and_units(tab):
     label, ctx = tab.guesses(analysis, 3)
     assert len(label) == 5 and "ROME" in ctx
     assert tab.unit_view(analysis, 10**6).count("<span") == n  # out-of-range unit is clamped
+    # NaN, infinity or text sent through the API for a position or unit: the first one
+    for bad in (float("nan"), float("inf"), -float("inf"), "abc", None):
+        assert tab.guesses(analysis, bad) == tab.guesses(analysis, 0)
+        assert tab.unit_view(analysis, bad) == tab.unit_view(analysis, 0)
+
+
+def test_generate_non_finite_numbers_are_replaced_with_a_note(tab):
+    nan, inf = float("nan"), float("inf")
+    *_, (text, notes, _) = tab.generate("A", 10, 0.8, nan, inf, nan, "pretrained")
+    assert len(text) == 10 and "top_k" in notes and "seed" in notes
 
 
 @pytest.mark.parametrize("text", ["", "   ", None, "😀😀"])

@@ -1,0 +1,47 @@
+"""What keeps a long-running server bounded: the upload limit, the sweeping of the
+app's own temporary files and of Gradio's cache, and no public traffic dashboard."""
+import os
+import time
+
+import httpx
+
+from apps import scratch
+from tests.conftest import launched_gallery
+
+
+def test_scratch_folders_are_swept_by_age(tmp_path):
+    old = [scratch.new_folder("old-", root=tmp_path) for _ in range(5)]
+    for folder in old:
+        (folder / "melody.mid").write_bytes(b"x" * 100)
+        past = time.time() - scratch.MAX_AGE_S - 60
+        os.utime(folder, (past, past))
+    fresh = scratch.new_folder("new-", root=tmp_path)  # sweeps the old ones first
+    assert sorted(tmp_path.iterdir()) == [fresh]
+    # many requests in a row: the folder holds only what is younger than MAX_AGE_S
+    for _ in range(20):
+        scratch.new_folder("more-", root=tmp_path)
+    assert len(list(tmp_path.iterdir())) == 21
+    assert scratch.sweep(tmp_path, max_age_s=-1) == 21 and not list(tmp_path.iterdir())
+
+
+def test_gradio_cache_is_swept():
+    import app
+
+    demo = app.build_demo()
+    every, age = demo.delete_cache
+    assert every <= 3600 and age <= 6 * 3600
+
+
+def test_big_upload_refused_and_no_dashboard(tiny_assets, tiny_data):
+    import app
+
+    limit = int(app.LAUNCH["max_file_size"].removesuffix("mb")) * 1024 * 1024
+    with launched_gallery(tiny_assets, tiny_data) as url:
+        big = b"\0" * (limit + 1024)
+        r = httpx.post(url + "gradio_api/upload", files={"files": ("big.wav", big, "audio/wav")}, timeout=60)
+        assert r.status_code == 413, r.text[:200]
+        small = httpx.post(url + "gradio_api/upload", files={"files": ("ok.mid", b"MThd", "audio/midi")},
+                           timeout=60)
+        assert small.status_code == 200
+        for page in ("monitoring", "monitoring/summary"):  # Gradio's traffic dashboard: off
+            assert httpx.get(url + page, timeout=30).status_code in (403, 404)
