@@ -142,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="load: average pause between a visitor's requests (0: a stress test)")
     bench.add_argument("--retrainer", choices=TASK_NAMES + ("none",), default="sentiment",
                        help="load: the task one more visitor retrains meanwhile (its UI defaults)")
+    bench.add_argument("--sessions", type=int, default=300,
+                       help="load: new visitors whose memory cost is measured (0: skip that part)")
+    bench.add_argument("--uploads", type=int, default=100, help="load: new recordings uploaded, likewise")
+    bench.add_argument("--flood", type=int, default=60,
+                       help="load: retrain requests left pending while a visitor's requests are timed")
     bench.add_argument("--out", metavar="DIR", default="docs", help="all: where benchmarks.md goes")
     download.add_argument("task", choices=TASK_NAMES)
     return p
@@ -240,7 +245,7 @@ def run_server_bench(args: argparse.Namespace) -> int:
         server.startup()
     elif args.task == "load":
         server.load(args.clients, args.seconds, None if args.retrainer == "none" else args.retrainer,
-                    think=args.think)
+                    think=args.think, sessions=args.sessions, uploads=args.uploads, flood=args.flood)
     else:
         from .bench.report import run_all
         run_all(args.out, clients=args.clients, seconds=args.seconds, retrain=args.retrain)

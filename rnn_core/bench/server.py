@@ -44,13 +44,23 @@ def rss_mb(pid: int) -> dict:
     return {"rss_mb": fields["VmRSS"], "peak_mb": fields["VmHWM"]}
 
 
+def folder_size(folder: Path) -> dict:
+    """Files under ``folder`` and their total size in MB."""
+    files = [f for f in Path(folder).rglob("*") if f.is_file()] if Path(folder).exists() else []
+    return {"files": len(files), "mb": sum(f.stat().st_size for f in files) / 2**20}
+
+
 @contextmanager
-def served_app(log: Path | None = None):
+def served_app(log: Path | None = None, scratch: Path | None = None):
     """Start ``python app.py`` on a free loopback port; yield ``(process, url, seconds)``
     where ``seconds`` is the time from launch to the first HTTP 200 of the page. The
-    server inherits this environment ($RNN_GALLERY_DATA for retraining, say)."""
+    server inherits this environment ($RNN_GALLERY_DATA for retraining, say); with
+    ``scratch``, Gradio's cache and the app's temporary files go under it (to measure
+    them)."""
     port = free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if scratch is not None:
+        env.update(GRADIO_TEMP_DIR=str(scratch / "gradio"), RNN_GALLERY_SCRATCH=str(scratch / "app"))
     out = open(log, "w") if log else subprocess.DEVNULL
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
@@ -126,7 +136,7 @@ def startup() -> dict:
 
 
 def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentiment",
-         seed: int = 0, think: float = 0.0) -> dict:
+         seed: int = 0, think: float = 0.0, sessions: int = 300, uploads: int = 100, flood: int = 60) -> dict:
     """Many visitors on one ``python app.py``: ``clients`` at once, each sending one
     tab's request after another (tabs in random order, pausing ``think`` seconds on
     average between them: 0 is a stress test, a few seconds is closer to people), for
@@ -135,7 +145,8 @@ def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentimen
     so the two phases compare as ratios.
 
     Returns ``{"alone": phase, "retraining": phase, ...}``; a phase has requests
-    served, errors and p50/p95 latency per tab.
+    served, errors and p50/p95 latency per tab. Then, on a fresh server, `bounds`
+    (``sessions`` 0: skipped), under ``"bounds"``.
     """
     Client = gradio_client().Client
 
@@ -162,6 +173,87 @@ def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentimen
                     print(f"  {tab:>9}: p95 while retraining / alone = {t['p95_ms'] / alone['p95_ms']:.2f}")
         out["peak_rss_mb"] = rss_mb(proc.pid)["peak_mb"]
     print(f"server peak RSS {out['peak_rss_mb']:.0f} MB")
+    if sessions:
+        out["bounds"] = bounds(sessions, uploads, flood, seed=seed)
+    return out
+
+
+def bounds(sessions: int = 300, uploads: int = 100, flood: int = 60, probes: int = 40, seed: int = 0) -> dict:
+    """What a long-running server keeps, and whether a flood of retrains starves anyone:
+
+    1. RSS and the size of Gradio's cache and the app's temporary files, before and
+       after ``sessions`` new visitors (one sentiment request each) and ``uploads``
+       speech recordings (each a new file, in one session);
+    2. a sentiment request's latency (``probes`` in a row) idle, then while ``flood``
+       retrain requests from as many sessions are pending (posted, never read), the
+       way the attack in issue 15 did; the ratio of the two p95s.
+    """
+    import tempfile
+
+    import soundfile as sf
+
+    Client = gradio_client().Client
+    handle_file = gradio_client().handle_file
+    out = {"sessions": sessions, "uploads": uploads, "flood": flood}
+    with tempfile.TemporaryDirectory() as tmp, \
+            served_app(log=Path(tmp) / "server.log", scratch=Path(tmp)) as (proc, url, _):
+        tmp = Path(tmp)
+
+        def measure(when: str) -> None:
+            out[when] = {"rss_mb": rss_mb(proc.pid)["rss_mb"], "gradio_cache": folder_size(tmp / "gradio"),
+                         "app_files": folder_size(tmp / "app")}
+
+        first, rng = Client(url, verbose=False), random.Random(seed)
+        for tab in TASK_NAMES:  # every model loaded and run once: what is measured is what visitors add
+            args, api = tab_request(tab, rng)
+            first.predict(*args, api_name=api)
+        measure("before")
+        for i in range(sessions):
+            c = Client(url, verbose=False)
+            c.predict(f"visitor {i} found it warm", api_name="/sentiment_classify")
+            c.close()
+        measure(f"after {sessions} sessions")
+        rng = np.random.default_rng(seed)
+        for i in range(uploads):
+            path = tmp / f"upload-{i}.wav"
+            sr = int(rng.choice([8000, 16000, 44100, 48000]))
+            sf.write(path, rng.normal(0, 0.1, int(sr * rng.uniform(1, 5))).astype(np.float32), sr)
+            try:
+                first.predict(handle_file(str(path)), "pretrained", api_name="/speech_transcribe")
+            except Exception:  # noise may be refused ("no digits"): the upload still happened
+                pass
+            path.unlink()
+        measure(f"after {uploads} uploads")
+
+        def latencies() -> np.ndarray:
+            times = []
+            for i in range(probes):
+                t = time.perf_counter()
+                first.predict(f"a fine film, number {i}", api_name="/sentiment_classify")
+                times.append(time.perf_counter() - t)
+            return np.array(times) * 1000
+
+        idle = latencies()
+        attackers = [Client(url, verbose=False) for _ in range(flood)]
+        jobs = [c.submit(api_name="/sentiment_retrain") for c in attackers]
+        time.sleep(2)
+        busy = latencies()
+        refused = sum(1 for j in jobs if j.done() and j.exception() is not None)
+        out["predict_idle_p95_ms"], out["predict_flooded_p95_ms"] = (float(np.percentile(idle, 95)),
+                                                                     float(np.percentile(busy, 95)))
+        out["retrains_refused_at_once"] = refused
+        for c in attackers:
+            c.close()
+    for when in [k for k in out if k == "before" or k.startswith("after")]:
+        m = out[when]
+        print(f"{when:>20}: RSS {m['rss_mb']:.0f} MB; Gradio cache {m['gradio_cache']['files']} files, "
+              f"{m['gradio_cache']['mb']:.1f} MB; app files {m['app_files']['files']}, {m['app_files']['mb']:.1f} MB")
+    grow_s = (out[f"after {sessions} sessions"]["rss_mb"] - out["before"]["rss_mb"]) / max(sessions, 1)
+    grow_u = (out[f"after {uploads} uploads"]["rss_mb"] - out[f"after {sessions} sessions"]["rss_mb"]) / max(uploads, 1)
+    print(f"  RSS per new session {grow_s * 1024:.0f} kB, per new upload {grow_u * 1024:.0f} kB")
+    print(f"sentiment request p95: idle {out['predict_idle_p95_ms']:.0f} ms, with {flood} retrain requests "
+          f"pending {out['predict_flooded_p95_ms']:.0f} ms (x{out['predict_flooded_p95_ms'] / out['predict_idle_p95_ms']:.2f}); "
+          f"{refused} of them refused at once (queue full)")
     return out
 
 
