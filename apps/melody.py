@@ -19,7 +19,7 @@ from rnn_core.synth import SAMPLE_RATE, render, to_int16
 from rnn_core.tasks import TASKS
 from rnn_core.tasks.melody.predictor import KEYS, MAX_PRIMER_BARS, SCALES, Generated, MelodyGenerator
 
-from .layout import MAX_UPLOAD_MB, model_card_md, shape_header
+from .layout import model_card_md, shape_header
 from .retrain import retrain_panel
 from .scratch import new_folder
 from .shipped import MODEL_CHOICES, card_of, pick_model, shipped_model
@@ -38,7 +38,7 @@ EXAMPLES = {
                              "D5/8 F#4/8", "4/4"),
 }
 PRIMERS = ("none", "typed notes", "MIDI file")
-MAX_UPLOAD_BYTES = 5_000_000
+MAX_UPLOAD_BYTES = 2_000_000  # parsing is linear in the size (about 1 s a MB); a tune is a few kB
 ROLL_COLOURS = {"primer": "#7a8ca8", "new": "#e07b1a"}
 
 
@@ -75,7 +75,8 @@ def read_primer(source: str, typed: str, upload, meter: str):
             raise gr.Error("Upload a MIDI file first (.mid), or choose another primer.")
         path = upload if isinstance(upload, str) else getattr(upload, "name", str(upload))
         if os.path.getsize(path) > MAX_UPLOAD_BYTES:
-            raise gr.Error(f"That file is over {MAX_UPLOAD_BYTES // 1_000_000} MB: upload a shorter MIDI file.")
+            raise gr.Error(f"That file is over {MAX_UPLOAD_BYTES // 1_000_000} MB: upload a shorter MIDI file "
+                           "(the model reads only its first bars).")
         try:
             melody, notes = melody_from_midi(path, max_steps=MAX_PRIMER_BARS * 16)
         except MelodyError as e:
@@ -196,7 +197,8 @@ def build() -> None:
             example = gr.Dropdown(list(EXAMPLES), value=None, label="example tunes (fill the box below)")
             typed = gr.Textbox(label="notes: name + octave, /2 half, /8 eighth, . dotted, R rest, | bar line",
                                value=EXAMPLES["Soldier's Joy (reel)"][0], lines=3)
-            upload = gr.File(label=f"or a MIDI file (its melody track is read; {MAX_UPLOAD_MB} MB at most)",
+            upload = gr.File(label=f"or a MIDI file (its melody track is read; "
+                             f"{MAX_UPLOAD_BYTES // 1_000_000} MB at most)",
                              file_types=[".mid", ".midi"], type="filepath")
         with gr.Column(scale=2):
             with gr.Row():
@@ -226,9 +228,12 @@ def build() -> None:
         budget_note="Trains a fresh melody model on the Nottingham tunes; the defaults take 2 minutes "
         "on 2 CPU cores.")
     example.change(use_example, example, [typed, meter, source], api_visibility="private")
+    # an uploaded file is what the visitor wants continued: choose it as the primer
+    upload.upload(lambda: "MIDI file", None, source, queue=False, api_visibility="private")
+    # its own slots, not the other tabs': reading an uploaded MIDI can take a few seconds
     go.click(generate, [source, typed, upload, meter, bars, temperature, tempo, key, scale, variations, seed,
                         include_primer, which, retrained], [audio, files, roll, notes],
-             api_name="melody_generate", concurrency_id="predict")
+             api_name="melody_generate", concurrency_id="melody", concurrency_limit=2)
 
 
 if __name__ == "__main__":

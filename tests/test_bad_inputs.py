@@ -76,6 +76,20 @@ def midi(d, name, n_notes, drums=False):
     return up(d / name)
 
 
+def dense_midi(d, name, tracks=8, notes=20_000):
+    """Many tracks of chords packed close together: a lot of events in few bars."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    for t in range(tracks):
+        inst = pretty_midi.Instrument(t)
+        inst.notes = [pretty_midi.Note(90, 40 + i % 40, (i // 10) * 0.01, (i // 10) * 0.01 + 0.5)
+                      for i in range(notes)]
+        pm.instruments.append(inst)
+    pm.write(str(d / name))
+    return up(d / name)
+
+
 def textgen(prime="ROMEO:\n", length=20, temperature=0.8, top_k=0, top_p=1.0, seed=0, which="pretrained"):
     return prime, length, temperature, top_k, top_p, seed, which
 
@@ -182,7 +196,13 @@ CASES = [
          refused="has no notes"),
     Case("melody-6mb-mid", "/melody_generate",
          lambda d: melody("MIDI file", upload=raw(d, "big.mid", b"MThd" + b"\x00" * 6_000_000)),
-         refused="over 5 MB"),
+         refused="over 2 MB"),
+    Case("melody-200k-notes-mid", "/melody_generate",  # past pretty_midi's tick limit: cut before it
+         lambda d: melody("MIDI file", upload=midi(d, "huge.mid", 200_000)), noted="only its first 64 bars"),
+    Case("melody-dense-mid", "/melody_generate", lambda d: melody("MIDI file", upload=dense_midi(d, "dense.mid")),
+         noted="The file is dense"),
+    Case("melody-typed-one-20k-char-word", "/melody_generate", lambda d: melody("typed notes", "Q" * 20_000),
+         refused="'QQQQQQQQQQQQQQQQQQQQQQQQ...' is not a note"),
     Case("melody-2-hour-mid", "/melody_generate", lambda d: melody("MIDI file", upload=midi(d, "long.mid", 14_400)),
          noted="only its first 64 bars"),
     Case("melody-bars-0", "/melody_generate", lambda d: melody(bars=0), refused="less than minimum value 1"),

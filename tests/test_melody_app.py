@@ -85,7 +85,7 @@ def test_drum_only_upload(tab, tmp_path):
 def test_huge_upload_is_refused(tab, tmp_path):
     path = tmp_path / "huge.mid"
     path.write_bytes(b"MThd" + b"\x00" * 6_000_000)
-    with pytest.raises(gr.Error, match="over 5 MB"):
+    with pytest.raises(gr.Error, match="over 2 MB"):
         _generate(tab, "MIDI file", upload=str(path))
 
 

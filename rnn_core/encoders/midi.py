@@ -27,7 +27,11 @@ def melody_from_midi(source, max_steps: int | None = None) -> tuple[Melody, list
     else:
         try:
             data = source if isinstance(source, bytes) else open(source, "rb").read()
-            pm = pretty_midi.PrettyMIDI(io.BytesIO(data))
+            first, dense = _first_steps(data, max_steps)
+            pm = pretty_midi.PrettyMIDI(io.BytesIO(first))
+            if dense:
+                notes_out.append(f"The file is dense: only the first {MAX_TRACK_EVENTS:,} events of each "
+                                 "track were read.")
         except MelodyError:
             raise
         except Exception as e:  # mido/pretty_midi raise many types on a broken file
@@ -68,6 +72,43 @@ def melody_from_midi(source, max_steps: int | None = None) -> tuple[Melody, list
     if not meters or meters[0][0] != 0:
         meters.insert(0, (0, "4/4"))
     return Melody(notes, meters), notes_out
+
+
+MAX_TRACK_EVENTS = 8192  # 64 bars of 16th-note chords of four notes, on and off
+MAX_TRACKS = 32
+
+
+def _first_steps(data: bytes, max_steps: int | None) -> tuple[bytes, bool]:
+    """The MIDI file ``data`` cut after ``max_steps`` 16th notes (plus a bar, for the
+    note-offs of notes still sounding), after `MAX_TRACK_EVENTS` events in a track and
+    after `MAX_TRACKS` tracks, as MIDI bytes; and whether the event budget cut it.
+
+    Why: pretty_midi turns every tick and note of a file into tables (a 200,000-note
+    file is refused as "likely corrupt", a dense one takes half a minute), while a
+    primer needs only its first bars: mido reads the events once, and only those kept
+    go on, so the work per file is bounded by its size.
+    """
+    if max_steps is None:
+        return data, False
+    import mido
+
+    midi = mido.MidiFile(file=io.BytesIO(data))
+    limit, dense = (max_steps + 16) * midi.ticks_per_beat / STEPS_PER_QUARTER, False
+    del midi.tracks[MAX_TRACKS:]
+    for track in midi.tracks:
+        tick, kept = 0, mido.MidiTrack()
+        for message in track:
+            tick += message.time
+            if tick > limit:
+                break
+            if len(kept) >= MAX_TRACK_EVENTS:
+                dense = True
+                break
+            kept.append(message)
+        track[:] = kept
+    out = io.BytesIO()
+    midi.save(file=out)
+    return out.getvalue(), dense
 
 
 def top_voice(notes: list[tuple[int, int, int]]) -> tuple[list[tuple[int, int, int]], int]:

@@ -26,7 +26,7 @@ def parse_notes(text: str, meter: str = "4/4") -> Melody:
         dotted = value.endswith(".") or (not value and name.endswith("."))
         value, name = value.rstrip("."), name.rstrip(".")
         if value and value not in _VALUES:
-            raise MelodyError(f"'{word}': the length after / must be 1, 2, 4, 8 or 16.")
+            raise MelodyError(f"'{_shortened(word)}': the length after / must be 1, 2, 4, 8 or 16.")
         steps = _VALUES[value or "4"]
         steps += steps // 2 if dotted else 0
         if name.upper() in ("R", "-"):
@@ -34,12 +34,17 @@ def parse_notes(text: str, meter: str = "4/4") -> Melody:
             continue
         pitch = note_number(name)
         if pitch is None:
-            raise MelodyError(f"'{word}' is not a note: write a name, maybe # or b, and an octave, "
+            raise MelodyError(f"'{_shortened(word)}' is not a note: write a name, maybe # or b, and an octave, "
                               f"like C4, F#4 or Bb3 (R for a rest).")
         notes.append((pitch, step, step + steps))
         step += steps
     pickup = bar_steps(meter) - first_line if first_line and first_line < bar_steps(meter) else 0
     return Melody([(p, s + pickup, e + pickup) for p, s, e in notes], [(0, meter)], step + pickup)
+
+
+def _shortened(word: str, limit: int = 24) -> str:
+    """A visitor's word as quoted back in a message: a 20,000-character "word" is cut."""
+    return word if len(word) <= limit else word[:limit] + "..."
 
 
 def note_number(name: str) -> int | None:
