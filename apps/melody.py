@@ -12,7 +12,7 @@ import gradio as gr
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rnn_core.encoders.melody import METERS, MelodyError, bar_steps
+from rnn_core.encoders.melody import METERS, STEPS_PER_QUARTER, MelodyError, bar_steps
 from rnn_core.encoders.midi import melody_from_midi, melody_to_midi
 from rnn_core.encoders.notation import note_name, parse_notes
 from rnn_core.synth import SAMPLE_RATE, render, to_int16
@@ -96,7 +96,8 @@ def piano_roll(results: list[Generated]):
         m = r.melody
         for p, s, e in m.notes:
             colour = ROLL_COLOURS["primer" if s < r.primer_steps else "new"]
-            ax.add_patch(plt.Rectangle((s, p - 0.4), e - s, 0.8, color=colour, linewidth=0))
+            # a sliver short of its end, so a repeated note (D4/2 D4) shows as two bars
+            ax.add_patch(plt.Rectangle((s, p - 0.4), max(e - s - 0.15, 0.3), 0.8, color=colour, linewidth=0))
         for line in m.bar_lines():
             ax.axvline(line, color="#cccccc", linewidth=0.6, zorder=0)
         if r.primer_steps:
@@ -112,9 +113,10 @@ def piano_roll(results: list[Generated]):
         ax.set_xticks(lines[::every], [str(i + 1) for i in range(0, len(lines), every)], fontsize=8)
         ax.set_ylabel(f"variation {k + 1}" if n > 1 else "pitch", fontsize=9)
     axes[-1, 0].set_xlabel("bar", fontsize=9)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ROLL_COLOURS.values()]
-    axes[0, 0].legend(handles, ["primer", "new notes"], loc="lower right", bbox_to_anchor=(1, 1), fontsize=8,
-                      ncol=2, frameon=False)
+    shown = ["primer", "new"] if any(r.primer_steps for r in results) else ["new"]  # no primer: no such key
+    handles = [plt.Rectangle((0, 0), 1, 1, color=ROLL_COLOURS[k]) for k in shown]
+    axes[0, 0].legend(handles, [{"primer": "primer", "new": "new notes"}[k] for k in shown], loc="lower right",
+                      bbox_to_anchor=(1, 1), fontsize=8, ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -151,10 +153,18 @@ def generate(source, typed, upload, meter, bars, temperature, tempo, key, scale,
     first = results[0]
     bar = bar_steps(first.melody.meter_at(max(first.melody.length - 1, 0)))
     summary = (f"{len(results)} variation(s) in **{first.key}**, {first.melody.meter_at(0)}, "
-               f"{first.melody.length / bar:g} bars at {settings['tempo']:g} bpm"
+               f"{_bars(first.melody.length, bar)} at {settings['tempo']:g} bpm"
                + (" (they play one after another)." if len(results) > 1 else "."))
     lines = [summary] + [f"- {n}" for n in notes + primer_notes + gen_notes]
     return (SAMPLE_RATE, to_int16(wave)), files, piano_roll(results), "\n".join(lines)
+
+
+def _bars(steps: int, bar: int) -> str:
+    """A length in bars as a musician says it: "8 bars", "8 bars and 3 beats" (16ths
+    beyond the last beat rounded up: a held note ends the tune)."""
+    whole, rest = divmod(steps, bar)
+    beats = -(-rest // STEPS_PER_QUARTER)
+    return f"{whole} bar{'s' * (whole != 1)}" + (f" and {beats} beat{'s' * (beats != 1)}" if beats else "")
 
 
 def use_example(name: str):

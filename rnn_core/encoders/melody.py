@@ -96,10 +96,16 @@ def diatonic_shift(pitches, weights=None) -> int:
     return max(range(-6, 6), key=fit)
 
 
+# Key names as musicians spell them: flats in the flat keys, sharps in the sharp keys,
+# and each relative minor spelled like its major ("B major / G# minor", not "Ab minor").
+MAJOR_KEY_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+MINOR_KEY_NAMES = ("A", "Bb", "B", "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#")
+
+
 def key_name(shift: int) -> str:
     """The key a melody with diatonic shift ``shift`` is in, e.g. 5 -> "G major / E minor"."""
     tonic = (-shift) % 12
-    return f"{NOTE_NAMES[tonic]} major / {NOTE_NAMES[(tonic + 9) % 12]} minor"
+    return f"{MAJOR_KEY_NAMES[tonic]} major / {MINOR_KEY_NAMES[tonic]} minor"
 
 
 def fit_range(melody: Melody, low: int = PITCH_LOW, high: int = PITCH_HIGH) -> tuple[Melody, int]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from ...encoders.events import MelodyEncoder
-from ...encoders.melody import (METERS, NOTE_NAMES, PITCH_HIGH, PITCH_LOW, WHITE_KEYS, Melody, bar_steps,
+from ...encoders.melody import (MAJOR_KEY_NAMES, METERS, PITCH_HIGH, PITCH_LOW, WHITE_KEYS, Melody, bar_steps,
                                 diatonic_shift, fit_range, key_name)
 from ...options import Option
 from ...predictor import Predictor
@@ -36,7 +36,7 @@ class Generated:
 
 def key_offset(key: str) -> int:
     """Semitones from C major to the major key of ``key`` ("G major / E minor" -> 7)."""
-    return NOTE_NAMES.index(key.split()[0])
+    return MAJOR_KEY_NAMES.index(key.split()[0])
 
 
 def allowed_mask(enc: MelodyEncoder, scale: tuple[int, ...] | None) -> torch.Tensor:
@@ -127,8 +127,9 @@ class MelodyGenerator(Predictor):
         if any(not PITCH_LOW <= p + shift + octaves <= PITCH_HIGH for p, _, _ in primer.notes):
             notes.append("Some primer notes were outside the model's range (G2 to C7) and were moved by octaves.")
         elif octaves:
-            notes.append(f"The primer was read {abs(octaves) // 12} octave(s) {'up' if octaves > 0 else 'down'} "
-                         "(the model's range is G2 to C7) and moved back afterwards.")
+            count = abs(octaves) // 12
+            notes.append(f"The primer was read {count} octave{'s' * (count > 1)} {'up' if octaves > 0 else 'down'}, "
+                         "nearer the middle of the tunes the model learned, and moved back afterwards.")
         return moved, -(shift + octaves), notes
 
     def generate(self, primer: Melody | None, bars: int = 16, temperature: float = 1.0, meter: str = "4/4",
