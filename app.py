@@ -17,7 +17,7 @@ from pathlib import Path
 import gradio as gr
 
 from apps import melody, sentiment, speech, textgen
-from apps.layout import MAX_UPLOAD_MB, landing_html
+from apps.layout import CSS, MAX_UPLOAD_MB, landing_html
 from rnn_core.jobs import share_cores
 from rnn_core.tasks import TASK_NAMES, TASKS
 
@@ -27,7 +27,7 @@ THEME = gr.themes.Soft()
 # endpoint traffic) is off: visitors need not see one another's traffic.
 # Gradio refuses an upload over MAX_UPLOAD_MB before writing it anywhere (20 s of 48 kHz
 # stereo WAV is 4 MB, a long MIDI a few hundred kB).
-LAUNCH = {"theme": THEME, "max_file_size": f"{MAX_UPLOAD_MB}mb", "enable_monitoring": False}
+LAUNCH = {"theme": THEME, "css": CSS, "max_file_size": f"{MAX_UPLOAD_MB}mb", "enable_monitoring": False}
 # Gradio's cache of uploads and of the files handlers return: every 10 minutes, files
 # older than an hour go (a visitor's page keeps working for that hour).
 DELETE_CACHE = (600, 3600)
@@ -40,7 +40,7 @@ def build_demo() -> gr.Blocks:
         gr.HTML(landing_html(TABS))
         with gr.Tabs():
             for module in TABS:
-                with gr.Tab(f"{module.TITLE} ({module.SHAPE})"):
+                with gr.Tab(module.TITLE):  # short: four names fit a phone's width (shapes are in the headers)
                     module.build()
     # Every tab's prediction is in one concurrency group ("predict"): four run at once,
     # the rest wait in the queue (64 at most) instead of piling threads onto the cores.

@@ -8,11 +8,11 @@ import gradio as gr
 
 POSITIVE, NEGATIVE = "#2e7d32", "#c62828"
 
-# The three task shapes, drawn as unrolled networks: inputs (bottom), the recurrent
-# state (middle, with arrows carrying it along time) and outputs (top).
 # The largest upload the server accepts (`app.LAUNCH`), said beside every upload box.
 MAX_UPLOAD_MB = 25
 
+# The three task shapes, drawn as unrolled networks: inputs (bottom), the recurrent
+# state (middle, with arrows carrying it along time) and outputs (top).
 _SHAPES = {
     "many-to-one": ([1, 1, 1, 1], [0, 0, 0, 1]),
     "one-to-many": ([1, 0, 0, 0], [1, 1, 1, 1]),
@@ -70,24 +70,36 @@ def landing_html(tabs) -> str:
             outputs) and ``SUMMARY``.
     """
     cards = "".join(
-        '<div style="flex:1 1 210px;max-width:300px;border:1px solid #d5dcea;border-radius:8px;'
+        '<div class="rg-card" style="flex:1 1 210px;max-width:300px;border:1px solid #d5dcea;border-radius:8px;'
         'padding:8px 10px;background:#fafcff;color:#1f2937">'
         f'<div style="font-weight:600;color:#1f2937">{html.escape(t.TITLE)} '
         f'<span style="color:#b5480b;font-weight:400">&middot; {t.SHAPE}</span></div>'
-        f'{diagram_svg(t.SHAPE, *t.DIAGRAM, width=210)}'
-        f'<div style="font-size:0.92em;color:#1f2937">{html.escape(t.SUMMARY)}</div></div>' for t in tabs)
+        f'<div class="rg-detail">{diagram_svg(t.SHAPE, *t.DIAGRAM, width=210)}'
+        f'<div style="font-size:0.92em;color:#1f2937">{html.escape(t.SUMMARY)}</div></div></div>' for t in tabs)
     shapes = " ".join(f"<b>{s}</b>: {m}." for s, m in SHAPE_MEANINGS.items())
     return ('<div style="margin-bottom:6px">'
             '<p style="margin:0 0 6px 0">A recurrent network reads and writes sequences one step at a '
             'time, carrying a hidden state (the blue boxes) from step to step. What goes in and what '
-            f'comes out gives its <i>task shape</i>. {shapes} Each tab below is one shape, with a small '
-            'network trained here from scratch: try it, look inside it, retrain it.</p>'
-            f'<div style="display:flex;gap:10px;flex-wrap:wrap">{cards}</div>'
-            '<p role="note" style="margin:8px 0 0 0;padding:6px 10px;border-left:4px solid #3b6fc4;'
-            'background:#eef3fb;color:#1f2937">&#8635; <b style="color:#1f2937">Retrain</b> (at the bottom of every tab) trains a fresh model '
-            'just for you, on this server\'s CPU. It lasts only for this browser session: reloading or '
-            'closing the page forgets it, and download it if you want to keep it. Everyone else keeps '
-            'using the pretrained models, which a retrain never changes.</p></div>')
+            f'comes out gives its <i>task shape</i>. <span class="rg-detail">{shapes} </span>Each tab below '
+            'is one shape, with a small network trained here from scratch: try it, look inside it, '
+            'retrain it.</p>'
+            f'<div class="rg-cards" style="display:flex;gap:10px;flex-wrap:wrap">{cards}</div>'
+            '<p role="note" class="rg-detail" style="margin:8px 0 0 0;padding:6px 10px;border-left:4px solid #3b6fc4;'
+            'background:#eef3fb;color:#1f2937">&#8635; <b style="color:#1f2937">Retrain</b> (at the bottom of '
+            'every tab) trains a fresh model just for you, on this server\'s CPU. It lasts only for this '
+            'browser session: reloading or closing the page forgets it, and download it if you want to keep '
+            'it. Everyone else keeps using the pretrained models, which a retrain never changes.</p></div>')
+
+
+# On a phone the landing header would push the tabs a screen and a half down: there it
+# keeps only the sentence and the cards' titles (each tab's own header has its diagram).
+CSS = """
+@media (max-width: 640px) {
+  .rg-detail { display: none; }
+  .rg-cards { gap: 6px !important; }
+  .rg-card { flex: 1 1 40% !important; padding: 4px 8px !important; font-size: 0.9em; }
+}
+"""
 
 
 def model_card_md(title: str, rows: list[tuple[str, object]], note: str = "") -> str:

@@ -49,9 +49,10 @@ def _colour(p: float) -> str:
 
 def running_strip(tokens: list[str], running: list[float]) -> str:
     """Each word coloured by the verdict the network held right after reading it."""
+    # the number beside the colour: red and green alone say nothing to a colour-blind visitor
     spans = "".join(f'<span title="P(positive) after this word: {p:.2f}" style="background:{_colour(p)};'
                     f'padding:2px 3px;margin:1px;border-radius:3px;display:inline-block">'
-                    f'{html.escape(t)}</span>' for t, p in zip(tokens, running))
+                    f'{html.escape(t)}<sub style="opacity:.6">{p:.2f}</sub></span>' for t, p in zip(tokens, running))
     return f'<div style="line-height:2">{spans}</div>'
 
 
@@ -162,7 +163,8 @@ def build() -> None:
                  *DIAGRAM)
     with gr.Row():
         with gr.Column(scale=3):
-            text = gr.Textbox(label="Sentence", lines=3, max_length=MAX_CHARS * 5,
+            # one line to start (it grows): Enter classifies, as in a search box
+            text = gr.Textbox(label="Sentence", lines=1, max_lines=6, max_length=MAX_CHARS * 5,
                               placeholder="Type a movie-review sentence...")
             go = gr.Button("Classify", variant="primary")
             gr.Examples(EXAMPLES, text)
@@ -174,7 +176,7 @@ def build() -> None:
     gr.Markdown("**The verdict after every word** (many-to-one networks only answer at the end; "
                 "here we ask after each prefix)")
     strip = gr.HTML()
-    plot = gr.Plot(show_label=False, format="png")
+    plot = gr.Plot(label="P(positive) after each word", show_label=False, format="png")  # label: its alt text
     gr.Markdown("**Which words mattered** (occlusion: how the log-odds of positive drop without the word; "
                 "green words pushed towards positive, red towards negative)")
     influence = gr.HTML()

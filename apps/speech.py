@@ -221,7 +221,8 @@ def build() -> None:
             which = gr.Radio(list(MODEL_CHOICES), value=MODEL_CHOICES[0], label="model")
             go = gr.Button("Transcribe", variant="primary")
             result = gr.Markdown()
-    plot = gr.Plot(show_label=False, format="png")  # the figure's own titles say what it shows
+    # the figure's own titles say what it shows; the label is its alt text
+    plot = gr.Plot(label="spectrogram and label probabilities per frame", show_label=False, format="png")
     gr.Markdown(alignment_note(pretrained()))
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())

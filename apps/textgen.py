@@ -28,7 +28,7 @@ pretrained = shipped_model(SPEC)
 
 # How the landing header and this tab's own header present it (DIAGRAM: example inputs
 # and outputs written on the unrolled network).
-TITLE = "Text generation"
+TITLE = "Text"  # the tab's name: short, so four fit a phone's width
 SHAPE = "one-to-many"
 DIAGRAM = (["R", "", "", ""], ["O", "M", "E", "O"])
 SUMMARY = "Give it a prime; it writes Shakespeare-like text one character at a time."
@@ -160,7 +160,7 @@ def build() -> None:
             which = gr.Radio(list(MODEL_CHOICES), value=MODEL_CHOICES[0], label="model")
     with gr.Row():
         go = gr.Button("Generate", variant="primary")
-        stop = gr.Button("Stop", variant="stop")
+        stop = gr.Button("Stop generating", variant="stop")
     output = gr.Textbox(label="Generated text", lines=12, max_lines=30)
     notes = gr.Markdown()
     with gr.Accordion("Inside the network", open=True):

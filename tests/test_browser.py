@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.conftest import launched_gallery
+from tests.conftest import launched_gallery, real_data
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -35,8 +35,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 RESULT_MS = 60_000  # the machine is slow and shared: give every result a generous minute
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}  # "" covers blob: and data: URLs
-TABS = {"sentiment": "Sentiment (many-to-one)", "textgen": "Text generation (one-to-many)",
-        "melody": "Melody (one-to-many)", "speech": "Speech (many-to-many)"}
+TABS = {"sentiment": "Sentiment", "textgen": "Text", "melody": "Melody", "speech": "Speech"}
 # Records the text of every Gradio error toast that ever appears, before it fades away.
 TOAST_SPY = """
 window.__errorToasts = [];
@@ -93,8 +92,20 @@ def shots(request) -> Path:
 
 @pytest.fixture
 def page(browser, gallery_url):
-    """A fresh visitor (own browser context, so own Gradio session) on the gallery."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    """A fresh visitor at 1280 px in the light theme (own browser context, so own
+    Gradio session) on the gallery."""
+    yield from _visitor(browser, gallery_url, width=1280, dark=False)
+
+
+@pytest.fixture
+def phone(browser, gallery_url):
+    """A fresh visitor on a 420 px wide screen whose system theme is dark."""
+    yield from _visitor(browser, gallery_url, width=420, dark=True)
+
+
+def _visitor(browser, gallery_url, width: int, dark: bool):
+    context = browser.new_context(viewport={"width": width, "height": 900},
+                                  color_scheme="dark" if dark else "light")
     context.set_default_timeout(RESULT_MS)
     # There is no internet here and the gallery must not need any: requests to other
     # hosts are refused at once (rather than left to hang on DNS), and the console
@@ -111,7 +122,7 @@ def page(browser, gallery_url):
         if msg.type == "error" and not (remote and msg.text.startswith("Failed to load resource")):
             pg.errors.append(f"console: {msg.text} {msg.location.get('url') or ''}".strip())
     pg.on("console", on_console)
-    pg.goto(gallery_url)
+    pg.goto(gallery_url + ("?__theme=dark" if dark else ""))
     pg.get_by_role("tab", name=TABS["sentiment"]).wait_for()
     yield pg
     context.close()
@@ -165,7 +176,7 @@ def test_melody(page, shots):
     # the player (wavesurfer) keeps its <audio> in a shadow root; Playwright's CSS pierces it
     expect(panel.get_by_test_id("waveform-listen").locator("audio[src]")).to_have_count(1)
     expect(panel.get_by_test_id("matplotlib").locator('img[src^="data:image/png"]')).to_be_visible()
-    expect(panel.get_by_text(re.compile(r"1 variation\(s\) in .*bars at \d+ bpm"))).to_be_visible()
+    expect(panel.get_by_text(re.compile(r"1 variation\(s\) in .* bars? .*at \d+ bpm"))).to_be_visible()
     finish(page, shots, "melody")
 
 
@@ -191,3 +202,55 @@ def test_error_toast_is_detected(page, shots):
     assert any("Type a sentence" in t for t in page.evaluate("window.__errorToasts"))
     expect(panel.locator(STATUS_ERROR).first).to_be_visible()
     finish(page, shots, "sentiment-error", toasts_expected=True)
+
+
+def _colour(locator, prop: str) -> str:
+    return locator.evaluate(f"e => getComputedStyle(e).{prop}")
+
+
+def test_phone_in_the_dark_theme(phone, shots):
+    """At 420 px the four tabs are on the first screen, every name showing; in the dark
+    theme the landing cards keep dark text on their own light ground; the tabs work."""
+    tablist = phone.get_by_role("tablist")
+    assert tablist.bounding_box()["y"] < 600
+    for name in TABS.values():
+        expect(phone.get_by_role("tab", name=name)).to_be_visible()
+    assert phone.evaluate("document.body.classList.contains('dark') || "
+                          "document.documentElement.classList.contains('dark')")
+    card = phone.locator(".rg-card").first
+    assert _colour(card, "color") != _colour(card, "backgroundColor")
+    assert _colour(card, "backgroundColor") == "rgb(250, 252, 255)"  # its own light ground
+    panel = open_tab(phone, "sentiment")
+    panel.get_by_label("Sentence").fill("not bad at all")
+    panel.get_by_label("Sentence").press("Enter")  # Enter classifies (one-line box)
+    expect(panel.get_by_text(re.compile(r"confidence"))).to_be_visible()
+    finish(phone, shots, "phone-dark-sentiment")
+    open_tab(phone, "speech")
+    finish(phone, shots, "phone-dark-speech")
+
+
+def test_a_worse_retrain_does_not_replace_the_better_one(page, shots, monkeypatch):
+    """Two retrains in one session: the second (a learning rate too small to learn)
+    ends worse, so the first stays in use; the visitor can still choose the second."""
+    monkeypatch.setenv("RNN_GALLERY_DATA", str(real_data("sst2").parent))  # the training child reads it
+    panel = open_tab(page, "sentiment")
+    panel.get_by_text("Retrain it yourself").click()
+
+    def retrain(lr: str):
+        for name, value in (("hidden units", "8"), ("embedding size", "8"), ("epochs", "1")):
+            box = panel.get_by_role("spinbutton", name=name)
+            box.fill(value)
+            box.press("Tab")
+        panel.get_by_label(re.compile("^learning rate")).fill(lr)
+        panel.get_by_label(re.compile("^time budget")).fill("0.3")
+        panel.get_by_role("button", name="Retrain", exact=True).click()
+        expect(panel.get_by_text(re.compile(r"Done \("))).to_be_visible(timeout=180_000)
+
+    retrain("0.01")
+    expect(panel.get_by_text("Your model is ready in this tab")).to_be_visible()
+    retrain("0.00001")
+    expect(panel.get_by_text("so that one stays in use")).to_be_visible()
+    expect(panel.get_by_role("cell", name="your earlier retrain")).to_be_visible()
+    panel.get_by_role("button", name="Use this run's model anyway").click()
+    expect(panel.get_by_text("Now using this run's model")).to_be_visible()
+    finish(page, shots, "sentiment-retrain-kept-the-better")
