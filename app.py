@@ -27,7 +27,11 @@ THEME = gr.themes.Soft()
 # endpoint traffic) is off: visitors need not see one another's traffic.
 # Gradio refuses an upload over MAX_UPLOAD_MB before writing it anywhere (20 s of 48 kHz
 # stereo WAV is 4 MB, a long MIDI a few hundred kB).
-LAUNCH = {"theme": THEME, "css": CSS, "max_file_size": f"{MAX_UPLOAD_MB}mb", "enable_monitoring": False}
+# Gradio keeps each session's state (a retrained model, the text being looked inside)
+# for at most STATE_SESSIONS sessions, the oldest going first (its default is 10,000).
+STATE_SESSIONS = 500
+LAUNCH = {"theme": THEME, "css": CSS, "max_file_size": f"{MAX_UPLOAD_MB}mb", "enable_monitoring": False,
+          "state_session_capacity": STATE_SESSIONS}
 # Gradio's cache of uploads and of the files handlers return: every 10 minutes, files
 # older than an hour go (a visitor's page keeps working for that hour).
 DELETE_CACHE = (600, 3600)

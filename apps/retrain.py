@@ -5,9 +5,11 @@ only in that visitor's session. UI and event wiring only: no torch here."""
 from __future__ import annotations
 
 import html
+import os
 import shutil
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import gradio as gr
@@ -16,11 +18,13 @@ import matplotlib
 matplotlib.use("Agg")  # no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .scratch import new_folder  # noqa: E402
+from rnn_core.checkpoint import CheckpointError  # noqa: E402
 from rnn_core.jobs import QUEUED_MAX_MINUTES, QueueFull, TrainingJob, busy, job_for  # noqa: E402
 from rnn_core.metrics import Metric  # noqa: E402
 from rnn_core.options import Option  # noqa: E402
 from rnn_core.tasks.spec import TaskSpec  # noqa: E402
+
+from .scratch import new_folder  # noqa: E402
 
 
 def training_curve(history: list[dict], metric: Metric):
@@ -135,6 +139,8 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
         use_new = gr.Button("Use this run's model anyway", visible=False)
         curve = gr.Plot(label="training curve", format="png")
         download = gr.File(label="your retrained checkpoint (model.safetensors + config.json)")
+        upload = gr.File(label=f"or bring back a checkpoint you downloaded here before (.zip, "
+                               f"{MAX_CHECKPOINT_MB} MB at most)", file_types=[".zip"], type="filepath")
 
     def pretrained_score():
         try:
@@ -217,6 +223,12 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
             job.stop()  # the running retrain's next status update says so
         return gr.skip()
 
+    def bring_back(path):
+        predictor = checkpoint_from_upload(spec, path)
+        score = best_score(predictor, metric)
+        figure = f" (its training reached {metric.label} {score:.3f})" if score is not None else ""
+        return predictor, f"<div>Loaded your checkpoint{figure}: it is your retrained model now.</div>"
+
     def take_candidate(new):
         if new is None:
             return gr.skip(), None, gr.update(visible=False), gr.skip()
@@ -229,7 +241,49 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
     stop.click(stop_job, None, status, api_name=f"{spec.name}_stop", queue=False)
     use_new.click(take_candidate, candidate, [retrained, candidate, use_new, status], queue=False,
                   api_visibility="private")
+    upload.upload(bring_back, upload, [retrained, status], api_name=f"{spec.name}_upload_checkpoint",
+                  concurrency_id="predict")
     return retrained
+
+
+MAX_CHECKPOINT_MB = 12  # the shipped checkpoints are under 10 MB; a retrained one is smaller
+CHECKPOINT_FILES = {"model.safetensors", "config.json"}
+
+
+def checkpoint_from_upload(spec: TaskSpec, path) -> object:
+    """The predictor in a zip a visitor uploads (what the panel's download gives):
+    exactly `CHECKPOINT_FILES`, each at most `MAX_CHECKPOINT_MB` unpacked, holding a
+    model of ``spec``'s task whose weights fit its config.
+
+    Raises:
+        gr.Error: with a one-sentence reason, for anything else.
+    """
+    if not path:
+        raise gr.Error("Choose the .zip you downloaded from a retrain first.")
+    limit = MAX_CHECKPOINT_MB * 2**20
+    if os.path.getsize(path) > limit:
+        raise gr.Error(f"That file is over {MAX_CHECKPOINT_MB} MB: a checkpoint of this gallery is smaller.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            if {e.filename for e in entries} != CHECKPOINT_FILES or len(entries) != len(CHECKPOINT_FILES):
+                raise gr.Error("The zip must hold model.safetensors and config.json and nothing else, "
+                               "as the retrain panel's download does.")
+            if any(e.file_size > limit for e in entries):  # unpacked sizes, read before unpacking
+                raise gr.Error(f"A file in that zip unpacks to over {MAX_CHECKPOINT_MB} MB.")
+            folder = new_folder(f"{spec.name}-upload-")
+            archive.extractall(folder)  # the names are exactly the two above: no paths
+    except zipfile.BadZipFile:
+        raise gr.Error("That is not a zip file: upload the .zip the retrain panel gave you.") from None
+    try:
+        return spec.predictor.from_pretrained(folder)
+    except CheckpointError as e:
+        reason = str(e).replace(str(folder), "the upload")  # the server's folders are not the visitor's business
+        raise gr.Error(f"That is not a {spec.name} checkpoint this gallery can use: {reason}.") from None
+    except Exception:  # noqa: BLE001 -- a malformed config (its encoder, say) must not crash the server
+        raise gr.Error(f"That is not a {spec.name} checkpoint this gallery can use.") from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _progress_html(fraction: float, line: str, raw: bool = False) -> str:

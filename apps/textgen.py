@@ -144,7 +144,7 @@ def build() -> None:
     shape_header(SHAPE, "one prime goes in; the network then writes a character, feeds it "
                  "back in as its next input, and goes on: one input, a whole sequence out.",
                  *DIAGRAM)
-    analysis = gr.State(None)
+    analysis = gr.State(None, time_to_live=1800)  # hidden states of up to 2,000 characters: MBs a session
     with gr.Row():
         with gr.Column(scale=3):
             prime = gr.Textbox(label="Prime (the text the network reads first)", lines=4, value=EXAMPLES[0])

@@ -98,10 +98,13 @@ def load_pretrained(path: str | Path, task: str | None = None) -> tuple[torch.nn
     config = read_config(path)
     if task is not None and config.get("task") != task:
         raise CheckpointError(f"{path} holds a {config.get('task')!r} model, not {task!r}")
-    model = create_model(config["architecture"], **config["model_args"])
     if not (path / WEIGHTS).exists():
         raise CheckpointError(f"no {WEIGHTS} in {path}")
-    stored = load_file(str(path / WEIGHTS))
+    try:
+        stored = load_file(str(path / WEIGHTS))
+    except Exception as e:  # safetensors raises its own error types on a damaged file
+        raise CheckpointError(f"{path / WEIGHTS} is not a readable safetensors file") from e
+    model = _build(config, sum(v.numel() for k, v in stored.items() if not k.endswith(QSCALE)), path)
     state = {}
     for k, v in stored.items():
         if k.endswith(QSCALE):
@@ -114,6 +117,22 @@ def load_pretrained(path: str | Path, task: str | None = None) -> tuple[torch.nn
     except RuntimeError as e:
         raise CheckpointError(f"weights in {path} do not fit {config['architecture']}: {e}") from e
     return model.eval(), config
+
+
+def _build(config: dict, stored: int, path: Path) -> torch.nn.Module:
+    """The model ``config`` describes, built only once it is known to hold as many
+    numbers as the weights file (``stored``): a config from elsewhere (a visitor's
+    upload) claiming a hidden size of a million must not allocate terabytes first."""
+    try:
+        with torch.device("meta"):  # shapes only, no memory
+            probe = create_model(config["architecture"], **config["model_args"])
+    except Exception as e:  # unknown architecture, missing or absurd arguments
+        raise CheckpointError(f"{path} describes no model this code can build: {e}") from e
+    wanted = sum(t.numel() for t in probe.state_dict().values())
+    if wanted != stored:
+        raise CheckpointError(f"weights in {path} do not fit {config['architecture']}: "
+                              f"{stored:,} numbers stored, {wanted:,} needed")
+    return create_model(config["architecture"], **config["model_args"])
 
 
 def write_metrics(path: str | Path, metrics: dict) -> None:

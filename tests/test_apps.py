@@ -96,3 +96,39 @@ def test_a_retrain_replaces_the_earlier_one_only_when_better():
     assert not keeps_earlier(accuracy, 0.8, 0.81) and not keeps_earlier(accuracy, None, 0.1)
     assert keeps_earlier(cer, 0.1, 0.2) and not keeps_earlier(cer, 0.1, 0.05)
     assert keeps_earlier(accuracy, 0.8, None)
+
+
+def test_a_downloaded_checkpoint_can_be_brought_back_and_nothing_else(tiny_sentiment, tiny_textgen, tmp_path):
+    import json
+    import zipfile
+
+    from apps.retrain import checkpoint_from_upload
+    from rnn_core.tasks import TASKS
+
+    sentiment = TASKS["sentiment"]
+
+    def zipped(name: str, files: dict) -> str:
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as z:
+            for arcname, data in files.items():
+                z.writestr(arcname, data)
+        return str(path)
+
+    def files_of(folder) -> dict:
+        return {n: (folder / n).read_bytes() for n in ("model.safetensors", "config.json")}
+
+    good = zipped("good.zip", files_of(tiny_sentiment))
+    predictor = checkpoint_from_upload(sentiment, good)
+    assert predictor.predict("a great film")["label"] in ("positive", "negative")
+    other_task = zipped("text.zip", files_of(tiny_textgen))
+    extra = zipped("extra.zip", {**files_of(tiny_sentiment), "../evil.py": b"import os"})
+    config = json.loads((tiny_sentiment / "config.json").read_text())
+    config["model_args"]["hidden_size"] = 10**7
+    huge = zipped("huge.zip", {**files_of(tiny_sentiment), "config.json": json.dumps(config)})
+    (tmp_path / "notzip.zip").write_bytes(b"PK not really")
+    cases = {other_task: "holds a 'textgen' model", extra: "nothing else", huge: "numbers stored",
+             str(tmp_path / "notzip.zip"): "not a zip file", None: "Choose the .zip"}
+    for path, reason in cases.items():
+        with pytest.raises(gr.Error, match=reason) as info:
+            checkpoint_from_upload(sentiment, path)
+        assert str(tmp_path) not in str(info.value) and "/tmp" not in str(info.value)

@@ -197,6 +197,7 @@ def test_speech(page, shots):
 def test_error_toast_is_detected(page, shots):
     """Classifying an empty box shows Gradio's error toast: proof the checks above can fail."""
     panel = open_tab(page, "sentiment")
+    panel.get_by_label("Sentence").fill("")  # it opens with an example in it
     panel.get_by_role("button", name="Classify").click()
     expect(page.locator(ERROR_TOAST)).to_contain_text("Type a sentence")
     assert any("Type a sentence" in t for t in page.evaluate("window.__errorToasts"))

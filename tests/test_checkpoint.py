@@ -67,3 +67,23 @@ def test_int8_embeddings_are_close_and_smaller(tmp_path):
     assert torch.all((w - q).abs() <= w.abs().amax(dim=1, keepdim=True) / 127)
     assert (tmp_path / "small" / "model.safetensors").stat().st_size < \
         (tmp_path / "full" / "model.safetensors").stat().st_size / 3.5
+
+
+def test_a_config_claiming_a_huge_model_is_refused_before_building_it(tmp_path):
+    """A visitor's upload may say anything: hidden size 10**7 must not allocate first."""
+
+
+    model = create_model("SequenceClassifier", vocab_size=50, num_classes=2, embed_dim=8, hidden_size=8)
+    save_pretrained(model, tmp_path, "sentiment", {"vocab": ["<pad>", "<unk>"]})
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["model_args"]["hidden_size"] = 10**7
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="numbers stored"):
+        load_pretrained(tmp_path)
+    config["model_args"] = {"no_such_argument": 1}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="no model this code can build"):
+        load_pretrained(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(CheckpointError, match="not a readable safetensors"):
+        load_pretrained(tmp_path)
