@@ -31,8 +31,9 @@ def token_batch(seqs: list[list[int]], labels: list[int] | None = None,
     """One batch as the keyword arguments of ``model(**batch)``."""
     x, lengths = pad_batch(seqs)
     batch = {"x": x, "lengths": lengths}
-    if labels is not None:
-        batch["targets"] = torch.tensor(labels, dtype=torch.long)
+    if labels is not None:  # class ids, or (a teacher's) class probabilities per row
+        soft = isinstance(labels[0], (list, tuple))
+        batch["targets"] = torch.tensor(labels, dtype=torch.float32 if soft else torch.long)
     if subwords is not None:
         batch["subwords"] = pad_subwords(subwords, x.size(1))
     return batch

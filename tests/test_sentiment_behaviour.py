@@ -74,6 +74,22 @@ def test_augmented_training_runs_and_says_what_it_added(sst2_dir):
     assert "+ 50 made from them" in predictor.config["data"]
 
 
+def test_distillation_learns_the_teachers_probabilities(tiny_sentiment, sst2_dir):
+    from rnn_core.tasks.sentiment.data import load_data
+    from rnn_core.tasks.sentiment.train import distilled
+
+    enc, train_data, _ = load_data(str(sst2_dir))
+    soft = distilled(train_data, enc, [str(tiny_sentiment)] * 2, share=0.5)
+    assert len(soft.labels) == len(train_data.labels)
+    for (p_neg, p_pos), hard in zip(soft.labels, train_data.labels):
+        assert p_neg + p_pos == pytest.approx(1.0, abs=1e-5) and (p_pos > 0.5) == (hard == 1)  # half is the label
+    batch = soft.batches(8)[0]
+    assert batch["targets"].dtype.is_floating_point and batch["targets"].shape[1] == 2
+    predictor, _ = TASKS["sentiment"].train({"cell": "gru", "hidden": 8, "embed": 8, "epochs": 1,
+                                             "teachers": str(tiny_sentiment)}, data_dir=str(sst2_dir))
+    assert predictor.config["options"]["teachers"] == str(tiny_sentiment)
+
+
 def test_evaluate_gives_the_suite_beside_the_baseline(tiny_sentiment, sst2_dir, capsys):
     assert main(["evaluate", "sentiment", "--weights", str(tiny_sentiment), "--data", str(sst2_dir),
                  "--suite", "behaviour", "--json"]) == 0

@@ -17,7 +17,7 @@ import torch
 from ...baselines import TFIDF_NAME, tfidf_logreg_fit
 from ...data.sst2 import load_split
 from ...models import create_model
-from ...runtime import Runtime
+from ...runtime import Runtime, evaluating
 from ...train import TrainConfig, TrainResult, run_record, train as train_loop
 from ..spec import Metric, make_recipe
 from ...encoders.text import WordEncoder
@@ -59,6 +59,8 @@ class Recipe:
     negation_phrases: int = 0         # extra training phrases "not <phrase>", label flipped (`augment`)
     contrast_phrases: int = 0         # extra training phrases "<phrase>, but <phrase>" (`augment`)
     phrase_polarity: float = 0.0      # made phrases only from phrases this clearly polar (`augment`)
+    teachers: str = ""                # checkpoint folders, comma-separated: learn their mean probabilities too
+    teacher_share: float = 0.5        # each target = share x the teachers' probabilities + the rest x the label
     half: bool = True                 # store the weights as float16
     int8_embeddings: bool = False     # store the embedding table as int8
 
@@ -82,6 +84,24 @@ def _train_one(r: Recipe, enc: WordEncoder, train_data: Encoded, dev_data: Encod
         steps, lambda m: {"accuracy": accuracy(m, dev_data)}, cfg, metric=METRIC,
         on_progress=on_progress, stop=stop, runtime=runtime, count_tokens=lambda b: int(b["lengths"].sum()))
     return model, result, cfg
+
+
+def distilled(data: Encoded, enc: WordEncoder, teachers: list[str], share: float) -> Encoded:
+    """``data`` with soft targets: each label mixed with the mean class probabilities
+    of the ``teachers`` (checkpoint folders with ``enc``'s vocabulary), so that one
+    network learns what an ensemble of them says (knowledge distillation)."""
+    probs = 0.0
+    for folder in teachers:
+        teacher = SentimentPredictor.from_pretrained(folder)
+        if teacher.encoder.to_dict() != enc.to_dict():
+            raise ValueError(f"teacher {folder} was trained with another vocabulary")
+        with evaluating(teacher.model):
+            out = torch.cat([torch.softmax(teacher.model(b["x"], b["lengths"], subwords=b.get("subwords"))[0], -1)
+                             for b in data.batches(512)])  # no seed: in order
+        probs = probs + out / len(teachers)
+    hard = torch.nn.functional.one_hot(torch.tensor(data.labels), 2).float()
+    soft = (share * probs + (1 - share) * hard).tolist()
+    return Encoded(data.seqs, soft, data.subs, data.table)
 
 
 def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
@@ -109,6 +129,9 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
                  + augment.contrasts(texts, labels, r.contrast_phrases, r.seed, r.phrase_polarity))
         train_data = train_data.plus(encode_texts(enc, [t for t, _ in extra], [y for _, y in extra],
                                                   for_training=True))
+    if r.teachers:
+        train_data = distilled(train_data, enc, [t.strip() for t in r.teachers.split(",") if t.strip()],
+                               r.teacher_share)
     k = max(1, int(r.members))
     models, results = [], []
     for i in range(k):
