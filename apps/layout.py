@@ -93,12 +93,18 @@ def landing_html(tabs) -> str:
 
 # On a phone the landing header would push the tabs a screen and a half down: there it
 # keeps only the sentence and the cards' titles (each tab's own header has its diagram).
-CSS = """
-@media (max-width: 640px) {
-  .rg-detail { display: none; }
-  .rg-cards { gap: 6px !important; }
-  .rg-card { flex: 1 1 40% !important; padding: 4px 8px !important; font-size: 0.9em; }
-}
+# Wide figures (piano roll, spectrogram: `WIDE_PLOT`) keep a readable size there and
+# scroll sideways instead of shrinking to a thumbnail.
+WIDE_PLOT = "rg-wide-plot"
+CSS = f"""
+@media (max-width: 640px) {{
+  .rg-detail {{ display: none; }}
+  .rg-cards {{ gap: 6px !important; }}
+  .rg-card {{ flex: 1 1 40% !important; padding: 4px 8px !important; font-size: 0.9em; }}
+  .{WIDE_PLOT} {{ overflow-x: auto !important; }}
+  .{WIDE_PLOT} .matplotlib {{ justify-content: flex-start !important; align-items: flex-start !important; }}
+  .{WIDE_PLOT} img {{ width: 820px !important; max-width: none !important; }}
+}}
 """
 
 

@@ -19,7 +19,7 @@ from rnn_core.synth import SAMPLE_RATE, render, to_int16
 from rnn_core.tasks import TASKS
 from rnn_core.tasks.melody.predictor import KEYS, MAX_PRIMER_BARS, SCALES, Generated, MelodyGenerator
 
-from .layout import model_card_md, shape_header
+from .layout import WIDE_PLOT, model_card_md, shape_header
 from .retrain import retrain_panel
 from .scratch import new_folder
 from .shipped import MODEL_CHOICES, card_of, pick_model, shipped_model
@@ -229,7 +229,7 @@ def build() -> None:
     go = gr.Button("Generate melody", variant="primary")
     notes = gr.Markdown()
     audio = gr.Audio(label="listen", type="numpy", interactive=False)
-    roll = gr.Plot(label="piano roll", format="png")
+    roll = gr.Plot(label="piano roll", format="png", elem_classes=[WIDE_PLOT])
     files = gr.File(label="MIDI", file_count="multiple", interactive=False)
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())

@@ -18,7 +18,7 @@ from rnn_core.tasks import TASKS
 from rnn_core.tasks.speech.examples import shipped_examples
 from rnn_core.tasks.speech.predictor import MAX_SECONDS, SpeechRecognizer
 
-from .layout import MAX_UPLOAD_MB, model_card_md, shape_header
+from .layout import MAX_UPLOAD_MB, WIDE_PLOT, model_card_md, shape_header
 from .retrain import retrain_panel
 from .shipped import MODEL_CHOICES, card_of, pick_model, shipped_model
 
@@ -222,7 +222,8 @@ def build() -> None:
             go = gr.Button("Transcribe", variant="primary")
             result = gr.Markdown()
     # the figure's own titles say what it shows; the label is its alt text
-    plot = gr.Plot(label="spectrogram and label probabilities per frame", show_label=False, format="png")
+    plot = gr.Plot(label="spectrogram and label probabilities per frame", show_label=False, format="png",
+                   elem_classes=[WIDE_PLOT])
     gr.Markdown(alignment_note(pretrained()))
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())

@@ -64,12 +64,14 @@ def _shown(c: str) -> str:
     return "\u21b5\n" if c == "\n" else html.escape(c)
 
 
-def probability_html(chars: list[str], probs: list[float]) -> str:
-    """Each character on a background from red (the model found it unlikely) to green."""
+def probability_html(chars: list[str], probs: list[float], mark: int | None = None) -> str:
+    """Each character on a background from red (the model found it unlikely) to green;
+    the character at ``mark`` (the position chosen below) outlined."""
     spans = []
-    for c, p in zip(chars, probs):
+    for i, (c, p) in enumerate(zip(chars, probs)):
         colour = f"hsl({int(120 * p)}, 70%, 80%)"
-        spans.append(f'<span title="P = {p:.3f}" style="background:{colour}">{_shown(c)}</span>')
+        outline = ";outline:2px solid #1f2937;outline-offset:1px" if i == mark else ""
+        spans.append(f'<span title="P = {p:.3f}" style="background:{colour}{outline}">{_shown(c)}</span>')
     return _TEXT_BOX.format("".join(spans))
 
 
@@ -101,20 +103,23 @@ def analyse(text, which, retrained=None):
     hidden_size = a["hidden"].shape[1]
     first = units[0][0] if units else 0
     # a slider needs maximum > minimum: one character still gets a (0..1) position slider
-    return (probability_html(a["chars"], a["probs"]) + "".join(f"<p>{n}</p>" for n in notes), a,
+    a["notes_html"] = "".join(f"<p>{html.escape(n)}</p>" for n in notes)  # kept for the re-drawn view
+    return (probability_html(a["chars"], a["probs"], mark=0) + a["notes_html"], a,
             gr.update(choices=choices, value=choices[0] if choices else None),
             gr.update(maximum=max(1, len(a["chars"]) - 1), value=0), gr.update(maximum=hidden_size - 1, value=first),
-            *guesses(a, 0), activation_html(a["chars"], a["hidden"][:, first]))
+            *guesses(a, 0)[:2], activation_html(a["chars"], a["hidden"][:, first]))
 
 
 def guesses(analysis, position):
-    """Handler: the top-5 next-character guesses after ``position``."""
+    """Handler: the top-5 next-character guesses after ``position``, and the text with
+    that position outlined."""
     if not analysis:
-        return {}, ""
+        return {}, "", gr.skip()
     pos = max(0, min(whole_number(position), len(analysis["chars"]) - 1))
     label = {("\\n" if c == "\n" else repr(c)[1:-1] or c): p for c, p in analysis["guesses"][pos]}
     context = "".join(analysis["chars"][max(0, pos - 30):pos + 1]).replace("\n", "\u21b5")
-    return label, f"after `...{context}`"
+    view = probability_html(analysis["chars"], analysis["probs"], mark=pos) + analysis.get("notes_html", "")
+    return label, f"after `...{context}`", view
 
 
 def unit_view(analysis, unit):
@@ -190,7 +195,7 @@ def build() -> None:
     inspect.click(analyse, [inspect_text, which, retrained],
                   [probs_view, analysis, suggestions, position, unit, top5, context, units_view],
                   api_name="textgen_inspect", concurrency_id="predict")
-    position.change(guesses, [analysis, position], [top5, context], api_visibility="private")
+    position.change(guesses, [analysis, position], [top5, context, probs_view], api_visibility="private")
     unit.change(unit_view, [analysis, unit], units_view, api_visibility="private")
     suggestions.change(lambda s: int(s.split()[1].rstrip(":")) if s else gr.skip(), suggestions, unit,
                        api_visibility="private")

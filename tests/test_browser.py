@@ -226,7 +226,13 @@ def test_phone_in_the_dark_theme(phone, shots):
     panel.get_by_label("Sentence").press("Enter")  # Enter classifies (one-line box)
     expect(panel.get_by_text(re.compile(r"confidence"))).to_be_visible()
     finish(phone, shots, "phone-dark-sentiment")
-    open_tab(phone, "speech")
+    panel = open_tab(phone, "speech")
+    panel.locator("input[type=file]").last.set_input_files(str(ROOT / "assets/speech/examples/four_one_seven.wav"))
+    expect(panel.get_by_test_id(re.compile("^waveform-Say a few digits")).locator("audio[src]")).to_have_count(1)
+    panel.get_by_role("button", name="Transcribe").click()
+    figure = panel.get_by_test_id("matplotlib").locator('img[src^="data:image/png"]')
+    expect(figure).to_be_visible()
+    assert figure.bounding_box()["width"] >= 700  # readable, scrolled sideways, not a thumbnail
     finish(phone, shots, "phone-dark-speech")
 
 

@@ -45,8 +45,9 @@ def test_inspect_and_units(tab):
     n = len("ROMEO:\nWhat light through yonder window breaks?\n")
     assert probs_html.count("<span") == len(analysis["chars"]) == n
     assert suggestions["choices"] and len(top5) == 5 and units_html.count("<span") == n
-    label, ctx = tab.guesses(analysis, 3)
+    label, ctx, view = tab.guesses(analysis, 3)
     assert len(label) == 5 and "ROME" in ctx
+    assert view.count("outline:") == 1 and view.count("<span") == n  # the chosen position, outlined
     assert tab.unit_view(analysis, 10**6).count("<span") == n  # out-of-range unit is clamped
     # NaN, infinity or text sent through the API for a position or unit: the first one
     for bad in (float("nan"), float("inf"), -float("inf"), "abc", None):
