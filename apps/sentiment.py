@@ -114,7 +114,8 @@ def analyse(text: str, retrained=None):
     n = len(r["tokens"])
     verdict = f"**{r['label']}** with {r['confidence']:.0%} confidence ({n} word{'s' * (n != 1)} read)."
     if r["guess"]:  # a confident-looking number from words the model never learned means nothing
-        verdict = f"**A guess:** {r['label']}, {r['confidence']:.0%} ({n} word{'s' * (n != 1)} read, almost none known)."
+        verdict = (f"**A guess:** {r['label']} with {r['confidence']:.0%} confidence, from {n} word{'s' * (n != 1)} "
+                   "of which the model knows almost none.")
     mine = gr.update(visible=False)
     if retrained is not None:
         m = retrained.predict(text, explain=False)

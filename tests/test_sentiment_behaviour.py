@@ -69,9 +69,9 @@ def test_training_phrases_flip_negations_and_keep_the_suite_apart(sst2_dir):
 
 def test_augmented_training_runs_and_says_what_it_added(sst2_dir):
     predictor, _ = TASKS["sentiment"].train({"cell": "gru", "hidden": 8, "embed": 8, "epochs": 1,
-                                             "negation_phrases": 30, "contrast_phrases": 20},
+                                             "negation_share": 0.05, "contrast_share": 0.1},
                                             data_dir=str(sst2_dir))
-    assert "+ 50 made from them" in predictor.config["data"]
+    assert "+ 90 made from them" in predictor.config["data"]  # 5% and 10% of 600 phrases
 
 
 def test_distillation_learns_the_teachers_probabilities(tiny_sentiment, sst2_dir):

@@ -25,9 +25,9 @@ SPEC = TaskSpec(
         "max_minutes": Option(1.5, 0.1, 10.0),
         "embed": Option(96, 8, 256),
     },
-    # A retrain is always one plain network (no ensemble, no subwords), whatever the
-    # shipped recipe uses, so that it fits its time budget.
-    retrain_fixed={"members": 1, "subword_buckets": 0},
+    # A retrain is always one network (no ensemble, no subwords, no teachers), whatever
+    # the shipped recipe uses, so that it fits its time budget.
+    retrain_fixed={"members": 1, "subword_buckets": 0, "teachers": ""},
     items="tokens",
     suites={"behaviour": train.behaviour_table},
     api=ApiExample("/sentiment_classify", lambda rng: (rng.choice(SENTENCES),)),
