@@ -144,6 +144,12 @@ def limits(predictor) -> str:
             "`python -m rnn_core evaluate sentiment --suite behaviour`).")
 
 
+def _suite_row(metrics: dict) -> str | None:
+    """The model card's line on the behavioural suite: each category's accuracy."""
+    suite = {k: v for k, v in (metrics.get("behaviour") or {}).items() if not k.startswith("dev:")}
+    return "; ".join(f"{k} {v:.0%}" for k, v in suite.items()) or None
+
+
 @card_of(pretrained)
 def card(predictor) -> str:
     """The model card, from the checkpoint's config.json and metrics.json."""
@@ -153,6 +159,7 @@ def card(predictor) -> str:
     return model_card_md("Pretrained model", [
         ("network", c["model"]), ("parameters", f"{c['parameters']:,}"), ("data", c["data"]),
         ("SST-2 dev accuracy", acc), ("baseline on the same split", base),
+        ("behavioural suite (negation, but, filler, intensifiers)", _suite_row(predictor.metrics)),
         ("word influence", "occlusion: how the log-odds of positive change when the word is replaced by an unknown one"),
     ], note="Figures from `python -m rnn_core evaluate sentiment`.")
 
@@ -184,8 +191,10 @@ def build() -> None:
     influence = gr.HTML()
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())
-    retrained = retrain_panel(SPEC, pretrained=pretrained, budget_note="Trains a fresh model on SST-2's 67k training phrases; "
-                              "the default settings finish in about 90 seconds on 2 CPU cores.")
+    retrained = retrain_panel(SPEC, pretrained=pretrained,
+                              budget_note="Trains a fresh model on SST-2's 67k training phrases and 20k made "
+                              "from them for negation and \"but\"; the default settings finish in about 90 "
+                              "seconds on 2 CPU cores.")
     outputs = [label, mine, verdict, plot, strip, influence]
     # the first visitor's view is an answer, not 650 px of empty boxes: the first example,
     # classified when the page loads (20 ms of network, 0.1 s of plot)
