@@ -252,9 +252,10 @@ def bounds(sessions: int = 300, uploads: int = 100, flood: int = 60, probes: int
         m = out[when]
         print(f"{when:>20}: RSS {m['rss_mb']:.0f} MB; Gradio cache {m['gradio_cache']['files']} files, "
               f"{m['gradio_cache']['mb']:.1f} MB; app files {m['app_files']['files']}, {m['app_files']['mb']:.1f} MB")
-    grow_s = (out[f"after {sessions} sessions"]["rss_mb"] - out["before"]["rss_mb"]) / max(sessions, 1)
-    grow_u = (out[f"after {uploads} uploads"]["rss_mb"] - out[f"after {sessions} sessions"]["rss_mb"]) / max(uploads, 1)
-    print(f"  RSS per new session {grow_s * 1024:.0f} kB, per new upload {grow_u * 1024:.0f} kB (averages)")
+    if sessions and uploads:
+        grow_s = (out[f"after {sessions} sessions"]["rss_mb"] - out["before"]["rss_mb"]) / sessions
+        grow_u = (out[f"after {uploads} uploads"]["rss_mb"] - out[f"after {sessions} sessions"]["rss_mb"]) / uploads
+        print(f"  RSS per new session {grow_s * 1024:.0f} kB, per new upload {grow_u * 1024:.0f} kB (averages)")
     print(f"sentiment request p95: idle {out['predict_idle_p95_ms']:.0f} ms, with {flood} retrain requests "
           f"pending {out['predict_flooded_p95_ms']:.0f} ms (x{out['predict_flooded_p95_ms'] / out['predict_idle_p95_ms']:.2f}); "
           f"{refused} of them refused at once (queue full)")
