@@ -133,7 +133,7 @@ CASES = [
     Case("sentiment-whitespace", "/sentiment_classify", lambda d: (" \n\t ",), refused="Type a sentence first"),
     Case("sentiment-none", "/sentiment_classify", lambda d: (None,), refused="Type a sentence first"),
     Case("sentiment-only-symbols", "/sentiment_classify", lambda d: ("!!! ??? ...",),
-         noted="knows none of these words"),
+         noted="only symbols: the verdict is a guess"),
     Case("sentiment-control-bytes", "/sentiment_classify", lambda d: ("\x00\x07\x1b\u200b\ufeff",),
          refused="no words to read"),
     Case("sentiment-emoji-and-cjk", "/sentiment_classify", lambda d: ("😀 这部电影很好 😡",),
@@ -245,8 +245,8 @@ CASES = [
          refused="not in the list of choices"),
     Case("speech-no-retrained-model", "/speech_transcribe", lambda d: (wav(d), "my retrained model"),
          refused="no retrained model yet"),
-    Case("speech-retrain-budget-1e6-minutes", "/speech_retrain", lambda d: retrain("speech", max_minutes=1e6),
-         refused="greater than maximum value 10"),
+    Case("speech-retrain-hidden-1e6", "/speech_retrain", lambda d: retrain("speech", hidden=10**6),
+         refused="greater than maximum value 256"),
 ]
 
 # What a message for a person is not: a traceback, Gradio's generic stand-in for an

@@ -18,11 +18,12 @@ from tests.conftest import write_sst2
 
 
 def train_args(data, out, *more) -> list[str]:
-    """A tiny sentiment run: 600 phrases in 15 batches of 40, no dropout (each process
-    would draw its own masks), float32 weights on disk."""
+    """A tiny sentiment run: 600 phrases in 15 batches of 40 (none made for negation or
+    contrast), no dropout (each process would draw its own masks), float32 weights on disk."""
     return ["train", "sentiment", "--data", str(data), "--out", str(out), "--cell", "gru", "--hidden", "8",
             "--embed", "8", "--epochs", "1", "--batch-size", "40", "--lr", "0.01", "--dropout", "0",
-            "--word-dropout", "0", "--half", "false", "--device", "cpu", *more]
+            "--word-dropout", "0", "--negation-share", "0", "--contrast-share", "0", "--half", "false",
+            "--device", "cpu", *more]
 
 
 def dev_loss(predictor, data) -> float:

@@ -23,8 +23,8 @@ def _toy():
 def test_two_step_smoke_of_sentiment_preset(sst2_dir):
     """Two optimiser steps of the real preset (full size) on tiny data."""
     seen = []
-    _, result = sentiment.train({"epochs": 1, "batch_size": 300}, data_dir=str(sst2_dir),
-                                on_progress=seen.append)
+    _, result = sentiment.train({"epochs": 1, "batch_size": 300, "negation_share": 0, "contrast_share": 0},
+                                data_dir=str(sst2_dir), on_progress=seen.append)
     assert result.steps == 2 and 0 <= result.best["accuracy"] <= 1
     assert result.tokens > 0 and seen[-1].message == "completed"
 
