@@ -54,6 +54,7 @@ _jobs_lock = threading.Lock()
 # state then, and when the tab is closed): a long-running server must not keep every
 # visitor's model forever.
 STATE_SECONDS = 2 * 3600
+CURVE_SECONDS = 3.0  # the live training curve is redrawn at most this often
 
 
 def _control(name: str, opt: Option, label: str):
@@ -167,7 +168,7 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
             except QueueFull as e:
                 raise gr.Error(str(e)) from None
         notes_html = "".join(f"<div>&#9888; {html.escape(n)}</div>" for n in notes)
-        history, fraction, last_yield = [], 0.0, 0.0
+        history, fraction, last_yield, last_curve, drawn = [], 0.0, 0.0, 0.0, 0
         hide = gr.update(visible=False)
         try:
             yield (notes_html + _progress_html(0, "Loading data and building the model..."), None, None,
@@ -185,8 +186,14 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
                         line = "Stopping after the current step; the best weights so far are kept..."
                     else:
                         line = _status_line(history, metric)
+                    # the curve only when it has news, every CURVE_SECONDS at most: drawing it is
+                    # most of what a waiting or running retrain costs the server
+                    curve_now = len(history) > drawn and time.monotonic() - last_curve > CURVE_SECONDS
+                    if curve_now:
+                        last_curve, drawn = time.monotonic(), len(history)
                     yield (notes_html + _progress_html(fraction, line) + _latest_sample(history),
-                           training_curve(history, metric), gr.skip(), gr.skip(), gr.skip(), gr.skip())
+                           training_curve(history, metric) if curve_now else gr.skip(),
+                           gr.skip(), gr.skip(), gr.skip(), gr.skip())
             if job.error:
                 yield (notes_html + _progress_html(fraction, f"Training failed: {job.error}"), gr.skip(), None,
                        gr.skip(), gr.skip(), gr.skip())
