@@ -45,3 +45,36 @@ def test_big_upload_refused_and_no_dashboard(tiny_assets, tiny_data):
         assert small.status_code == 200
         for page in ("monitoring", "monitoring/summary"):  # Gradio's traffic dashboard: off
             assert httpx.get(url + page, timeout=30).status_code in (403, 404)
+
+
+def test_a_flood_of_retrain_requests_is_refused_and_visitors_still_get_answers(tiny_assets, tiny_data,
+                                                                             monkeypatch):
+    """Many sessions each ask for a retrain: one trains, MAX_WAITING wait, the rest are
+    refused at once with a message (none waits in Gradio's queue), and a visitor's
+    classification still comes back."""
+    from gradio_client import Client
+
+    from rnn_core import jobs
+
+    monkeypatch.setattr(jobs, "MAX_WAITING", 1)
+    with launched_gallery(tiny_assets, tiny_data) as url:
+        attackers = [Client(url, verbose=False) for _ in range(6)]
+        # two slow retrains (a big net for many epochs) fill the line: one trains, one waits
+        slow = ("lstm", True, 256, 3, 20, 0.01, 2.0, 256)
+        first = [c.submit(*slow, api_name="/sentiment_retrain") for c in attackers[:2]]
+        deadline = time.monotonic() + 60
+        while any(len(j.outputs()) < 1 for j in first) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        refusals = []
+        for c in attackers[2:]:
+            try:
+                c.predict(*slow, api_name="/sentiment_retrain")
+            except Exception as e:  # noqa: BLE001 -- the app's refusal, raised by the client
+                refusals.append(str(e))
+        assert len(refusals) == 4 and all("try again in a few minutes" in r for r in refusals), refusals
+        label, *_ = Client(url, verbose=False).predict("a warm film", api_name="/sentiment_classify")
+        assert label["label"] in ("positive", "negative")
+        for c in attackers[:2]:
+            c.predict(api_name="/sentiment_stop")
+        for job in first:
+            job.result(timeout=120)
