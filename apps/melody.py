@@ -38,7 +38,7 @@ EXAMPLES = {
                              "D5/8 F#4/8", "4/4"),
 }
 PRIMERS = ("none", "typed notes", "MIDI file")
-MAX_UPLOAD_BYTES = 2_000_000  # parsing is linear in the size (about 1 s a MB); a tune is a few kB
+MAX_UPLOAD_BYTES = 2_000_000  # parsing is linear in the size (about 2 CPU-s a MB); a tune is a few kB
 ROLL_COLOURS = {"primer": "#7a8ca8", "new": "#e07b1a"}
 
 
