@@ -204,14 +204,14 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
             shutil.rmtree(folder / "checkpoint", ignore_errors=True)  # the zip is what is offered
             r = job.result
             new, old = best_score(job.predictor, metric), best_score(previous, metric)
-            keep_old = previous is not None and keeps_earlier(metric, old, new)
+            keep_old = keeps_earlier(metric, old, new)  # old is None without an earlier retrain
             how = (f"stopped at {fraction:.0%}" if r.stopped == "stopped" else r.stopped.replace("_", " "))
             line = (f"<b>Done</b> ({how}) after {r.steps} steps in {r.elapsed:.0f} s: best {metric.label} "
                     f"{r.best.get(metric.key, float('nan')):.3f}. ")
             line += ("It is not better than your earlier retrained model, so that one stays in use."
                      if keep_old else "Your model is ready in this tab, for this session only.")
             table = comparison_html(metric, [("pretrained", pretrained_score()),
-                                             ("your earlier retrain", old if previous is not None else None),
+                                             ("your earlier retrain", old),
                                              ("this run", new)])
             bar = fraction if r.stopped == "stopped" else 1.0
             yield (notes_html + _progress_html(bar, line, raw=True) + table + _latest_sample(history),
