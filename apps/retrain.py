@@ -99,7 +99,7 @@ def comparison_html(metric: Metric, rows: list[tuple[str, float | None]]) -> str
 
 
 def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | None = None,
-                  pretrained=None) -> gr.State:
+                  pretrained=None, extra_inputs: list | None = None, extra_options=None) -> gr.State:
     """The Retrain accordion: settings, Retrain/Stop, a progress bar, a live curve, a
     status line and the retrained checkpoint to download.
 
@@ -115,6 +115,9 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
         labels: option name -> label shown beside its control, beside `RETRAIN_LABELS`.
         pretrained: the tab's loader of the shipped model, whose figure is shown
             beside the retrained ones.
+        extra_inputs, extra_options: components of the tab the retrain also reads
+            (the forecasting tab's series), and ``(*their values) -> options`` for
+            ``train``; it raises ``gr.Error`` for values it cannot train on.
 
     Returns:
         A ``gr.State`` holding this session's retrained predictor (None until a
@@ -152,6 +155,8 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
     def run(values: dict, request: gr.Request):
         # `values` maps each control (and the states) to its value (the inputs are given as a set)
         options, notes = spec.retrain_options({n: values[c] for n, c in zip(names, controls)})
+        if extra_options is not None:
+            options.update(extra_options(*(values[c] for c in extra_inputs)))
         previous = values[retrained]
         key = request.session_hash if request else "local"
         if busy() and options.get("max_minutes", 0) > QUEUED_MAX_MINUTES:
@@ -243,7 +248,7 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
 
     # Not in Gradio's queue: a retrain returns at once when the training queue is full,
     # so waiting retrains never hold the queue's places or its threads (`jobs.MAX_WAITING`).
-    start.click(run, set(controls) | {retrained}, [status, curve, download, retrained, candidate, use_new],
+    start.click(run, set(controls) | {retrained} | set(extra_inputs or ()), [status, curve, download, retrained, candidate, use_new],
                 api_name=f"{spec.name}_retrain", concurrency_limit=None, show_progress="hidden")
     stop.click(stop_job, None, status, api_name=f"{spec.name}_stop", queue=False)
     use_new.click(take_candidate, candidate, [retrained, candidate, use_new, status], queue=False,

@@ -13,6 +13,7 @@ HEAD_ARGS = {
                                              cell="gru", pooling="max")]),
     "SequenceLM": dict(vocab_size=30, embed_dim=8, hidden_size=6, num_layers=2),
     "CTCRecognizer": dict(vocab_size=7, n_mels=5, hidden_size=6, num_layers=2, conv_channels=4),
+    "Forecaster": dict(input_size=3, horizon=4, hidden_size=6, num_layers=2),
 }
 
 
@@ -63,6 +64,12 @@ def test_every_head_forward_backward(name, cell):
         (out, out_lengths), loss = model(x, lengths, targets)
         assert out.shape == (4, 6, 7) and out_lengths.tolist() == [6, 4, 1, 5]
         assert torch.isfinite(loss)
+    elif name == "Forecaster":
+        x = torch.randn(4, 6, 3)  # a window of 3 features
+        targets, mask = torch.randn(4, 4), torch.rand(4, 4) > 0.2
+        out, loss = model(x, targets, mask)
+        assert out.shape == (4, 4, 3)
+        lengths = None
     else:
         targets = torch.tensor([0, 1, 2, 1])
         out, loss = model(x, lengths, targets)
@@ -71,7 +78,7 @@ def test_every_head_forward_backward(name, cell):
     grads = [p.grad for p in model.parameters() if p.requires_grad]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
     # without targets: output only
-    assert model(x, lengths)[1] is None
+    assert (model(x) if name == "Forecaster" else model(x, lengths))[1] is None
 
 
 @pytest.mark.parametrize("pooling", ["last", "max", "maxlast"])

@@ -27,6 +27,14 @@ SOURCES: dict[str, DataSource] = {
         sha256=None, required=("recordings/0_jackson_0.wav",), archive_root="free-spoken-digit-dataset-1.0.10",
         spot_checks=(("recordings/0_jackson_0.wav",
                       "eea86018ce1730baaf7f5dd6ec88c1f727dd90203521a9115b489310a248ea05"),)),
+    # Three classic forecasting series from jbrownlee/Datasets (plain CSVs, each checked
+    # by its own digest); pollution.csv is the UCI "Beijing PM2.5 Data" set (CC BY 4.0).
+    "timeseries": DataSource(
+        name="timeseries", url="https://raw.githubusercontent.com/jbrownlee/Datasets/master/",
+        sha256=None, required=("daily-min-temperatures.csv", "monthly-sunspots.csv", "pollution.csv"),
+        files=(("daily-min-temperatures.csv", "8b9de63ed6789492bf497625e7f9beb96a63d367b4b0a21754006f749fa5e5da"),
+               ("monthly-sunspots.csv", "c4ec8cc57d9f6fb6ecdb3e1f37f25b6f4badd5124c55931052b0cd2fc3bc71f3"),
+               ("pollution.csv", "892e9559205d16d32623135c127a3951c12e46ea1e0b3093e107ce89a9fd60e2"))),
 }
 
 __all__ = ["SOURCES", "DATA_ENV", "CACHE_ENV", "DataError", "DataSource", "locate", "fetch", "cache_dir"]

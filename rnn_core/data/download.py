@@ -44,6 +44,9 @@ class DataSource:
             ("" for the archive's top level); None for a plain file, saved as
             ``required[0]``.
         spot_checks: (path inside the folder, sha256) pairs checked after unpacking.
+        files: for a set of several plain files, (name, sha256) of each: each is
+            downloaded from ``url + name`` and checked before any is kept (``sha256``
+            is then None and ``archive_root`` unused).
     """
     name: str
     url: str
@@ -51,6 +54,7 @@ class DataSource:
     required: tuple[str, ...]
     archive_root: str | None = None
     spot_checks: tuple[tuple[str, str], ...] = ()
+    files: tuple[tuple[str, str], ...] = ()
 
     def is_complete(self, folder: Path) -> bool:
         return all((folder / r).exists() for r in self.required)
@@ -97,26 +101,23 @@ def locate(source: DataSource, data_dir: str | Path | None = None, download: boo
 
 
 def fetch(source: DataSource, folder: Path, timeout: float = 60) -> Path:
-    """Download ``source.url``, verify its sha256, and unpack it into ``folder``."""
+    """Download ``source.url`` (or each of ``source.files``), verify its sha256, and
+    unpack it into ``folder``."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
         tmp = Path(tmp)
-        target = tmp / "download"
-        try:
-            with urllib.request.urlopen(source.url, timeout=timeout) as r, open(target, "wb") as f:
-                shutil.copyfileobj(r, f)
-        except OSError as e:
-            raise DataError(f"could not download {source.name} from {source.url}: {e}. "
-                            f"Offline? Set {DATA_ENV} to a local copy.") from e
-        digest = sha256_of(target)
-        if source.sha256 is not None and digest != source.sha256:
-            raise DataError(f"{source.name}: sha256 mismatch for {source.url} "
-                            f"(got {digest}, expected {source.sha256}); not using it")
         staged = tmp / "unpacked"
-        if source.archive_root is None:
+        target = tmp / "download"
+        if source.files:  # several plain files, each checked against its own digest
+            staged.mkdir()
+            for name, digest in source.files:
+                _download(source, source.url + name, staged / name, digest, timeout)
+        elif source.archive_root is None:
+            _download(source, source.url, target, source.sha256, timeout)
             (staged / source.required[0]).parent.mkdir(parents=True, exist_ok=True)
             target.rename(staged / source.required[0])
         else:
+            _download(source, source.url, target, source.sha256, timeout)
             _unpack(target, tmp / "archive")
             shutil.move(str(tmp / "archive" / source.archive_root), staged)
         if not source.is_complete(staged):
@@ -129,6 +130,20 @@ def fetch(source: DataSource, folder: Path, timeout: float = 60) -> Path:
             shutil.rmtree(folder)
         shutil.move(str(staged), folder)  # only a verified, complete set lands in the cache
     return folder
+
+
+def _download(source: DataSource, url: str, target: Path, sha256: str | None, timeout: float) -> None:
+    """Save ``url`` as ``target`` and check its digest (when one is known)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r, open(target, "wb") as f:
+            shutil.copyfileobj(r, f)
+    except OSError as e:
+        raise DataError(f"could not download {source.name} from {url}: {e}. "
+                        f"Offline? Set {DATA_ENV} to a local copy.") from e
+    digest = sha256_of(target)
+    if sha256 is not None and digest != sha256:
+        raise DataError(f"{source.name}: sha256 mismatch for {url} "
+                        f"(got {digest}, expected {sha256}); not using it")
 
 
 def _unpack(archive: Path, dest: Path) -> None:

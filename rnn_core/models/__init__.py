@@ -12,12 +12,13 @@ import torch.nn as nn
 
 from .classifier import EnsembleClassifier, SequenceClassifier
 from .ctc import CTCRecognizer
+from .forecaster import Forecaster, pinball_loss
 from .lm import TBPTT, SequenceLM
 from .rnn import CELLS, detach_state, final_hidden, init_state, make_rnn, run_rnn, step_rnn
 
 __all__ = [
     "CELLS", "make_rnn", "init_state", "run_rnn", "final_hidden", "step_rnn", "detach_state",
-    "SequenceClassifier", "EnsembleClassifier", "SequenceLM", "TBPTT", "CTCRecognizer",
+    "SequenceClassifier", "EnsembleClassifier", "SequenceLM", "TBPTT", "CTCRecognizer", "Forecaster", "pinball_loss",
     "MODELS", "create_model", "count_parameters",
 ]
 
@@ -27,6 +28,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "EnsembleClassifier": EnsembleClassifier,
     "SequenceLM": SequenceLM,
     "CTCRecognizer": CTCRecognizer,
+    "Forecaster": Forecaster,
 }
 
 

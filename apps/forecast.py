@@ -1,0 +1,295 @@
+"""Forecasting tab (many-to-one regression, a multi-step head): a built-in series or
+the visitor's CSV, the network's forecast with its 80% interval beside the best
+baseline, and how all of them score on the test tail.
+
+Run alone with ``python -m apps.forecast``.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import gradio as gr
+import matplotlib.pyplot as plt
+import numpy as np
+
+from rnn_core.checkpoint import CheckpointError
+from rnn_core.data import DataError
+from rnn_core.data.timeseries import BUILT_IN, TableError, load_series, read_table
+from rnn_core.options import whole_number
+from rnn_core.tasks import TASKS
+from rnn_core.tasks.forecast.features import split_points
+from rnn_core.tasks.forecast.predictor import ForecastPredictor
+from rnn_core.tasks.forecast.tail import baseline_forecasts, fit_ridge, tail_figures
+from rnn_core.tasks.forecast.train import Recipe, encoder_for
+
+from .layout import MAX_UPLOAD_MB, WIDE_PLOT, model_card_md, shape_header
+from .retrain import retrain_panel
+from .shipped import MODEL_CHOICES
+
+SPEC = TASKS["forecast"]
+TITLE = "Forecast"
+SHAPE = "many-to-one"
+DIAGRAM = (["day 1", "day 2", "...", "today"], ["", "", "", "next days"])
+SUMMARY = "Pick or upload a time series; the network forecasts what comes next, beside the simple forecasts it must beat."
+SERIES = [("Sunspots, monthly", "sunspots"), ("Melbourne temperature, daily", "temperatures"),
+          ("Beijing PM2.5, hourly", "pm25"), ("My CSV (upload below)", "upload")]
+MAX_HORIZON = max(b.horizon for b in BUILT_IN.values())
+COLOURS = {"network": "#b5480b", "naive": "#6b7280", "seasonal naive": "#7c3aed", "ridge": "#2e7d32"}
+
+
+@functools.lru_cache(maxsize=len(BUILT_IN))
+def _shipped(name: str) -> ForecastPredictor:
+    return ForecastPredictor.from_pretrained(series=name)
+
+
+@functools.lru_cache(maxsize=len(BUILT_IN))
+def _built_in(name: str):
+    """(series, the ridge baseline fitted on its training part), read once."""
+    series = load_series(name)
+    enc = _shipped(name).encoder
+    return series, fit_ridge(series, enc, enc.horizon)
+
+
+def pretrained(name: str) -> ForecastPredictor:
+    """The shipped model of a built-in series (a message when it is missing)."""
+    try:
+        return _shipped(name)
+    except CheckpointError as e:
+        raise gr.Error(f"The pretrained model for {name} is missing ({e}); train one with "
+                       f"`python -m rnn_core train forecast --series {name} --out assets/forecast/{name}`.") from None
+
+
+def read_upload(path, target=None, covariates=()) -> dict:
+    """Handler piece: a visitor's CSV as the tab keeps it (series, encoder, ridge and
+    the baselines' figures on its tail). Raises gr.Error with one sentence."""
+    if not path:
+        raise gr.Error("Upload a CSV first: a date column and one or more numeric columns (a stock export works).")
+    try:
+        series = read_table(Path(path).read_bytes(), target or None, tuple(c for c in covariates or () if c != target))
+        enc = encoder_for(Recipe(series="upload"), series)
+    except (TableError, ValueError) as e:
+        raise gr.Error(str(e)) from None
+    ridge = fit_ridge(series, enc, enc.horizon)
+    return {"path": str(path), "series": series, "enc": enc, "ridge": ridge,
+            "figures": tail_figures(None, series, enc)}
+
+
+def _view(choice: str, upload: dict | None, which: str, retrained):
+    """(predictor or None, series, encoder, ridge, figures, notes) for the visitor's choice."""
+    if choice not in {v for _, v in SERIES}:
+        raise gr.Error(f"Pick one of the series: {', '.join(v for _, v in SERIES)}.")
+    mine = which == MODEL_CHOICES[1]
+    if mine and retrained is None:
+        raise gr.Error("You have no retrained model yet: open 'Retrain it yourself' below, or pick 'pretrained'.")
+    if choice == "upload":
+        if upload is None:
+            raise gr.Error("Upload a CSV first (or pick a built-in series).")
+        predictor = None
+        if mine:
+            if retrained.config.get("options", {}).get("csv") != upload["path"]:
+                raise gr.Error("Your retrained model was trained on another series: retrain on this CSV first.")
+            predictor = retrained
+        return predictor, upload["series"], upload["enc"], upload["ridge"], \
+            (predictor.figures() if predictor else upload["figures"]), list(upload["series"].notes)
+    try:
+        series, ridge = _built_in(choice)
+    except DataError as e:
+        raise gr.Error(f"The built-in series are not on this server ({e}); upload a CSV instead.") from None
+    predictor = retrained if mine else pretrained(choice)
+    if predictor.encoder.series != choice:
+        raise gr.Error(f"Your retrained model was trained on {predictor.encoder.series}: pick that series or retrain.")
+    if mine and predictor.encoder.window != _shipped(choice).encoder.window:
+        ridge = fit_ridge(series, predictor.encoder, predictor.encoder.horizon)
+    return predictor, series, predictor.encoder, ridge, predictor.figures(), list(series.notes)
+
+
+def _nearest(figures: dict, horizon: int) -> tuple[str, dict] | tuple[None, None]:
+    rows = figures.get("horizons", {})
+    if not rows:
+        return None, None
+    key = min(rows, key=lambda h: abs(int(h) - horizon))
+    return key, rows[key]
+
+
+def verdict(figures: dict, horizon: int, trained: bool) -> str:
+    """The tab's sentence on the test tail: does the network beat the simple forecasts?"""
+    h, row = _nearest(figures, horizon)
+    if row is None:
+        return ""
+    best = row["best_baseline"]
+    where = f"On the test tail ({figures['origins']:,} forecasts, the last 20% of the series), {h} step{'s' * (h != '1')} ahead"
+    if not trained or "network" not in row:
+        return (f"{where}, the best simple forecast is **{best}** (MASE {row[best]['mase']:.2f}). No network has "
+                "learned this series yet: **Retrain it yourself** below trains one in about a minute.")
+    ratio = row["ratio"]
+    naive_gap = row["network"]["mase"] / row["naive"]["mase"]
+    text = (f"{where}: network MASE **{row['network']['mase']:.2f}**, best baseline ({best}) "
+            f"**{row[best]['mase']:.2f}**: the network's error is {abs(1 - ratio):.0%} "
+            f"{'smaller' if ratio < 1 else 'larger'}.")
+    if naive_gap > 0.95:
+        text += (" **The naive forecast (the last value) is as good as it gets here**: the series moves like a "
+                 "random walk, whose best forecast is where it is now; the network cannot find a pattern that is not there.")
+    elif ratio > 1:
+        text += f" Here the {best} forecast is the better choice."
+    if "coverage" in row:
+        text += f" Its 80% interval held the truth {row['coverage']:.0%} of the time."
+    return text
+
+
+def figures_md(figures: dict) -> str:
+    """MASE (and MAE) of every method at every scored horizon, as a Markdown table."""
+    rows = figures.get("horizons", {})
+    if not rows:
+        return ""
+    methods = [m for m in ("network", "naive", "seasonal naive", "ridge") if m in next(iter(rows.values()))]
+    unit = figures.get("unit", "")
+    lines = ["| steps ahead | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
+    for h, row in rows.items():
+        cells = [f"{'**' if m == row['best_baseline'] else ''}{row[m]['mase']:.2f}"
+                 f"{'**' if m == row['best_baseline'] else ''} ({row[m]['mae']:.3g})" for m in methods]
+        lines.append(f"| {h} | " + " | ".join(cells) + " |")
+    return ("\n".join(lines) + f"\n\nMASE (MAE in {unit or 'the series units'}), on the last 20% of the series; the best "
+            "baseline in bold. MASE divides the error by the naive one-step error on the training part: below 1 beats "
+            "yesterday's value as a forecast of today.")
+
+
+def forecast_plot(series, t: int, horizon: int, fc: dict | None, base: dict, best: str | None, window: int):
+    """History up to the origin, the truth after it, the network's median and interval,
+    and the best baseline."""
+    fig, ax = plt.subplots(figsize=(9, 3.4), dpi=90)
+    start = max(0, t - min(window, max(4 * horizon, 30)))
+    x = np.arange(start, t + 1)
+    ax.plot(x - t, series.target[start:t + 1], color="#1f2937", lw=1.2, label="history")
+    ahead = np.arange(1, horizon + 1)
+    known = ahead[t + ahead < len(series)]
+    if len(known):
+        ax.plot(known, series.target[t + known], color="#1f2937", lw=1.2, ls=":", marker=".", label="what happened")
+    if fc is not None:
+        ax.fill_between(ahead, fc["lo"][0], fc["hi"][0], color=COLOURS["network"], alpha=0.18, label="80% interval")
+        ax.plot(ahead, fc["median"][0], color=COLOURS["network"], lw=2, marker="o", ms=3, label="network")
+    if best:
+        ax.plot(ahead, base[best][0], color=COLOURS[best], lw=1.5, ls="--", label=f"{best} (best baseline)")
+    ax.axvline(0, color="#999", lw=0.8)
+    ax.set_xlabel(f"{series.step}s from the forecast origin")
+    ax.set_ylabel(series.unit or series.columns[0])
+    ax.set_facecolor("#fcfcfd")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", ncol=3, framealpha=0.9)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def answer(choice, horizon, origin, which, upload=None, retrained=None):
+    """Handler: forecast the chosen series from the chosen point of its test tail
+    (100%: its last row, so the future). Returns (plot, verdict, figures table, notes)."""
+    predictor, series, enc, ridge, figures, notes = _view(choice, upload, which, retrained)
+    want = whole_number(horizon, 1)
+    h = min(max(want, 1), enc.horizon)
+    if h != want:
+        notes.append(f"This model forecasts 1 to {enc.horizon} steps ahead; showing {h}.")
+    _, val_end = split_points(len(series))
+    pos = min(max(whole_number(origin, 100), 0), 100)
+    t = val_end + round(pos / 100 * (len(series) - 1 - val_end))
+    fc = predictor.forecast(series, [t], h) if predictor is not None else None
+    base = {k: v[:, :h] for k, v in baseline_forecasts(series, enc, np.array([t]), enc.horizon, ridge).items()}
+    _, row = _nearest(figures, h)
+    when = str(series.dates[t])[:16].replace("T", " ")
+    notes.insert(0, f"Forecast made at {when} (row {t + 1:,} of {len(series):,})"
+                    + ("; what comes after is the future, not in the data." if t == len(series) - 1 else "."))
+    return (forecast_plot(series, t, h, fc, base, row["best_baseline"] if row else None, enc.window),
+            verdict(figures, h, predictor is not None), figures_md(figures), "\n".join(f"- {n}" for n in notes))
+
+
+def upload_changed(path, target, covariates):
+    """Handler: read an uploaded CSV (or read it again for other columns); fills the
+    column pickers and switches the series to it."""
+    if not path:
+        return None, gr.update(choices=[], value=None), gr.update(choices=[], value=[]), gr.skip(), ""
+    state = read_upload(path, target, covariates)
+    s = state["series"]
+    mended = "".join(f"\n- {n}" for n in s.notes)
+    return (state, gr.update(choices=s.choices, value=s.columns[0]),
+            gr.update(choices=[c for c in s.choices if c != s.columns[0]], value=s.columns[1:]), "upload",
+            f"Read {len(s):,} rows: forecasting **{s.columns[0]}** every {s.step} (season {s.season} {s.step}s)"
+            + (f", reading {', '.join(s.columns[1:])} too" if len(s.columns) > 1 else "") + "." + mended)
+
+
+def retrain_series(choice, upload) -> dict:
+    """The retrain's series, from the tab (the panel's ``extra_options``)."""
+    if choice == "upload":
+        if upload is None:
+            raise gr.Error("Upload a CSV first, or pick a built-in series to retrain on.")
+        s = upload["series"]
+        return {"series": "upload", "csv": upload["path"], "target": s.columns[0], "covariates": ",".join(s.columns[1:])}
+    if choice not in BUILT_IN:
+        raise gr.Error(f"Pick one of the series: {', '.join(v for _, v in SERIES)}.")
+    return {"series": choice}
+
+
+def card(choice: str) -> str:
+    """The model card of the shipped model for ``choice`` (a built-in series)."""
+    if choice not in BUILT_IN:
+        return "Uploaded series have no pretrained model: retrain one below."
+    try:
+        p = pretrained(choice)
+    except gr.Error as e:
+        return str(e)
+    f = p.figures()
+    return model_card_md(f"Pretrained model: {BUILT_IN[choice].label}", [
+        ("network", p.describe()), ("parameters", f"{p.parameters:,}"), ("data", p.config.get("data")),
+        ("interval", f"quantiles 0.1 / 0.5 / 0.9, calibrated on the validation part; covers "
+                     f"{f['coverage']:.0%} of the test tail" if "coverage" in f else None),
+    ], note="Figures from `python -m rnn_core evaluate forecast --suite tail`.")
+
+
+def build() -> None:
+    """Build the tab's UI inside the current Blocks context."""
+    shape_header(SHAPE, "the network reads a window of the past (30 days, 120 months, 72 hours...) one step at a "
+                 "time and, from its last state, forecasts the next steps at once, each as a median and an 80% "
+                 "interval. Beside it: the forecasts a forecaster tries first, scored on the same tail.", *DIAGRAM)
+    upload = gr.State(None, time_to_live=7200)
+    with gr.Row():
+        with gr.Column(scale=2):
+            choice = gr.Dropdown(SERIES, value="sunspots", label="Series")
+            horizon = gr.Slider(1, MAX_HORIZON, value=12, step=1, label="Steps ahead")
+            origin = gr.Slider(0, 100, value=50, step=1,
+                               label="Forecast from (% into the test tail; 100 = the last row: the future)")
+            which = gr.Radio(list(MODEL_CHOICES), value=MODEL_CHOICES[0], label="Model")
+            go = gr.Button("Forecast", variant="primary")
+        with gr.Column(scale=3):
+            with gr.Group():
+                csv = gr.File(label=f"or upload a CSV: a date column and numeric columns ({MAX_UPLOAD_MB} MB at most; "
+                                    "the most recent 100,000 rows are read)", file_types=[".csv", ".txt"],
+                              type="filepath")
+                with gr.Row():
+                    target = gr.Dropdown([], label="column to forecast", allow_custom_value=False)
+                    covariates = gr.Dropdown([], multiselect=True, label="other columns it reads (optional)")
+            read_note = gr.Markdown()
+    verdict_md = gr.Markdown()
+    plot = gr.Plot(label="forecast", show_label=False, format="png", elem_classes=[WIDE_PLOT])
+    table = gr.Markdown()
+    notes = gr.Markdown()
+    with gr.Accordion("Model card", open=False):
+        card_md = gr.Markdown(card("sunspots"))
+    retrained = retrain_panel(SPEC, budget_note="Trains a fresh forecaster on the series chosen above (built in or "
+                              "your CSV), scaled on its first 70%, validated on the next 10%, scored on the last 20%; "
+                              "the defaults take about a minute on one CPU core.",
+                              labels={"window": "window (0 = the series' default)"},
+                              extra_inputs=[choice, upload], extra_options=retrain_series)
+    outputs = [plot, verdict_md, table, notes]
+    gr.on([go.click, choice.change, horizon.release, origin.release], answer,
+          [choice, horizon, origin, which, upload, retrained], outputs, api_name="forecast_answer",
+          concurrency_id="predict")
+    choice.change(card, choice, card_md, queue=False, api_visibility="private")
+    csv.upload(upload_changed, [csv, target, covariates], [upload, target, covariates, choice, read_note],
+               concurrency_id="predict", api_visibility="private")
+    gr.on([target.input, covariates.input], upload_changed, [csv, target, covariates],
+          [upload, target, covariates, choice, read_note], concurrency_id="predict", api_visibility="private")
+
+
+if __name__ == "__main__":
+    with gr.Blocks(title="RNN Gallery: forecasting") as demo:
+        build()
+    demo.launch()

@@ -1,0 +1,41 @@
+"""``python -m rnn_core bench forecast``: the time the tab's answer spends forecasting
+(the network and the baselines from one origin) for each shipped series, and
+training throughput (figures, not asserts)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ...bench import describe_machine, time_calls
+from ...checkpoint import assets_dir
+from ..spec import make_recipe
+from .features import split_points
+from .metrics import checkpoints
+from .predictor import ForecastPredictor
+from .tail import baseline_forecasts, fit_ridge
+from .train import Recipe, series_for
+
+
+def bench(weights: str | Path | None = None, repeats: int = 50, data_dir: str | None = None) -> dict:
+    """Print p50/p95 of one forecast (network + baselines, the ridge fitted once, as the
+    tab caches it) from random origins in each series' test tail."""
+    out = {}
+    rng = np.random.default_rng(0)
+    print(f"machine: {describe_machine()}")
+    for folder in checkpoints(weights or assets_dir("forecast")):
+        predictor = ForecastPredictor.from_pretrained(folder)
+        series = series_for(make_recipe(Recipe, predictor.config.get("options", {})), data_dir)
+        enc = predictor.encoder
+        ridge = fit_ridge(series, enc, enc.horizon)
+        _, val_end = split_points(len(series))
+
+        def one():
+            t = int(rng.integers(val_end, len(series)))
+            predictor.forecast(series, [t], enc.horizon)
+            baseline_forecasts(series, enc, np.array([t]), enc.horizon, ridge)
+
+        out[folder.name] = timed = time_calls(one, repeats, warmup=3)
+        print(f"{folder.name}: {predictor.describe()}; {enc.horizon}-step forecast + baselines from one origin: "
+              f"p50 {timed['p50_ms']:.1f} ms, p95 {timed['p95_ms']:.1f} ms")
+    return out

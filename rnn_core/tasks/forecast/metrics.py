@@ -1,0 +1,80 @@
+"""``python -m rnn_core evaluate forecast``: every shipped series' model on its test
+tail beside the baselines (`tail.tail_figures`), and the issue's targets checked."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...checkpoint import CheckpointError, assets_dir
+from ..spec import make_recipe
+from .predictor import ForecastPredictor
+from .tail import tail_figures
+from .train import Recipe, series_for
+
+SPLITS = ("test", "val")
+# The network's MASE against the best baseline's at these horizons, for these series.
+RATIO_TARGET, RATIO_SERIES, RATIO_HORIZONS = 0.9, ("sunspots", "temperatures"), ("1", "12")
+COVERAGE_RANGE = (0.75, 0.85)
+
+
+def checkpoints(weights: str | Path) -> list[Path]:
+    """The checkpoint folder ``weights``, or each series' folder inside it."""
+    weights = Path(weights)
+    if (weights / "config.json").exists():
+        return [weights]
+    found = sorted(p for p in weights.iterdir() if (p / "config.json").exists()) if weights.is_dir() else []
+    if not found:
+        raise CheckpointError(f"no forecasting checkpoint in {weights} (nor in folders inside it)")
+    return found
+
+
+def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "test",
+             device: str = "cpu") -> dict:
+    """Figures of every checkpoint under ``weights`` (default assets/forecast), by
+    series name, and ``targets``: the issue's targets with the figures reached."""
+    out = {}
+    for folder in checkpoints(weights or assets_dir("forecast")):
+        predictor = ForecastPredictor.from_pretrained(folder)
+        series = series_for(make_recipe(Recipe, predictor.config.get("options", {})), data_dir)
+        out[folder.name] = {**tail_figures(predictor, series, part=split), "model": predictor.describe()}
+    out["targets"] = targets(out)
+    return out
+
+
+def targets(figures: dict) -> dict:
+    """Each target of the issue: the figure reached and whether it is met."""
+    out = {}
+    for name in RATIO_SERIES:
+        for h in RATIO_HORIZONS:
+            row = figures.get(name, {}).get("horizons", {}).get(h)
+            if row and "ratio" in row:
+                out[f"{name} h{h}: network MASE / best baseline's (<= {RATIO_TARGET})"] = {
+                    "value": round(row["ratio"], 3), "met": row["ratio"] <= RATIO_TARGET}
+    pm = figures.get("pm25", {}).get("horizons", {}).get("24")
+    if pm and "network" in pm:
+        for b in ("seasonal naive", "ridge"):
+            out[f"pm25 h24: network MASE < {b}'s"] = {
+                "value": f"{pm['network']['mase']:.3f} vs {pm[b]['mase']:.3f}", "met": pm["network"]["mase"] < pm[b]["mase"]}
+    for name, f in figures.items():
+        if isinstance(f, dict) and "coverage" in f:
+            lo, hi = COVERAGE_RANGE
+            out[f"{name}: 80% interval coverage in {lo}-{hi}"] = {"value": round(f["coverage"], 3),
+                                                                  "met": lo <= f["coverage"] <= hi}
+    return out
+
+
+def table(metrics: dict) -> str:
+    """``evaluate forecast --suite tail``: MASE of every method at every horizon, then the targets."""
+    lines = []
+    for name, f in metrics.items():
+        if name == "targets" or not isinstance(f, dict):
+            continue
+        lines.append(f"{name} ({f['label']}; {f['origins']} origins in the {f['part']} part; MASE scale "
+                     f"{f['mase_scale']:.3f} {f['unit']}; 80% interval covers {f.get('coverage', float('nan')):.3f})")
+        for h, row in f["horizons"].items():
+            cells = "  ".join(f"{m} {row[m]['mase']:.3f}" for m in ("naive", "seasonal naive", "ridge", "network")
+                              if m in row)
+            ratio = f"  ratio {row['ratio']:.3f}" if "ratio" in row else ""
+            lines.append(f"  h{h:>3} MASE: {cells}{ratio}")
+    lines.append("targets:")
+    lines += [f"  {'met ' if t['met'] else 'MISS'} {k}: {t['value']}" for k, t in metrics.get("targets", {}).items()]
+    return "\n".join(lines)

@@ -1,0 +1,110 @@
+"""Scoring on the test tail: the network and every baseline forecast from the same
+origins over the same horizon, scored by MAE, RMSE and MASE, and the network's 80%
+interval by the share of the truth it covers. `evaluate` (metrics.json) and the end
+of every training run (a retrained model's card) both call `tail_figures`.
+
+"Horizon h" scores the whole path: every step 1..h from every origin, so a 12-step
+figure is the mean error of 12-step forecasts, as forecasting competitions (M4)
+score them. Every horizon is scored on the same origins (those whose longest
+horizon still ends inside the tail), so the figures of one table compare.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...data.timeseries import Series
+from .baselines import BASELINES, RidgeAR, naive, naive_scale, scores, seasonal_naive
+from .features import SeriesEncoder, split_points
+from .windows import origins
+
+COVERAGE = 0.8  # the interval's nominal share (quantiles 0.1 to 0.9)
+
+
+def horizons_of(horizon: int) -> tuple[int, ...]:
+    """The horizons a model of ``horizon`` steps is scored at: 1, 12 and its own."""
+    return tuple(sorted({h for h in (1, 12, horizon) if h <= horizon}))
+
+
+def fit_ridge(series: Series, enc: SeriesEncoder, horizon: int) -> RidgeAR:
+    """The ridge baseline, fitted on the training part's origins."""
+    train_end, _ = split_points(len(series))
+    z = enc.scaled_target(series.target)
+    return RidgeAR(enc.window, horizon).fit(z, series.observed, origins(0, train_end, enc.window, horizon))
+
+
+def baseline_forecasts(series: Series, enc: SeriesEncoder, ts: np.ndarray, horizon: int,
+                       ridge: RidgeAR | None = None) -> dict[str, np.ndarray]:
+    """Each baseline's (B, horizon) forecasts from origins ``ts``, in the series' units."""
+    ridge = ridge or fit_ridge(series, enc, horizon)
+    z = enc.scaled_target(series.target)
+    return {"naive": naive(series.target, ts, horizon),
+            "seasonal naive": seasonal_naive(series.target, ts, horizon, enc.season),
+            "ridge": enc.to_values(ridge.predict(z, ts)[:, :horizon])}
+
+
+def tail_figures(predictor, series: Series, enc: SeriesEncoder | None = None, part: str = "test") -> dict:
+    """Every method's MAE/RMSE/MASE at each horizon (`horizons_of`) on the test tail
+    (or ``part="val"``), the network's interval coverage, and how the network compares
+    with the best baseline. ``predictor`` None scores the baselines alone (an uploaded
+    series nobody has trained a network on yet); they need ``enc``.
+
+    Returns:
+        {"horizons": {"1": {"naive": {"mae", "rmse", "mase"}, ..., "network": ...,
+        "best_baseline", "ratio"}, ...}, "coverage", "interval_width", "origins", ...}
+    """
+    enc = enc or predictor.encoder
+    n = len(series)
+    train_end, val_end = split_points(n)
+    lo_row, hi_row = (val_end, n) if part == "test" else (train_end, val_end)
+    horizon = enc.horizon
+    ts = origins(lo_row, hi_row, enc.window, horizon)
+    if len(ts) == 0:
+        raise ValueError(f"the {part} part of {series.label or series.name} ({hi_row - lo_row} rows) is shorter "
+                         f"than the horizon of {horizon} steps")
+    ahead = ts[:, None] + np.arange(1, horizon + 1)
+    truth, mask = series.target[ahead], series.observed[ahead]
+    preds = baseline_forecasts(series, enc, ts, horizon)
+    fc = predictor.forecast(series, ts, horizon) if predictor is not None else None
+    if fc is not None:
+        preds["network"] = fc["median"]
+    scale = naive_scale(series.target, series.observed, train_end)
+    out = {"series": series.name, "label": series.label, "part": part, "origins": int(len(ts)),
+           "mase_scale": scale, "unit": series.unit, "horizons": {}}
+    for h in horizons_of(horizon):
+        row = {name: scores(p[:, :h], truth[:, :h], mask[:, :h], scale) for name, p in preds.items()}
+        best = min(BASELINES, key=lambda b: row[b]["mase"])
+        row["best_baseline"] = best
+        if fc is not None:
+            row["ratio"] = row["network"]["mase"] / row[best]["mase"]
+            inside = (truth[:, :h] >= fc["lo"][:, :h]) & (truth[:, :h] <= fc["hi"][:, :h])
+            row["coverage"] = float(inside[mask[:, :h]].mean())
+        out["horizons"][str(h)] = row
+    if fc is not None:
+        inside = (truth >= fc["lo"]) & (truth <= fc["hi"])
+        out["coverage"] = float(inside[mask].mean())
+        out["interval_width"] = float((fc["hi"] - fc["lo"])[mask].mean())
+    return out
+
+
+def conformal_widening(predictor, series: Series) -> list[float]:
+    """Per step ahead, how much (scaled units) to widen the quantile interval so that
+    it covers `COVERAGE` of the validation part (split conformal quantile regression,
+    Romano et al. 2019): the score of a point is how far it falls outside the
+    interval (negative inside); the widening is the scores' finite-sample quantile."""
+    enc = predictor.encoder
+    train_end, val_end = split_points(len(series))
+    ts = origins(train_end, val_end, enc.window, enc.horizon)
+    if len(ts) < 5:
+        return []
+    from .windows import Windows
+    windows = Windows(enc.inputs(series), enc.scaled_target(series.target), series.observed, enc.window, 1)
+    q = np.sort(predictor.scaled_quantiles(windows, series, ts, enc.horizon), -1)
+    ahead = ts[:, None] + np.arange(1, enc.horizon + 1)
+    z, mask = enc.scaled_target(series.target)[ahead], series.observed[ahead]
+    score = np.maximum(q[..., 0] - z, z - q[..., -1])
+    widen = []
+    for h in range(enc.horizon):
+        s = score[mask[:, h], h]
+        level = min(1.0, np.ceil((len(s) + 1) * COVERAGE) / max(len(s), 1))
+        widen.append(float(np.quantile(s, level)) if len(s) else 0.0)
+    return widen
