@@ -147,10 +147,10 @@ def tiny_melody(tmp_path_factory, nottingham_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_assets(tmp_path_factory, tiny_sentiment, tiny_textgen, tiny_melody, tiny_speech):
+def tiny_assets(tmp_path_factory, tiny_sentiment, tiny_textgen, tiny_melody, tiny_speech, tiny_forecast):
     """One assets folder holding every tiny checkpoint, as assets/ holds the real ones."""
     root = tmp_path_factory.mktemp("tiny_assets")
-    for ckpt in (tiny_sentiment, tiny_textgen, tiny_melody, tiny_speech):
+    for ckpt in (tiny_sentiment, tiny_textgen, tiny_melody, tiny_speech, tiny_forecast):
         (root / ckpt.name).symlink_to(ckpt)
     return root
 
@@ -164,15 +164,15 @@ def link_data(root: Path, folders) -> Path:
 
 
 @pytest.fixture
-def tiny_data(tmp_path, sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir):
-    return link_data(tmp_path / "data", (sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir))
+def tiny_data(tmp_path, sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir, timeseries_dir):
+    return link_data(tmp_path / "data", (sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir, timeseries_dir))
 
 
 def shipped_loaders():
     """Every tab's shipped-model loader (they cache: clear them when the assets move)."""
-    from apps import melody, sentiment, speech, textgen
+    from apps import forecast, melody, sentiment, speech, textgen
 
-    return [tab.pretrained for tab in (sentiment, textgen, melody, speech)]
+    return [tab.pretrained for tab in (sentiment, textgen, melody, speech, forecast)]
 
 
 @pytest.fixture
@@ -290,4 +290,53 @@ def tiny_speech(tmp_path_factory, fsdd_dir) -> Path:
 
     out = tmp_path_factory.mktemp("assets") / "speech"
     speech.train(TINY_SPEECH, data_dir=str(fsdd_dir), out_dir=out)
+    return out
+
+
+def write_timeseries(folder: Path, seed: int = 0) -> Path:
+    """A tiny timeseries/ folder: the three built-in files' layouts, a few hundred rows
+    each (a seasonal temperature, an 11-year-like cycle, hourly PM2.5 with NA gaps)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    days = pd.date_range("1981-01-01", periods=500, freq="D")
+    temp = 11 + 4 * np.sin(2 * np.pi * np.arange(500) / 365) + rng.normal(0, 1, 500)
+    pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "Temp": temp.round(1)}).to_csv(
+        folder / "daily-min-temperatures.csv", index=False, quoting=1)
+    months = pd.date_range("1749-01-01", periods=400, freq="MS")
+    spots = np.maximum(0, 60 + 55 * np.sin(2 * np.pi * np.arange(400) / 132) + rng.normal(0, 8, 400))
+    pd.DataFrame({"Month": months.strftime("%Y-%m"), "Sunspots": spots.round(1)}).to_csv(
+        folder / "monthly-sunspots.csv", index=False, quoting=1)
+    hours = pd.date_range("2010-01-01", periods=720, freq="h")
+    pm = np.abs(80 + 40 * np.sin(2 * np.pi * np.arange(720) / 24) + rng.normal(0, 15, 720))
+    table = pd.DataFrame({"No": np.arange(1, 721), "year": hours.year, "month": hours.month, "day": hours.day,
+                          "hour": hours.hour, "pm2.5": pm.round(0), "DEWP": rng.integers(-20, 10, 720),
+                          "TEMP": rng.integers(-10, 20, 720), "PRES": rng.integers(1000, 1040, 720),
+                          "cbwd": rng.choice(["NW", "NE", "SE", "cv"], 720), "Iws": rng.random(720).round(2) * 10,
+                          "Is": 0, "Ir": 0})
+    table.loc[:23, "pm2.5"] = np.nan  # the real file starts with a day of NA, and has gaps
+    table.loc[300:305, "pm2.5"] = np.nan
+    table.to_csv(folder / "pollution.csv", index=False, na_rep="NA")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def timeseries_dir(tmp_path_factory) -> Path:
+    return write_timeseries(tmp_path_factory.mktemp("data") / "timeseries")
+
+
+TINY_FORECAST = {"hidden": 8, "epochs": 2, "max_minutes": None, "lr": 1e-2}
+
+
+@pytest.fixture(scope="session")
+def tiny_forecast(tmp_path_factory, timeseries_dir) -> Path:
+    """assets/forecast in its shipped layout: a tiny checkpoint per built-in series."""
+    from rnn_core.data.timeseries import BUILT_IN
+    from rnn_core.tasks import TASKS
+
+    out = tmp_path_factory.mktemp("assets") / "forecast"
+    for name in BUILT_IN:
+        TASKS["forecast"].train({"series": name, **TINY_FORECAST}, data_dir=str(timeseries_dir), out_dir=out / name)
     return out

@@ -105,8 +105,8 @@ def test_sources_are_complete():
     for name, s in SOURCES.items():
         assert s.name == name and s.url.startswith("https://")
         # every source is pinned: by the archive's digest, or by digests of files inside
-        assert (s.sha256 is not None and len(s.sha256) == 64) or s.spot_checks
-        assert all(len(d) == 64 for _, d in s.spot_checks)
+        assert (s.sha256 is not None and len(s.sha256) == 64) or s.spot_checks or s.files
+        assert all(len(d) == 64 for _, d in s.spot_checks + s.files)
 
 
 def test_download_checks_spot_digests(isolated, http_dir):
@@ -124,3 +124,19 @@ def test_download_checks_spot_digests(isolated, http_dir):
                      spot_checks=(("MIDI/a.mid", "0" * 64),))
     with pytest.raises(DataError, match="differs from the known file"):
         locate(bad)
+
+
+def test_download_several_files_each_checked(isolated, http_dir):
+    """A set of plain files (the time series): each downloaded from base URL + name and
+    checked against its own digest; one bad file and none is kept."""
+    root, url = http_dir
+    (root / "a.csv").write_text("Date,Temp\n1981-01-01,20.7\n")
+    (root / "b.csv").write_text("Month,Sunspots\n1749-01,58.0\n")
+    digest = {n: hashlib.sha256((root / n).read_bytes()).hexdigest() for n in ("a.csv", "b.csv")}
+    good = DataSource("timeseries", f"{url}/", None, ("a.csv", "b.csv"), files=tuple(digest.items()))
+    assert (locate(good) / "b.csv").read_text().startswith("Month")
+    bad = DataSource("timeseries2", f"{url}/", None, ("a.csv", "b.csv"),
+                     files=(("a.csv", digest["a.csv"]), ("b.csv", "0" * 64)))
+    with pytest.raises(DataError, match="sha256 mismatch"):
+        locate(bad)
+    assert not (isolated / "cache" / "timeseries2").exists()

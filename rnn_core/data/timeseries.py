@@ -191,7 +191,8 @@ def read_table(data: bytes, target: str | None = None, covariates: tuple[str, ..
             table, dates = table.iloc[order], dates.iloc[order]
         duplicated = dates.duplicated(keep="last").to_numpy()
         if duplicated.any():
-            notes.append(f"{int(duplicated.sum()):,} duplicated date{'s' * (duplicated.sum() != 1)}: "
+            count = int(duplicated.sum())
+            notes.append(f"{count:,} duplicated date{'s' * (count != 1)}: "
                          "the last row of each was kept.")
             table, dates = table[~duplicated], dates[~duplicated]
         dates = dates.to_numpy()
@@ -265,7 +266,7 @@ def _spacing(dates: np.ndarray) -> tuple[str, int, int]:
         return "row", 1, 0
     name, typical, season = min(_STEPS, key=lambda s: abs(np.log(usual / s[1])))
     if name == "day":  # business days (a stock export): a week is five rows
-        weekdays = pd.DatetimeIndex(dates).dayofweek
+        weekdays = pd.DatetimeIndex(dates).day_of_week
         if (weekdays >= 5).mean() < 0.02:
             season = 5
     irregular = int((days > 1.5 * usual).sum()) if name in ("hour", "day", "week") else 0

@@ -50,8 +50,8 @@ def calendar_features(dates: np.ndarray, kinds: tuple[str, ...]) -> np.ndarray:
     if not kinds or not np.issubdtype(np.asarray(dates).dtype, np.datetime64):
         return np.zeros((len(dates), 0))
     idx = pd.DatetimeIndex(dates)
-    phases = {"year": (idx.dayofyear - 1 + idx.hour / 24) / 365.25, "day": idx.hour / 24,
-              "week": (idx.dayofweek + idx.hour / 24) / 7}
+    phases = {"year": (idx.day_of_year - 1 + idx.hour / 24) / 365.25, "day": idx.hour / 24,
+              "week": (idx.day_of_week + idx.hour / 24) / 7}
     cols = []
     for k in kinds:
         angle = 2 * np.pi * np.asarray(phases[k], dtype=float)
