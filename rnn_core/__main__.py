@@ -30,6 +30,8 @@ from .runtime import DEVICES, PRECISIONS
 from .tasks import TASK_NAMES, TASKS
 
 SERVER_BENCHES = ("startup", "load", "all")
+# benches of no task: the gradient lab trains live (no data set, no shipped weights)
+LAB_BENCHES = ("gradients",)
 
 
 class Parser(argparse.ArgumentParser):
@@ -97,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                              description="TASK: inference latency (p50/p95) and training throughput. "
                              "startup: `python app.py`'s time to its first HTTP 200 and its memory. "
                              "load: many visitors at once through gradio_client while one retrains. "
-                             "all: every figure, written to docs/benchmarks.md with plots.")
+                             "all: every figure, written to docs/benchmarks.md with plots. "
+                             "gradients: the gradient lab's presets on one core (vanishing, exploding, "
+                             "gates, clipping).")
     download = verbs.add_parser("download", help="fetch a task's data set into the cache (sha256-checked)",
                                 description="Download TASK's data set into the cache unless a local copy "
                                 "($RNN_GALLERY_DATA or the cache) already has it; print where it is.")
@@ -126,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
         e.add_argument("--write-metrics", action="store_true",
                        help="save the figures as metrics.json beside the weights (the model card's source)")
 
-    bench.add_argument("task", choices=TASK_NAMES + SERVER_BENCHES, metavar="TASK|startup|load|all")
+    bench.add_argument("task", choices=TASK_NAMES + SERVER_BENCHES + LAB_BENCHES,
+                       metavar="TASK|startup|load|all|gradients")
     bench.add_argument("--weights", metavar="DIR", help="checkpoint folder (default: assets/TASK)")
     add_runtime_flags(bench, default=None, device_help="time the task's shipped recipe training on the real "
                       "data (--data) on this device for --seconds, in as many processes as torchrun "
@@ -175,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.verb == "bench" and args.task in SERVER_BENCHES:
         return run_server_bench(args)
+    if args.verb == "bench" and args.task in LAB_BENCHES:
+        from .gradlab.bench import bench_gradients
+        bench_gradients()
+        return 0
     spec = TASKS[args.task]
     if args.verb == "train":
         run_training(spec, args)

@@ -39,6 +39,8 @@ class TrainConfig:
     log_every: int = 20               # steps between progress reports
     ema: float | None = None          # decay of an exponential moving average of the
                                       # weights, validated and kept instead of the raw ones
+    optimizer: str = "adam"           # or "sgd" (momentum 0.9): its steps scale with the
+                                      # gradient, as in the gradient lab's exploding demo
 
 
 @dataclass
@@ -53,6 +55,8 @@ class Progress:
     lr: float
     val: dict | None = None           # metrics, only on reports that follow a validation
     message: str = ""
+    grad_norms: list[float] = field(default_factory=list)  # global gradient norm (before
+                                      # clipping) of every step since the previous report
 
 
 @dataclass
@@ -110,13 +114,17 @@ def train(model: torch.nn.Module,
         from torch.nn.parallel import DistributedDataParallel
         net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     scaler = rt.grad_scaler()
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     total = max(1, cfg.epochs * steps_per_epoch)
     budget = cfg.max_minutes * 60 if cfg.max_minutes else None
     eval_every = cfg.eval_every or steps_per_epoch
     best, best_state, bad_evals = None, None, 0
     result = TrainResult(best={}, runtime=rt.record())
     t0, step, running, reason = time.perf_counter(), 0, None, "completed"
+    grad_norms: list[float] = []  # since the last report
     shared_fraction = 0.0  # the run's progress as rank 0 measured it (the learning rate's clock)
 
     def fraction() -> float:
@@ -129,7 +137,8 @@ def train(model: torch.nn.Module,
         if on_progress and rt.is_main:
             on_progress(Progress(step, total, epoch, fraction(), time.perf_counter() - t0,
                                  running if running is not None else float("nan"),
-                                 opt.param_groups[0]["lr"], val, message))
+                                 opt.param_groups[0]["lr"], val, message, grad_norms[:]))
+        grad_norms.clear()
 
     # The average of recent weights is often better than the last ones (Polyak
     # averaging); torch's AveragedModel keeps it, buffers included.
@@ -167,7 +176,8 @@ def train(model: torch.nn.Module,
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5
                                     * (1 + math.cos(math.pi * shared_fraction)))
-            loss = _step(net, model, opt, scaler, rt, to_device(batch, device), cfg.clip)
+            loss, norm = _step(net, model, opt, scaler, rt, to_device(batch, device), cfg.clip)
+            grad_norms.append(norm)
             if averaged is not None:
                 averaged.update_parameters(model)
             step += 1
@@ -208,7 +218,8 @@ STOP_REASONS = ("completed", "stopped", "time_budget", "early_stopping")
 
 def _step(net, model, opt, scaler, rt: Runtime, batch: dict, clip: float | None) -> float:
     """One optimiser step on ``batch`` (forward in the run's precision); returns the
-    loss. ``net`` is ``model`` itself or its DistributedDataParallel wrapper."""
+    loss and the global gradient norm before clipping (what the gradient lab plots).
+    ``net`` is ``model`` itself or its DistributedDataParallel wrapper."""
     with rt.autocast():
         _, loss = net(**batch)
     opt.zero_grad(set_to_none=True)
@@ -218,13 +229,15 @@ def _step(net, model, opt, scaler, rt: Runtime, batch: dict, clip: float | None)
         scaler.scale(loss).backward()
         scaler.unscale_(opt)
     if clip:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    else:
+        norm = torch.nn.utils.get_total_norm([p.grad for p in model.parameters() if p.grad is not None])
     if scaler is None:
         opt.step()
     else:
         scaler.step(opt)
         scaler.update()
-    return float(loss.detach())
+    return float(loss.detach()), float(norm)
 
 
 def run_record(recipe, cfg: TrainConfig, result: TrainResult, data: str, **more) -> dict:
