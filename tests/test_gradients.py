@@ -1,0 +1,117 @@
+"""The gradient lab: per-step BPTT gradient norms against autograd on the fused module
+and finite differences, the gates, the presets for a few steps, bad settings, and the
+tab's handlers."""
+import math
+import threading
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rnn_core.gradlab import PRESETS, explain, settings_from, train_lab
+from rnn_core.gradlab.model import MemoryNet, spectral_radius
+from rnn_core.gradlab.probe import gate_trace, step_gradients, unroll
+from rnn_core.gradlab.task import CHANCE, VOCAB, fixed_batch
+
+
+def _loss_from(model, x, targets, t, state):
+    """The loss when the fused module restarts at step t+1 from ``state``: an
+    independent graph (no step_rnn) in which the state is a leaf."""
+    if t + 1 == x.size(1):
+        h = state[0] if isinstance(state, tuple) else state
+        return F.cross_entropy(model.head(h[0]), targets)
+    out, _ = model.rnn(x[:, t + 1:], state)
+    return F.cross_entropy(model.head(out[:, -1]), targets)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_step_gradients_match_autograd_and_finite_differences(cell):
+    torch.manual_seed(0)
+    model = MemoryNet(cell, hidden=3, scale=1.3).double()
+    batch = fixed_batch(0, 2, gap=4)
+    x, targets = batch["x"].double(), batch["targets"]
+    got = step_gradients(model, {"x": x, "targets": targets})
+    hs, cs = unroll(model.rnn, x)
+    for t in range(x.size(1)):
+        h = hs[t].detach()[None].clone().requires_grad_(True)
+        c = cs[t].detach().clone().requires_grad_(True) if cs else None
+        state = (h, c) if c is not None else h
+        loss = _loss_from(model, x, targets, t, state)
+        dh, *dc = torch.autograd.grad(loss, [h] + ([c] if c is not None else []), allow_unused=True)
+        assert got["h_norms"][t] == pytest.approx(float(dh.norm()), rel=1e-6)
+        if c is not None and t + 1 < x.size(1):
+            assert got["c_norms"][t] == pytest.approx(float(dc[0].norm()), rel=1e-6)
+        # central differences on one coordinate of h_t
+        eps, e = 1e-6, torch.zeros_like(h)
+        e[0, 1, 2] = eps
+        with torch.no_grad():
+            plus = _loss_from(model, x, targets, t, (h + e, c) if c is not None else h + e)
+            minus = _loss_from(model, x, targets, t, (h - e, c) if c is not None else h - e)
+        assert float(dh[0, 1, 2]) == pytest.approx(float(plus - minus) / (2 * eps), abs=1e-7)
+    assert all(p.grad is None for p in model.parameters())  # the probe leaves the weights alone
+
+
+def test_weight_scale_sets_the_spectral_radius_and_gates_are_probabilities():
+    for cell in ("rnn", "lstm", "gru"):
+        model = MemoryNet(cell, hidden=8, scale=1.7)
+        assert spectral_radius(model.rnn) == pytest.approx(1.7, rel=1e-4)
+        gates = gate_trace(model.rnn, fixed_batch(0, 1, 6)["x"][0])
+        if cell == "rnn":
+            assert gates is None
+        else:
+            assert len(gates) == 8 and len(gates[0]) == 7
+            assert all(0 < g < 1 for row in gates for g in row)
+            assert sum(map(sum, gates)) / 56 > 0.9  # the memory bias: the gate starts by keeping
+
+
+def test_a_vanishing_rnn_has_a_tiny_first_step_gradient():
+    model = MemoryNet("rnn", hidden=16, scale=0.5)
+    norms = step_gradients(model, fixed_batch(0, 8, 60))["h_norms"]
+    assert norms[0] / norms[-1] < 1e-6 and len(norms) == 61
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_run_a_few_steps(name):
+    reports = []
+    stop = threading.Event()
+
+    def seen(p):
+        reports.append(p)
+        if p.step >= 3:
+            stop.set()
+    summary, result = train_lab({**PRESETS[name], "gap": 10, "hidden": 8}, seen, stop)
+    assert result.steps >= 3 and result.stopped in ("stopped", "solved")  # at the first report after step 3
+    first = reports[0]
+    assert first.step == 0 and len(first.val["h_norms"]) == 11
+    assert any(p.grad_norms for p in reports)
+    assert summary["chance"] == CHANCE and summary["verdict"]
+    assert (first.val["gates"] is None) == (PRESETS[name]["cell"] == "rnn")
+
+
+@pytest.mark.parametrize("bad, note", [({"gap": 0}, "gap 0"), ({"scale": 100}, "scale 100"),
+                                       ({"lr": float("nan")}, "lr is not a number"),
+                                       ({"hidden": "many"}, "not a number"), ({"cell": "transformer"}, "not one of"),
+                                       ({"lr": 1e9}, "lr")])
+def test_bad_settings_are_clamped_with_a_note(bad, note):
+    s, notes = settings_from(bad)
+    assert any(note in n for n in notes)
+    assert 5 <= s["gap"] <= 200 and 0.1 <= s["scale"] <= 2 and math.isfinite(s["lr"]) and s["lr"] <= 1
+
+
+def _summary(**over):
+    base = {"settings": settings_from({})[0], "accuracy": 0.25, "chance": 0.25, "ratio": 1e-9,
+            "max_grad_norm": 5.0, "nonfinite": False, "steps": 100, "seconds": 40.0, "radius_start": 1.0}
+    base["settings"].update(over.pop("settings", {}))
+    return {**base, **over}
+
+
+def test_the_verdict_follows_what_was_measured():
+    assert "Vanishing" in explain(_summary(settings={"cell": "rnn"}))
+    assert "Exploding" in explain(_summary(nonfinite=True))
+    assert "Exploding" in explain(_summary(settings={"clip": False}, max_grad_norm=2e4, accuracy=0.5))
+    learned = explain(_summary(settings={"cell": "lstm"}, accuracy=1.0, ratio=0.02))
+    assert learned.startswith("Learned") and "gates" in learned
+    assert "clipping" in explain(_summary(accuracy=0.95, max_grad_norm=400.0))
+    assert explain(_summary(accuracy=0.6, ratio=0.1)).startswith("Partly")
+    # a name says nothing: the same settings with a different outcome get another sentence
+    assert "Vanishing" not in explain(_summary(settings={"cell": "rnn"}, accuracy=0.99))
