@@ -47,6 +47,46 @@ def diagram_svg(shape: str, inputs: list[str] | None = None, outputs: list[str] 
     return "".join(parts)
 
 
+GRADIENT = "#c2185b"  # the backward pass in the BPTT diagram: distinct from the forward arrows
+
+
+def bptt_svg(width: int = 300, steps: int = 5) -> str:
+    """An SVG of backpropagation through time: the network unrolled over ``steps``
+    steps, forward arrows carrying the state (grey), and the gradient flowing back
+    from the loss at the last step (magenta), fading at each step to show how a
+    plain RNN's gradient vanishes on its way to the first step."""
+    gap = 260 / steps
+    box = min(40, gap - 14)
+    parts = [f'<svg viewBox="0 0 300 150" width="{width}" height="{width // 2}" role="img" '
+             'aria-label="backpropagation through time: the gradient flows back through the unrolled steps, '
+             'fading" style="font:12px sans-serif;background:#fafcff;border-radius:6px">',
+             '<defs><marker id="bf" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" '
+             'orient="auto"><path d="M0,0L10,5L0,10z" fill="#555"/></marker>'
+             f'<marker id="bb" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" '
+             f'orient="auto"><path d="M0,0L10,5L0,10z" fill="{GRADIENT}"/></marker></defs>']
+    for i in range(steps):
+        x = 20 + i * gap
+        label = "h1" if i == 0 else ("hT" if i == steps - 1 else "...")
+        parts.append(f'<rect x="{x:.0f}" y="50" width="{box:.0f}" height="30" rx="6" fill="#e3ecfa" stroke="#3b6fc4"/>'
+                     f'<text x="{x + box / 2:.0f}" y="69" text-anchor="middle">{label}</text>'
+                     f'<line x1="{x + box / 2:.0f}" y1="112" x2="{x + box / 2:.0f}" y2="82" stroke="#555" '
+                     'marker-end="url(#bf)"/>')
+        if i < steps - 1:
+            parts.append(f'<line x1="{x + box:.0f}" y1="58" x2="{x + gap - 2:.0f}" y2="58" stroke="#555" '
+                         'marker-end="url(#bf)"/>')
+            # the gradient from step i+1 back to step i: fainter the further from the loss
+            fade = 0.25 + 0.75 * (i + 1) / steps
+            parts.append(f'<line x1="{x + gap - 2:.0f}" y1="74" x2="{x + box + 2:.0f}" y2="74" stroke="{GRADIENT}" '
+                         f'stroke-width="{1 + 2 * fade:.1f}" opacity="{fade:.2f}" marker-end="url(#bb)"/>')
+    last = 20 + (steps - 1) * gap + box / 2
+    parts.append(f'<text x="20" y="130" fill="#1f2937">x1 (the symbol)</text>'
+                 f'<line x1="{last:.0f}" y1="48" x2="{last:.0f}" y2="26" stroke="#555" marker-end="url(#bf)"/>'
+                 f'<text x="{last:.0f}" y="18" text-anchor="middle" fill="#b5480b">loss</text>'
+                 f'<text x="150" y="104" text-anchor="middle" fill="{GRADIENT}">dL/dh_t flows back</text>'
+                 "</svg>")
+    return "".join(parts)
+
+
 def shape_header(shape: str, sentence: str, inputs=None, outputs=None) -> gr.HTML:
     """The tab's header: the diagram beside one sentence on what the shape means."""
     return gr.HTML(f'<div style="display:flex;gap:1.5em;align-items:center;flex-wrap:wrap">'
@@ -67,14 +107,18 @@ def landing_html(tabs) -> str:
 
     Args:
         tabs: tab modules, each with ``TITLE``, ``SHAPE``, ``DIAGRAM`` (inputs,
-            outputs) and ``SUMMARY``.
+            outputs) and ``SUMMARY``; a tab with ``CARD_SVG`` (a function of the
+            width) draws its own card picture instead of the shape diagram.
     """
+    def picture(t) -> str:
+        return t.CARD_SVG(210) if hasattr(t, "CARD_SVG") else diagram_svg(t.SHAPE, *t.DIAGRAM, width=210)
+
     cards = "".join(
         '<div class="rg-card" style="flex:1 1 210px;max-width:300px;border:1px solid #d5dcea;border-radius:8px;'
         'padding:8px 10px;background:#fafcff;color:#1f2937">'
         f'<div style="font-weight:600;color:#1f2937">{html.escape(t.TITLE)} '
         f'<span style="color:#b5480b;font-weight:400">&middot; {t.SHAPE}</span></div>'
-        f'<div class="rg-detail">{diagram_svg(t.SHAPE, *t.DIAGRAM, width=210)}'
+        f'<div class="rg-detail">{picture(t)}'
         f'<div style="font-size:0.92em;color:#1f2937">{html.escape(t.SUMMARY)}</div></div></div>' for t in tabs)
     shapes = " ".join(f"<b>{s}</b>: {m}." for s, m in SHAPE_MEANINGS.items())
     return ('<div style="margin-bottom:6px">'

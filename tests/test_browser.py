@@ -35,7 +35,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 RESULT_MS = 60_000  # the machine is slow and shared: give every result a generous minute
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}  # "" covers blob: and data: URLs
-TABS = {"sentiment": "Sentiment", "textgen": "Text", "melody": "Melody", "speech": "Speech"}
+TABS = {"sentiment": "Sentiment", "textgen": "Text", "melody": "Melody", "speech": "Speech",
+        "gradients": "Gradients"}
 # Records the text of every Gradio error toast that ever appears, before it fades away.
 TOAST_SPY = """
 window.__errorToasts = [];

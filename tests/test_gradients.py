@@ -115,3 +115,26 @@ def test_the_verdict_follows_what_was_measured():
     assert explain(_summary(accuracy=0.6, ratio=0.1)).startswith("Partly")
     # a name says nothing: the same settings with a different outcome get another sentence
     assert "Vanishing" not in explain(_summary(settings={"cell": "rnn"}, accuracy=0.99))
+
+
+def test_tab_handlers_train_stream_and_explain(monkeypatch):
+    from apps import gradients as tab
+
+    assert tab.fill("LSTM, T=100")[0] == "lstm"
+    monkeypatch.setattr(tab, "PLOT_SECONDS", 0.2)
+    # absurd settings from the API: clamped with a note, never a traceback
+    outs = list(tab.run("rnn", 0, 8, 100, True, float("nan"), "adam", 5, 0))
+    status = outs[-1][0]
+    assert "gap 0 is below 5" in outs[0][0] and "scale 100.0 is above 2.0" in outs[0][0]
+    assert "Done" in status and "What happened:" in status
+    curve, per_step, norm, gate = outs[-1][1:]
+    assert all(f.axes for f in (curve, per_step, norm, gate))
+    assert tab.stop() is not None  # nothing running: a no-op
+
+
+def test_landing_card_draws_bptt():
+    from apps import gradients
+    from apps.layout import landing_html
+
+    page = landing_html([gradients])
+    assert "backpropagation through time" in page and "Gradients" in page

@@ -1,0 +1,185 @@
+"""Gradient lab tab: a long-range memory task trained live, to watch vanishing and
+exploding gradients, gates and clipping happen (backpropagation through time).
+
+No shipped model and no data set: every run trains from scratch on this server's
+CPU, in the retrain machinery's child process (`rnn_core.jobs`), one per session.
+Run alone with ``python -m apps.gradients``.
+"""
+from __future__ import annotations
+
+import functools
+import html
+import time
+
+import gradio as gr
+
+from rnn_core.gradlab import PRESETS, SETTINGS, preset, settings_from, train_lab
+from rnn_core.gradlab.lab import CLIP_NORM
+from rnn_core.gradlab.task import CHANCE
+from rnn_core.jobs import QueueFull, TrainingJob
+
+from . import gradient_plots as plots
+from .layout import bptt_svg
+from .retrain import _jobs, _jobs_lock, _progress_html
+
+TITLE = "Gradients"  # short: six tab names fit a phone's row
+SHAPE = "many-to-one"
+DIAGRAM = (["A", "_", "_", "_"], ["", "", "", "A?"])
+SUMMARY = ("Watch backpropagation through time: a plain RNN's gradient vanishes over 100 steps, an LSTM's "
+           "gates carry it, clipping tames an exploding one. Trains live in under a minute.")
+CARD_SVG = bptt_svg  # the landing card draws BPTT, not the task shape
+PLOT_SECONDS = 1.5   # the figures are redrawn at least this often while training (when there is news)
+NAMES = list(SETTINGS)  # cell, gap, hidden, scale, clip, lr, optimizer, seconds, seed
+
+
+def _state() -> dict:
+    return {"losses": [], "accuracy": [], "norms": [], "steps": [], "h": [], "c": None, "gates": None}
+
+
+def _take(seen: dict, p) -> None:
+    """Fold one progress report into what the figures draw."""
+    if p.step and p.train_loss == p.train_loss:
+        seen["losses"].append((p.step, p.train_loss))
+    seen["norms"] += p.grad_norms
+    if p.val and "h_norms" in p.val:
+        seen["accuracy"].append((p.step, p.val["accuracy"]))
+        seen["steps"].append((p.step, p.val["h_norms"]))
+        seen["h"], seen["c"] = p.val["h_norms"], p.val.get("c_norms")
+        seen["gates"] = p.val.get("gates", seen["gates"])
+        seen["radius"] = p.val.get("radius")
+
+
+def figures(seen: dict, s: dict) -> tuple:
+    """The four figures for what has been seen so far."""
+    return (plots.curves(seen["losses"], seen["accuracy"], CHANCE),
+            plots.step_norms(seen["h"] or [1.0], seen["c"], seen["steps"][-60:]),
+            plots.global_norms(seen["norms"], CLIP_NORM if s["clip"] else None),
+            plots.gates(seen["gates"], s["cell"]))
+
+
+def _line(seen: dict, s: dict) -> str:
+    if not seen["h"]:
+        return "Building the network..."
+    h = seen["h"]
+    ratio = h[0] / h[-1] if h[-1] > 0 else float("nan")
+    acc = seen["accuracy"][-1][1] if seen["accuracy"] else float("nan")
+    return (f"step {seen['steps'][-1][0]}: accuracy {acc:.0%} (chance {CHANCE:.0%}), "
+            f"||dL/dh_1|| / ||dL/dh_T|| = {ratio:.1e}, spectral radius {seen.get('radius', 0):.2f}")
+
+
+def run(cell, gap, hidden, scale, clip, lr, optimizer, seconds, seed, request: gr.Request = None):
+    """Handler: train the lab with the settings (clamped with a note) and stream the
+    status and the four figures, redrawn at least every `PLOT_SECONDS`."""
+    values = (cell, gap, hidden, scale, clip, lr, optimizer, seconds, seed)
+    s, notes = settings_from(dict(zip(NAMES, values)))
+    key = request.session_hash if request else "local"
+    job = TrainingJob(functools.partial(train_lab, s), task="gradients")
+    with _jobs_lock:
+        mine = _jobs.get(key)
+        if mine is not None and not mine.done.is_set():
+            raise gr.Error(f"A training ({mine.task}) is already running in this session: stop it first.")
+        try:
+            _jobs[key] = job.start()
+        except QueueFull as e:
+            raise gr.Error(str(e)) from None
+    head = "".join(f"<div>&#9888; {html.escape(n)}</div>" for n in notes)
+    seen, fraction, drawn, last = _state(), 0.0, 0, 0.0
+    try:
+        yield (head + _progress_html(0, "Starting the training process..."),) + (gr.skip(),) * 4
+        while not job.finished():
+            for p in job.updates(timeout=0.3):
+                _take(seen, p)
+                fraction = p.fraction
+            if time.monotonic() - last >= PLOT_SECONDS:
+                last = time.monotonic()
+                if job.waiting:
+                    line = f"Waiting for the training slot: {job.ahead} ahead of you..."
+                elif job.stop_event.is_set():
+                    line = "Stopping after the current step..."
+                else:
+                    line = _line(seen, s)
+                news = len(seen["norms"]) + len(seen["steps"]) > drawn
+                drawn = len(seen["norms"]) + len(seen["steps"])
+                yield (head + _progress_html(fraction, line),) + (figures(seen, s) if news else (gr.skip(),) * 4)
+        if job.error:
+            yield (head + _progress_html(fraction, f"Training failed: {job.error}"),) + (gr.skip(),) * 4
+            return
+        r = job.predictor  # the summary (small figures); the loop's TrainResult is job.result
+        done = (f"<b>Done</b> ({r['stopped'].replace('_', ' ')}) after {r['steps']} steps in {r['seconds']:.0f} s: "
+                f"best accuracy {r['accuracy']:.0%}, chance {r['chance']:.0%}; largest gradient norm "
+                f"{r['max_grad_norm']:.1e}; spectral radius {r['radius_start']:.2f} at the start, "
+                f"{r['radius_end']:.2f} at the end.")
+        yield ((head + _progress_html(1.0, done, raw=True)
+                + f'<p style="font-size:1.05em"><b>What happened:</b> {html.escape(r["verdict"])}</p>'),)\
+            + figures(seen, s)
+    finally:
+        job.stop()  # a closed tab or a cancelled event must not leave training running
+        with _jobs_lock:
+            if _jobs.get(key) is job:
+                del _jobs[key]
+
+
+def stop(request: gr.Request = None):
+    """Handler: stop this session's lab run (not another tab's retrain)."""
+    job = _jobs.get(request.session_hash if request else "local")
+    if job is not None and job.task == "gradients":
+        job.stop()
+    return gr.skip()
+
+
+def fill(name: str) -> list:
+    """Handler: the named preset's settings, in the order of the controls."""
+    s = preset(name)
+    return [s[n] for n in NAMES]
+
+
+def build() -> None:
+    """Build the tab's UI inside the current Blocks context."""
+    gr.HTML(f'<div style="display:flex;gap:1.5em;align-items:center;flex-wrap:wrap">{bptt_svg()}'
+            '<div style="max-width:46em"><b>What is BPTT?</b> To learn, a recurrent network is unrolled over '
+            'the sequence and the loss\'s gradient is sent back through every step (backpropagation through '
+            'time). At each step it is multiplied by the recurrent weights and the activation\'s slope: below 1 '
+            'it <i>vanishes</i> before reaching the early steps, above 1 it <i>explodes</i>. The task here: '
+            'remember the first symbol across T blank steps. Nothing is shipped or downloaded: every run trains '
+            'from scratch on this server\'s CPU (one at a time), in under a minute.</div></div>')
+    gr.Markdown("**Presets** (one click fills the settings and trains):")
+    with gr.Row():
+        buttons = [gr.Button(name, size="sm") for name in PRESETS]
+    o = SETTINGS
+    with gr.Row():
+        cell = gr.Radio(list(o["cell"].choices), value=o["cell"].default, label="cell")
+        gap = gr.Slider(5, 200, value=o["gap"].default, step=1, label="gap T (steps to remember across)")
+        hidden = gr.Slider(4, 128, value=o["hidden"].default, step=4, label="hidden units")
+    with gr.Row():
+        scale = gr.Slider(0.1, 2.0, value=o["scale"].default, step=0.05,
+                          label="recurrent weight scale (spectral radius of W_hh)")
+        clip = gr.Checkbox(value=o["clip"].default, label=f"clip the gradient norm to {CLIP_NORM:g}")
+        lr = gr.Number(value=o["lr"].default, label="learning rate (0.0001-1)")
+    with gr.Accordion("More settings", open=False), gr.Row():
+        optimizer = gr.Radio(list(o["optimizer"].choices), value="adam",
+                             label="optimiser (Adam rescales every step, which hides part of an explosion)")
+        seconds = gr.Slider(5, 60, value=o["seconds"].default, step=1, label="time budget (s)")
+        seed = gr.Number(value=0, label="seed", precision=0)
+    controls = [cell, gap, hidden, scale, clip, lr, optimizer, seconds, seed]
+    with gr.Row():
+        go = gr.Button("Train", variant="primary")
+        halt = gr.Button("Stop training", variant="stop")
+    status = gr.HTML()
+    with gr.Row():
+        curve = gr.Plot(label="loss and accuracy against chance", format="png")
+        per_step = gr.Plot(label="gradient reaching each time step", format="png")
+    with gr.Row():
+        norm = gr.Plot(label="global gradient norm per training step", format="png")
+        gate = gr.Plot(label="memory gate over the sequence (one example)", format="png")
+    outputs = [status, curve, per_step, norm, gate]
+    for button, name in zip(buttons, PRESETS):
+        button.click(functools.partial(fill, name), None, controls, queue=False, api_visibility="private")\
+            .then(run, controls, outputs, concurrency_limit=None, show_progress="hidden")
+    go.click(run, controls, outputs, api_name="gradients_train", concurrency_limit=None, show_progress="hidden")
+    halt.click(stop, None, status, api_name="gradients_stop", queue=False)
+
+
+if __name__ == "__main__":
+    with gr.Blocks(title="RNN Gallery: gradient lab") as demo:
+        build()
+    demo.launch()
