@@ -35,7 +35,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 RESULT_MS = 60_000  # the machine is slow and shared: give every result a generous minute
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}  # "" covers blob: and data: URLs
-TABS = {"sentiment": "Sentiment", "textgen": "Text", "melody": "Melody", "speech": "Speech",
+TABS = {"sentiment": "Sentiment", "textgen": "Text", "melody": "Melody", "speech": "Speech", "forecast": "Forecast",
         "gradients": "Gradients"}
 # Records the text of every Gradio error toast that ever appears, before it fades away.
 TOAST_SPY = """
@@ -193,6 +193,26 @@ def test_speech(page, shots):
     expect(panel.get_by_role("heading", level=2)).to_contain_text(digits)
     expect(panel.get_by_test_id("matplotlib").locator('img[src^="data:image/png"]')).to_be_visible()
     finish(page, shots, "speech")
+
+
+def test_forecast(page, shots, monkeypatch, tmp_path):
+    """A built-in series forecast with its figures, then a visitor's CSV: read, with a
+    note on what was mended, and its baselines scored."""
+    from apps import forecast
+
+    monkeypatch.setenv("RNN_GALLERY_DATA", str(real_data("timeseries").parent))  # the server reads the series
+    forecast.pretrained.cache_clear()
+    panel = open_tab(page, "forecast")
+    panel.get_by_role("button", name="Forecast", exact=True).click()
+    expect(panel.get_by_text(re.compile(r"network MASE"))).to_be_visible()
+    expect(panel.get_by_test_id("matplotlib").locator('img[src^="data:image/png"]')).to_be_visible()
+    csv = tmp_path / "prices.csv"
+    rows = [f"2024-{1 + i // 28:02d}-{1 + i % 28:02d},{100 + (i * 7919 % 13) - 6 + i * 0.1:.2f}" for i in range(300)]
+    csv.write_text("Date,Close\n" + "\n".join(rows[:150] + rows[151:] + [rows[10]]) + "\n")  # a duplicate
+    panel.locator("input[type=file]").first.set_input_files(str(csv))
+    expect(panel.get_by_text(re.compile(r"Read 299 rows"))).to_be_visible()
+    expect(panel.get_by_text(re.compile(r"No network has learned this series yet"))).to_be_visible()
+    finish(page, shots, "forecast")
 
 
 def test_error_toast_is_detected(page, shots):

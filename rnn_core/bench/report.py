@@ -28,6 +28,7 @@ EXTRAS = {
                ("ratio to the n-gram", ("nll_ratio_to_baseline",))],
     "speech": [("connected digit strings: character error rate", ("connected_cer",)),
                ("strings exactly right", ("connected_string_accuracy",))],
+    "forecast": [(f"{name} 80% interval coverage", (name, "coverage")) for name in ("temperatures", "sunspots", "pm25")],
 }
 
 

@@ -10,7 +10,7 @@ from .predictor import ForecastPredictor
 from .tail import tail_figures
 from .train import Recipe, series_for
 
-SPLITS = ("test", "val")
+SPLITS = ("test", "dev")  # dev: the validation part (10% before the test tail)
 # The network's MASE against the best baseline's at these horizons, for these series.
 RATIO_TARGET, RATIO_SERIES, RATIO_HORIZONS = 0.9, ("sunspots", "temperatures"), ("1", "12")
 COVERAGE_RANGE = (0.75, 0.85)
@@ -30,13 +30,21 @@ def checkpoints(weights: str | Path) -> list[Path]:
 def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "test",
              device: str = "cpu") -> dict:
     """Figures of every checkpoint under ``weights`` (default assets/forecast), by
-    series name, and ``targets``: the issue's targets with the figures reached."""
+    series name; ``targets``: the issue's targets with the figures reached; and the
+    headline (``mase``, beside ``baseline``'s): the network's MASE 12 steps ahead (or
+    its longest horizon, if shorter), averaged over the series, and the best baseline's
+    of each series, averaged."""
     out = {}
     for folder in checkpoints(weights or assets_dir("forecast")):
         predictor = ForecastPredictor.from_pretrained(folder)
         series = series_for(make_recipe(Recipe, predictor.config.get("options", {})), data_dir)
         out[folder.name] = {**tail_figures(predictor, series, part=split), "model": predictor.describe()}
+    rows = [f["horizons"][max(f["horizons"], key=lambda h: (int(h) <= 12, int(h)))] for f in out.values()]
     out["targets"] = targets(out)
+    out["split"] = split
+    out["mase"] = sum(r["network"]["mase"] for r in rows) / len(rows)
+    out["baseline"] = {"name": "best of naive, seasonal naive and ridge, per series",
+                       "mase": sum(r[r["best_baseline"]]["mase"] for r in rows) / len(rows)}
     return out
 
 
@@ -66,7 +74,7 @@ def table(metrics: dict) -> str:
     """``evaluate forecast --suite tail``: MASE of every method at every horizon, then the targets."""
     lines = []
     for name, f in metrics.items():
-        if name == "targets" or not isinstance(f, dict):
+        if name in ("targets", "baseline") or not isinstance(f, dict):
             continue
         lines.append(f"{name} ({f['label']}; {f['origins']} origins in the {f['part']} part; MASE scale "
                      f"{f['mase_scale']:.3f} {f['unit']}; 80% interval covers {f.get('coverage', float('nan')):.3f})")

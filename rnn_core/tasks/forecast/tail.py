@@ -17,34 +17,53 @@ from .baselines import BASELINES, RidgeAR, naive, naive_scale, scores, seasonal_
 from .features import SeriesEncoder, split_points
 from .windows import origins
 
-COVERAGE = 0.8  # the interval's nominal share (quantiles 0.1 to 0.9)
-
-
 def horizons_of(horizon: int) -> tuple[int, ...]:
     """The horizons a model of ``horizon`` steps is scored at: 1, 12 and its own."""
     return tuple(sorted({h for h in (1, 12, horizon) if h <= horizon}))
 
 
-def fit_ridge(series: Series, enc: SeriesEncoder, horizon: int) -> RidgeAR:
-    """The ridge baseline, fitted on the training part's origins."""
+def _standardised(series: Series) -> tuple[np.ndarray, float, float]:
+    """(the target standardised by its training part's mean and deviation, mean, deviation):
+    the ridge baseline's own scale, untouched by the network's transform, so that the
+    baseline is the same whatever network it is compared with."""
     train_end, _ = split_points(len(series))
-    z = enc.scaled_target(series.target)
-    return RidgeAR(enc.window, horizon).fit(z, series.observed, origins(0, train_end, enc.window, horizon))
+    part = series.target[:train_end]
+    mean, std = float(part.mean()), float(part.std()) or 1.0
+    return (series.target - mean) / std, mean, std
+
+
+def fit_ridge(series: Series, enc: SeriesEncoder, horizon: int) -> RidgeAR:
+    """The ridge baseline, fitted on the training part's origins. It reads the last
+    ``enc.window``, half or a quarter of it, whichever scores best on the validation
+    part: a baseline weakened by a window chosen for the network would flatter it."""
+    train_end, val_end = split_points(len(series))
+    z, _, _ = _standardised(series)
+    fit_ts, val_ts = origins(0, train_end, enc.window, horizon), origins(train_end, val_end, enc.window, horizon)
+    ahead = val_ts[:, None] + np.arange(1, horizon + 1)
+    best, best_err = None, np.inf
+    for lags in sorted({enc.window, max(1, enc.window // 2), max(1, enc.window // 4)}):
+        ridge = RidgeAR(lags, horizon).fit(z, series.observed, fit_ts)
+        if not len(val_ts):
+            return ridge
+        err = np.abs(ridge.predict(z, val_ts) - z[ahead])[series.observed[ahead]].mean()
+        if err < best_err:
+            best, best_err = ridge, err
+    return best
 
 
 def baseline_forecasts(series: Series, enc: SeriesEncoder, ts: np.ndarray, horizon: int,
                        ridge: RidgeAR | None = None) -> dict[str, np.ndarray]:
     """Each baseline's (B, horizon) forecasts from origins ``ts``, in the series' units."""
     ridge = ridge or fit_ridge(series, enc, horizon)
-    z = enc.scaled_target(series.target)
+    z, mean, std = _standardised(series)
     return {"naive": naive(series.target, ts, horizon),
             "seasonal naive": seasonal_naive(series.target, ts, horizon, enc.season),
-            "ridge": enc.to_values(ridge.predict(z, ts)[:, :horizon])}
+            "ridge": ridge.predict(z, ts)[:, :horizon] * std + mean}
 
 
 def tail_figures(predictor, series: Series, enc: SeriesEncoder | None = None, part: str = "test") -> dict:
     """Every method's MAE/RMSE/MASE at each horizon (`horizons_of`) on the test tail
-    (or ``part="val"``), the network's interval coverage, and how the network compares
+    (or ``part="dev"``: the validation part), the network's interval coverage, and how the network compares
     with the best baseline. ``predictor`` None scores the baselines alone (an uploaded
     series nobody has trained a network on yet); they need ``enc``.
 
@@ -55,7 +74,7 @@ def tail_figures(predictor, series: Series, enc: SeriesEncoder | None = None, pa
     enc = enc or predictor.encoder
     n = len(series)
     train_end, val_end = split_points(n)
-    lo_row, hi_row = (val_end, n) if part == "test" else (train_end, val_end)
+    lo_row, hi_row = (val_end, n) if part == "test" else (train_end, val_end)  # "dev": the validation part
     horizon = enc.horizon
     ts = origins(lo_row, hi_row, enc.window, horizon)
     if len(ts) == 0:
@@ -84,27 +103,3 @@ def tail_figures(predictor, series: Series, enc: SeriesEncoder | None = None, pa
         out["coverage"] = float(inside[mask].mean())
         out["interval_width"] = float((fc["hi"] - fc["lo"])[mask].mean())
     return out
-
-
-def conformal_widening(predictor, series: Series) -> list[float]:
-    """Per step ahead, how much (scaled units) to widen the quantile interval so that
-    it covers `COVERAGE` of the validation part (split conformal quantile regression,
-    Romano et al. 2019): the score of a point is how far it falls outside the
-    interval (negative inside); the widening is the scores' finite-sample quantile."""
-    enc = predictor.encoder
-    train_end, val_end = split_points(len(series))
-    ts = origins(train_end, val_end, enc.window, enc.horizon)
-    if len(ts) < 5:
-        return []
-    from .windows import Windows
-    windows = Windows(enc.inputs(series), enc.scaled_target(series.target), series.observed, enc.window, 1)
-    q = np.sort(predictor.scaled_quantiles(windows, series, ts, enc.horizon), -1)
-    ahead = ts[:, None] + np.arange(1, enc.horizon + 1)
-    z, mask = enc.scaled_target(series.target)[ahead], series.observed[ahead]
-    score = np.maximum(q[..., 0] - z, z - q[..., -1])
-    widen = []
-    for h in range(enc.horizon):
-        s = score[mask[:, h], h]
-        level = min(1.0, np.ceil((len(s) + 1) * COVERAGE) / max(len(s), 1))
-        widen.append(float(np.quantile(s, level)) if len(s) else 0.0)
-    return widen

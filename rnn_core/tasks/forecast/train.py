@@ -20,7 +20,8 @@ from ...train import TrainConfig, TrainResult, run_record, train as train_loop
 from ..spec import Metric, make_recipe
 from .features import SeriesEncoder, split_points
 from .predictor import ForecastPredictor
-from .tail import conformal_widening, tail_figures
+from .conformal import validation_widening
+from .tail import tail_figures
 from .windows import Windows, origins
 
 METRIC = Metric("val_loss", "validation quantile loss", higher_is_better=False)
@@ -28,9 +29,9 @@ METRIC = Metric("val_loss", "validation quantile loss", higher_is_better=False)
 # An uploaded series' window and horizon by its step (a built-in one has its own).
 UPLOAD_WINDOW = {"hour": 72, "day": 30, "week": 26, "month": 24, "quarter": 8, "year": 8, "row": 30}
 UPLOAD_HORIZON = {"hour": 24, "day": 14, "week": 8, "month": 12, "quarter": 4, "year": 3, "row": 10}
-# Target transforms of the built-in series: PM2.5 is a skewed count (log), sunspots
-# are counts whose noise grows with the level (square root).
-TRANSFORM = {"pm25": "log1p", "sunspots": "sqrt"}
+# Target transforms of the built-in series: PM2.5 and sunspots are skewed counts whose
+# noise grows with their level (log; measured against the square root: README).
+TRANSFORM = {"pm25": "log1p", "sunspots": "log1p"}
 
 
 @dataclass
@@ -116,7 +117,7 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
                         count_tokens=lambda b: len(b["x"]))
     predictor = ForecastPredictor(model.eval(), enc, {})
     with evaluating(model):
-        enc.widen = conformal_widening(predictor, series)
+        enc.widen = validation_widening(predictor, series)
         tail = tail_figures(predictor, series)
     data = (f"{series.label}: {train_end:,} {series.step}s for training, {val_end - train_end:,} for "
             f"validation and calibrating the interval, the last {len(series) - val_end:,} for the test tail")

@@ -1,0 +1,101 @@
+"""The forecasting tab's handlers on tiny checkpoints and tiny series: every built-in
+series, a visitor's CSV (good and bad), a retrained model, and settings out of range."""
+import numpy as np
+import gradio as gr
+import pandas as pd
+import pytest
+
+from tests.conftest import TINY_FORECAST, launched_gallery
+
+
+@pytest.fixture
+def tab(tiny_assets, tiny_data, monkeypatch):
+    from apps import forecast
+
+    monkeypatch.setenv("RNN_GALLERY_ASSETS", str(tiny_assets))
+    monkeypatch.setenv("RNN_GALLERY_DATA", str(tiny_data))
+    forecast.pretrained.cache_clear()
+    yield forecast
+    forecast.pretrained.cache_clear()
+
+
+def _stock_csv(path, n=400, seed=0):
+    """A random walk in a stock export's layout (business days, Open/High/Low/Close/Volume)."""
+    rng = np.random.default_rng(seed)
+    close = 100 + np.cumsum(rng.normal(0, 1, n))
+    days = pd.bdate_range("2020-01-01", periods=n)
+    pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "Open": close + 0.1, "High": close + 1, "Low": close - 1,
+                  "Close": close, "Volume": rng.integers(1000, 5000, n)}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("name", ["sunspots", "temperatures", "pm25"])
+def test_answer_for_every_built_in_series(tab, name):
+    plot, verdict, table, notes = tab.answer(name, 12, 50, "pretrained")
+    assert plot.axes and "MASE" in verdict and "| steps ahead |" in table and "Forecast made at" in notes
+    assert "interval held the truth" in verdict
+
+
+def test_answer_clamps_and_forecasts_the_future(tab):
+    _, _, _, notes = tab.answer("temperatures", 24, 100, "pretrained")
+    assert "1 to 14 steps ahead; showing 14" in notes and "the future" in notes
+    _, _, _, notes = tab.answer("sunspots", float("nan"), -50, "pretrained")  # absurd: a sane answer
+    assert "Forecast made at" in notes
+
+
+@pytest.mark.parametrize("args, message", [
+    (("../../etc/passwd", 12, 50, "pretrained"), "Pick one of the series"),
+    (("sunspots", 12, 50, "my retrained model"), "no retrained model"),
+    (("upload", 12, 50, "pretrained"), "Upload a CSV first"),
+])
+def test_answer_refusals(tab, args, message):
+    with pytest.raises(gr.Error, match=message):
+        tab.answer(*args)
+
+
+def test_upload_baselines_then_retrain(tab, tmp_path):
+    from rnn_core.tasks import TASKS
+
+    path = _stock_csv(tmp_path / "stock.csv")
+    state, target, covariates, choice, note = tab.upload_changed(str(path), None, [])
+    assert choice == "upload" and target["value"] == "Close" and "Volume" in covariates["choices"]
+    _, verdict, table, _ = tab.answer("upload", 5, 100, "pretrained", state)
+    assert "No network has learned this series yet" in verdict and "network" not in table.splitlines()[0]
+    options = tab.retrain_series("upload", state)
+    assert options["csv"] == str(path) and options["target"] == "Close"
+    mine, _ = TASKS["forecast"].train({**options, **TINY_FORECAST})
+    _, verdict, table, _ = tab.answer("upload", 5, 100, "my retrained model", state, mine)
+    assert "network MASE" in verdict and "network" in table.splitlines()[0]
+    with pytest.raises(gr.Error, match="trained on upload"):
+        tab.answer("sunspots", 5, 100, "my retrained model", state, mine)
+
+
+def test_verdict_says_when_the_naive_forecast_wins():
+    row = {"naive": {"mase": 1.0}, "seasonal naive": {"mase": 1.3}, "ridge": {"mase": 1.01},
+           "network": {"mase": 1.02}, "best_baseline": "naive", "ratio": 1.02, "coverage": 0.8}
+    text = __import__("apps.forecast", fromlist=["verdict"]).verdict(
+        {"horizons": {"1": row}, "origins": 50}, 1, True)
+    assert "random walk" in text and "2% larger" in text
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"Date,Name\n" + b"2020-01-01,abc\n" * 150, "no numeric column"),
+    (b"Date,Close\n2020-01-01,1\n2020-01-02,2\n", "at least 100"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "not a CSV"),
+])
+def test_bad_uploads_are_one_sentence(tab, tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(gr.Error, match=message):
+        tab.upload_changed(str(path), None, [])
+
+
+def test_launched_tab_through_gradio_client(tiny_assets, tiny_data):
+    from gradio_client import Client
+
+    with launched_gallery(tiny_assets, tiny_data) as url:
+        client = Client(url, verbose=False)
+        _, verdict, table, notes = client.predict("pm25", 24, 80, "pretrained", api_name="/forecast_answer")
+        assert "MASE" in verdict and "Forecast made at" in notes
+        with pytest.raises(Exception, match="not in the list of choices"):  # Gradio's own check, first
+            client.predict("nope", 3, 50, "pretrained", api_name="/forecast_answer")
