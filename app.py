@@ -42,9 +42,10 @@ def build_demo() -> gr.Blocks:
     with gr.Blocks(title="RNN Gallery", delete_cache=DELETE_CACHE) as demo:
         gr.Markdown("# RNN Gallery")
         gr.HTML(landing_html(TABS))
-        with gr.Tabs():
+        # on a phone six tab names need two rows: they wrap rather than hide in a "more" menu
+        with gr.Tabs(overflow_behavior="wrap"):
             for module in TABS:
-                with gr.Tab(module.TITLE):  # short: four names fit a phone's width (shapes are in the headers)
+                with gr.Tab(module.TITLE):  # short names (the shapes are in the headers)
                     module.build()
     # Every tab's prediction is in one concurrency group ("predict"): four run at once,
     # the rest wait in the queue (64 at most) instead of piling threads onto the cores.

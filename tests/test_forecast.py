@@ -160,3 +160,31 @@ def test_evaluate_every_series_and_targets(tiny_forecast, timeseries_dir):
     assert any(k.startswith("pm25 h24") for k in m["targets"]) and any("h12" in k for k in m["targets"])
     assert all(isinstance(t["met"], bool) for t in m["targets"].values())
     assert "MASE" in TASKS["forecast"].suites["tail"](m)
+
+
+def test_running_quantiles():
+    from rnn_core.tasks.forecast.conformal import running_quantiles
+
+    q = running_quantiles(np.array([3.0, np.nan, 1.0, 2.0, 5.0]), 0.5)
+    assert np.isnan(q[0]) and q[1:].tolist() == [3, 3, 3, 2, 3]
+
+
+def test_interval_at_an_origin_uses_only_the_past(tiny_forecast, timeseries_dir):
+    """The online calibration at origin t reads no outcome after t: changing the future
+    changes neither the forecast nor its interval."""
+    predictor = ForecastPredictor.from_pretrained(tiny_forecast / "sunspots")
+    s = load_series("sunspots", timeseries_dir)
+    t = len(s) - 30
+    before = predictor.forecast(s, [t], 24)
+    changed = load_series("sunspots", timeseries_dir)
+    changed.values = changed.values.copy()
+    changed.values[t + 1:, 0] += 500
+    after = predictor.forecast(changed, [t], 24)
+    assert all(np.allclose(before[k], after[k]) for k in before)
+    # and the calibration did learn from the past: a past made wilder widens the interval
+    wild = load_series("sunspots", timeseries_dir)
+    wild.values = wild.values.copy()
+    _, val_end = split_points(len(wild))
+    wild.values[val_end:t + 1, 0] += np.where(np.arange(t + 1 - val_end) % 2, 80, 0)
+    assert (predictor.forecast(wild, [t], 24)["hi"] - predictor.forecast(wild, [t], 24)["lo"]).mean() > \
+        (before["hi"] - before["lo"]).mean()
