@@ -90,7 +90,8 @@ def _view(choice: str, upload: dict | None, which: str, retrained):
             raise gr.Error("Upload a CSV first (or pick a built-in series).")
         predictor = None
         if mine:
-            if retrained.config.get("options", {}).get("csv") != upload["path"]:
+            if (retrained.config.get("options", {}).get("csv") != upload["path"]
+                    or retrained.encoder.columns != upload["series"].columns):
                 raise gr.Error("Your retrained model was trained on another series: retrain on this CSV first.")
             predictor = retrained
         return predictor, upload["series"], upload["enc"], upload["ridge"], \
@@ -115,6 +116,14 @@ def _nearest(figures: dict, horizon: int) -> tuple[str, dict] | tuple[None, None
     return key, rows[key]
 
 
+def naive_is_hard_to_beat(figures: dict, slack: float = 1.05) -> bool:
+    """True when, at every scored horizon, no method (the network included) beats the
+    naive forecast by more than ``slack``: what a random walk (a stock's price) gives."""
+    rows = figures.get("horizons", {}).values()
+    return bool(rows) and all(r["naive"]["mase"] <= slack * min(v["mase"] for v in r.values() if isinstance(v, dict))
+                              for r in rows)
+
+
 def verdict(figures: dict, horizon: int, trained: bool) -> str:
     """The tab's sentence on the test tail: does the network beat the simple forecasts?"""
     h, row = _nearest(figures, horizon)
@@ -126,13 +135,15 @@ def verdict(figures: dict, horizon: int, trained: bool) -> str:
         return (f"{where}, the best simple forecast is **{best}** (MASE {row[best]['mase']:.2f}). No network has "
                 "learned this series yet: **Retrain it yourself** below trains one in about a minute.")
     ratio = row["ratio"]
-    naive_gap = row["network"]["mase"] / row["naive"]["mase"]
     text = (f"{where}: network MASE **{row['network']['mase']:.2f}**, best baseline ({best}) "
             f"**{row[best]['mase']:.2f}**: the network's error is {abs(1 - ratio):.0%} "
             f"{'smaller' if ratio < 1 else 'larger'}.")
-    if naive_gap > 0.95:
-        text += (" **The naive forecast (the last value) is as good as it gets here**: the series moves like a "
-                 "random walk, whose best forecast is where it is now; the network cannot find a pattern that is not there.")
+    if naive_is_hard_to_beat(figures):
+        text += (" **The naive forecast (the last value) is as good as it gets here**, at every horizon: the series "
+                 "moves like a random walk, whose best forecast is where it is now; the network cannot find a "
+                 "pattern that is not there.")
+    elif row["naive"]["mase"] <= min(r["mase"] for k, r in row.items() if isinstance(r, dict)):
+        text += " This close ahead, nothing beats the last value; further ahead, see the table."
     elif ratio > 1:
         text += f" Here the {best} forecast is the better choice."
     if "coverage" in row:

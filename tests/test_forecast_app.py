@@ -71,11 +71,17 @@ def test_upload_baselines_then_retrain(tab, tmp_path):
 
 
 def test_verdict_says_when_the_naive_forecast_wins():
-    row = {"naive": {"mase": 1.0}, "seasonal naive": {"mase": 1.3}, "ridge": {"mase": 1.01},
-           "network": {"mase": 1.02}, "best_baseline": "naive", "ratio": 1.02, "coverage": 0.8}
-    text = __import__("apps.forecast", fromlist=["verdict"]).verdict(
-        {"horizons": {"1": row}, "origins": 50}, 1, True)
-    assert "random walk" in text and "2% larger" in text
+    from apps.forecast import verdict
+
+    def row(naive, network):
+        return {"naive": {"mase": naive}, "seasonal naive": {"mase": naive * 1.3}, "ridge": {"mase": naive * 1.01},
+                "network": {"mase": network}, "best_baseline": "naive", "ratio": network / naive, "coverage": 0.8}
+
+    walk = {"horizons": {"1": row(1.0, 1.02), "12": row(2.3, 2.4)}, "origins": 50}
+    assert "random walk" in verdict(walk, 1, True) and "2% larger" in verdict(walk, 1, True)
+    # the naive forecast best one step ahead only (PM2.5): said for that horizon, no random walk
+    hourly = {"horizons": {"1": row(0.89, 0.91), "24": {**row(3.7, 3.2), "best_baseline": "ridge"}}, "origins": 50}
+    assert "nothing beats the last value" in verdict(hourly, 1, True) and "random walk" not in verdict(hourly, 1, True)
 
 
 @pytest.mark.parametrize("content, message", [
