@@ -15,7 +15,7 @@ import numpy as np
 
 from rnn_core.checkpoint import CheckpointError
 from rnn_core.data import DataError
-from rnn_core.data.timeseries import BUILT_IN, TableError, load_series, read_table
+from rnn_core.data.timeseries import BUILT_IN, MAX_CSV_MB, MAX_ROWS, TableError, load_series, read_table
 from rnn_core.options import whole_number
 from rnn_core.tasks import TASKS
 from rnn_core.tasks.forecast.features import split_points
@@ -23,7 +23,7 @@ from rnn_core.tasks.forecast.predictor import ForecastPredictor
 from rnn_core.tasks.forecast.tail import baseline_forecasts, fit_ridge, tail_figures
 from rnn_core.tasks.forecast.train import Recipe, encoder_for
 
-from .layout import MAX_UPLOAD_MB, WIDE_PLOT, model_card_md, shape_header
+from .layout import model_card_md, shape_header
 from .retrain import retrain_panel
 from .shipped import MODEL_CHOICES
 
@@ -171,7 +171,7 @@ def figures_md(figures: dict) -> str:
 def forecast_plot(series, t: int, horizon: int, fc: dict | None, base: dict, best: str | None, window: int):
     """History up to the origin, the truth after it, the network's median and interval,
     and the best baseline."""
-    fig, ax = plt.subplots(figsize=(9, 3.4), dpi=90)
+    fig, ax = plt.subplots(figsize=(8, 3.6), dpi=90)
     start = max(0, t - min(window, max(4 * horizon, 30)))
     x = np.arange(start, t + 1)
     ax.plot(x - t, series.target[start:t + 1], color="#1f2937", lw=1.2, label="history")
@@ -218,12 +218,18 @@ def answer(choice, horizon, origin, which, upload=None, retrained=None):
 
 def upload_changed(path, target, covariates):
     """Handler: read an uploaded CSV (or read it again for other columns); fills the
-    column pickers and switches the series to it."""
+    column pickers and switches the series to it. A file it cannot read is said in one
+    sentence beside the upload box (and a warning toast)."""
+    cleared = (None, gr.update(choices=[], value=None), gr.update(choices=[], value=[]), gr.skip())
     if not path:
-        return None, gr.update(choices=[], value=None), gr.update(choices=[], value=[]), gr.skip(), ""
-    state = read_upload(path, target, covariates)
+        return *cleared, ""
+    try:
+        state = read_upload(path, target, covariates)
+    except gr.Error as e:  # said beside the upload box: an error here would mark the series picker as failed
+        gr.Warning(e.message)
+        return *cleared, f"&#9888; {e.message}"
     s = state["series"]
-    mended = "".join(f"\n- {n}" for n in s.notes)
+    mended = f" {len(s.notes)} thing{'s' * (len(s.notes) != 1)} mended: see the notes under the plot." if s.notes else ""
     return (state, gr.update(choices=s.choices, value=s.columns[0]),
             gr.update(choices=[c for c in s.choices if c != s.columns[0]], value=s.columns[1:]), "upload",
             f"Read {len(s):,} rows: forecasting **{s.columns[0]}** every {s.step} (season {s.season} {s.step}s)"
@@ -274,15 +280,15 @@ def build() -> None:
             go = gr.Button("Forecast", variant="primary")
         with gr.Column(scale=3):
             with gr.Group():
-                csv = gr.File(label=f"or upload a CSV: a date column and numeric columns ({MAX_UPLOAD_MB} MB at most; "
-                                    "the most recent 100,000 rows are read)", file_types=[".csv", ".txt"],
+                csv = gr.File(label=f"or upload a CSV: a date column and numeric columns ({MAX_CSV_MB} MB at most; "
+                                    f"the most recent {MAX_ROWS:,} rows are read)", file_types=[".csv", ".txt"],
                               type="filepath")
                 with gr.Row():
                     target = gr.Dropdown([], label="column to forecast", allow_custom_value=False)
                     covariates = gr.Dropdown([], multiselect=True, label="other columns it reads (optional)")
             read_note = gr.Markdown()
     verdict_md = gr.Markdown()
-    plot = gr.Plot(label="forecast", show_label=False, format="png", elem_classes=[WIDE_PLOT])
+    plot = gr.Plot(label="forecast", show_label=False, format="png")  # fits a phone: the forecast end must show
     table = gr.Markdown()
     notes = gr.Markdown()
     with gr.Accordion("Model card", open=False):
@@ -297,8 +303,8 @@ def build() -> None:
           [choice, horizon, origin, which, upload, retrained], outputs, api_name="forecast_answer",
           concurrency_id="predict")
     choice.change(card, choice, card_md, queue=False, api_visibility="private")
-    csv.upload(upload_changed, [csv, target, covariates], [upload, target, covariates, choice, read_note],
-               concurrency_id="predict", api_visibility="private")
+    gr.on([csv.upload, csv.clear], upload_changed, [csv, target, covariates],
+          [upload, target, covariates, choice, read_note], concurrency_id="predict", api_visibility="private")
     gr.on([target.input, covariates.input], upload_changed, [csv, target, covariates],
           [upload, target, covariates, choice, read_note], concurrency_id="predict", api_visibility="private")
 

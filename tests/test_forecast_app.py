@@ -5,15 +5,17 @@ import gradio as gr
 import pandas as pd
 import pytest
 
-from tests.conftest import TINY_FORECAST, launched_gallery
+from tests.conftest import TINY_FORECAST, launched_gallery, link_data
 
 
 @pytest.fixture
-def tab(tiny_assets, tiny_data, monkeypatch):
+def tab(tiny_forecast, timeseries_dir, monkeypatch, tmp_path):
+    """The tab on the tiny forecasting checkpoints and tiny series (the other tasks'
+    checkpoints are not needed, nor made)."""
     from apps import forecast
 
-    monkeypatch.setenv("RNN_GALLERY_ASSETS", str(tiny_assets))
-    monkeypatch.setenv("RNN_GALLERY_DATA", str(tiny_data))
+    monkeypatch.setenv("RNN_GALLERY_ASSETS", str(link_data(tmp_path / "assets", [tiny_forecast])))
+    monkeypatch.setenv("RNN_GALLERY_DATA", str(link_data(tmp_path / "data", [timeseries_dir])))
     forecast.pretrained.cache_clear()
     yield forecast
     forecast.pretrained.cache_clear()
@@ -93,7 +95,9 @@ def test_bad_uploads_are_one_sentence(tab, tmp_path, content, message):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
     with pytest.raises(gr.Error, match=message):
-        tab.upload_changed(str(path), None, [])
+        tab.read_upload(str(path))
+    state, *_, note = tab.upload_changed(str(path), None, [])  # the tab: a note and a warning, no error
+    assert state is None and message in note
 
 
 def test_launched_tab_through_gradio_client(tiny_assets, tiny_data):
