@@ -16,19 +16,28 @@ import gradio as gr
 from rnn_core.gradlab import PRESETS, SETTINGS, preset, settings_from, train_lab
 from rnn_core.gradlab.lab import CLIP_NORM
 from rnn_core.gradlab.task import CHANCE
-from rnn_core.jobs import QueueFull, TrainingJob
+from rnn_core.jobs import TrainingJob
 
 from . import gradient_plots as plots
 from .layout import bptt_svg
-from .retrain import _jobs, _jobs_lock, _progress_html
+from .retrain import claim_job, progress_html, release_job, session_key, stop_session_job
 
 TITLE = "Gradients"  # short: six tab names fit a phone's row
 SHAPE = "many-to-one"
-DIAGRAM = (["A", "_", "_", "_"], ["", "", "", "A?"])
+DIAGRAM = (["A", "x", "z", "y"], ["", "", "", "A?"])
 SUMMARY = ("Watch backpropagation through time: a plain RNN's gradient vanishes over 100 steps, an LSTM's "
            "gates carry it, clipping tames an exploding one. Trains live in under a minute.")
 CARD_SVG = bptt_svg  # the landing card draws BPTT, not the task shape
 PLOT_SECONDS = 1.5   # the figures are redrawn at least this often while training (when there is news)
+PRESET_NOTE = (
+    "**Presets** (one click fills the settings and trains). *Vanishing:* a plain RNN and an LSTM, identical "
+    "but for the cell (T=100, recurrent weights at spectral radius 0.6, about PyTorch's default; Adam at "
+    "0.001, its default). Measured on one core: the LSTM learns in a few seconds, the RNN stays at chance "
+    "for all 45 s, its gradient at step 1 below 1e-17 of the one at step 100. *Exploding:* a plain RNN at "
+    "radius 2 and T=80, trained with plain SGD, whose step is the gradient times the learning rate, so a "
+    "gradient spike is a weight spike (Adam rescales each step, which hides an explosion); the same seed "
+    "without and with clipping. Unclipped, the norm reaches about 1e4 and the weights never recover; "
+    "clipped to norm 1, it learns in a few seconds.")
 NAMES = list(SETTINGS)  # cell, gap, hidden, scale, clip, lr, optimizer, seconds, seed
 
 
@@ -72,20 +81,12 @@ def run(cell, gap, hidden, scale, clip, lr, optimizer, seconds, seed, request: g
     status and the four figures, redrawn at least every `PLOT_SECONDS`."""
     values = (cell, gap, hidden, scale, clip, lr, optimizer, seconds, seed)
     s, notes = settings_from(dict(zip(NAMES, values)))
-    key = request.session_hash if request else "local"
-    job = TrainingJob(functools.partial(train_lab, s), task="gradients")
-    with _jobs_lock:
-        mine = _jobs.get(key)
-        if mine is not None and not mine.done.is_set():
-            raise gr.Error(f"A training ({mine.task}) is already running in this session: stop it first.")
-        try:
-            _jobs[key] = job.start()
-        except QueueFull as e:
-            raise gr.Error(str(e)) from None
+    key = session_key(request)
+    job = claim_job(key, TrainingJob(functools.partial(train_lab, s), task="gradients"), "A training")
     head = "".join(f"<div>&#9888; {html.escape(n)}</div>" for n in notes)
     seen, fraction, drawn, last = _state(), 0.0, 0, 0.0
     try:
-        yield (head + _progress_html(0, "Starting the training process..."),) + (gr.skip(),) * 4
+        yield (head + progress_html(0, "Starting the training process..."),) + (gr.skip(),) * 4
         while not job.finished():
             for p in job.updates(timeout=0.3):
                 _take(seen, p)
@@ -100,30 +101,25 @@ def run(cell, gap, hidden, scale, clip, lr, optimizer, seconds, seed, request: g
                     line = _line(seen, s)
                 news = len(seen["norms"]) + len(seen["steps"]) > drawn
                 drawn = len(seen["norms"]) + len(seen["steps"])
-                yield (head + _progress_html(fraction, line),) + (figures(seen, s) if news else (gr.skip(),) * 4)
+                yield (head + progress_html(fraction, line),) + (figures(seen, s) if news else (gr.skip(),) * 4)
         if job.error:
-            yield (head + _progress_html(fraction, f"Training failed: {job.error}"),) + (gr.skip(),) * 4
+            yield (head + progress_html(fraction, f"Training failed: {job.error}"),) + (gr.skip(),) * 4
             return
         r = job.predictor  # the summary (small figures); the loop's TrainResult is job.result
         done = (f"<b>Done</b> ({r['stopped'].replace('_', ' ')}) after {r['steps']} steps in {r['seconds']:.0f} s: "
                 f"best accuracy {r['accuracy']:.0%}, chance {r['chance']:.0%}; largest gradient norm "
                 f"{r['max_grad_norm']:.1e}; spectral radius {r['radius_start']:.2f} at the start, "
                 f"{r['radius_end']:.2f} at the end.")
-        yield ((head + _progress_html(1.0, done, raw=True)
+        yield ((head + progress_html(1.0, done, raw=True)
                 + f'<p style="font-size:1.05em"><b>What happened:</b> {html.escape(r["verdict"])}</p>'),)\
             + figures(seen, s)
     finally:
-        job.stop()  # a closed tab or a cancelled event must not leave training running
-        with _jobs_lock:
-            if _jobs.get(key) is job:
-                del _jobs[key]
+        release_job(key, job)  # a closed tab or a cancelled event must not leave training running
 
 
 def stop(request: gr.Request = None):
     """Handler: stop this session's lab run (not another tab's retrain)."""
-    job = _jobs.get(request.session_hash if request else "local")
-    if job is not None and job.task == "gradients":
-        job.stop()
+    stop_session_job(request, "gradients")
     return gr.skip()
 
 
@@ -140,9 +136,10 @@ def build() -> None:
             'the sequence and the loss\'s gradient is sent back through every step (backpropagation through '
             'time). At each step it is multiplied by the recurrent weights and the activation\'s slope: below 1 '
             'it <i>vanishes</i> before reaching the early steps, above 1 it <i>explodes</i>. The task here: '
-            'remember the first symbol across T blank steps. Nothing is shipped or downloaded: every run trains '
-            'from scratch on this server\'s CPU (one at a time), in under a minute.</div></div>')
-    gr.Markdown("**Presets** (one click fills the settings and trains):")
+            'remember the first of four symbols across T steps of random distractor symbols (chance 25%). '
+            'Nothing is shipped or downloaded: every run trains from scratch on this server\'s CPU (one at a '
+            'time), in under a minute.</div></div>')
+    gr.Markdown(PRESET_NOTE)
     with gr.Row():
         buttons = [gr.Button(name, size="sm") for name in PRESETS]
     o = SETTINGS
@@ -156,8 +153,9 @@ def build() -> None:
         clip = gr.Checkbox(value=o["clip"].default, label=f"clip the gradient norm to {CLIP_NORM:g}")
         lr = gr.Number(value=o["lr"].default, label="learning rate (0.0001-1)")
     with gr.Accordion("More settings", open=False), gr.Row():
-        optimizer = gr.Radio(list(o["optimizer"].choices), value="adam",
-                             label="optimiser (Adam rescales every step, which hides part of an explosion)")
+        optimizer = gr.Radio(list(o["optimizer"].choices), value=o["optimizer"].default,
+                             label="optimiser (Adam rescales each weight's step by its gradient's recent size; "
+                                   "SGD's step is the gradient times the learning rate)")
         seconds = gr.Slider(5, 60, value=o["seconds"].default, step=1, label="time budget (s)")
         seed = gr.Number(value=0, label="seed", precision=0)
     controls = [cell, gap, hidden, scale, clip, lr, optimizer, seconds, seed]

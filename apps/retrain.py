@@ -46,10 +46,47 @@ def training_curve(history: list[dict], metric: Metric):
     return fig
 
 
-# Retraining: at most one retrain per browser session, whichever tab started it, so
-# Stop reaches the right one and one visitor cannot fill the training queue.
+# Training jobs: at most one per browser session, whichever tab (a Retrain panel, the
+# gradient lab) started it, so Stop reaches the right one and one visitor cannot fill
+# the training queue. Tabs use `claim_job` / `release_job` / `stop_session_job`.
 _jobs: dict[str, TrainingJob] = {}
 _jobs_lock = threading.Lock()
+
+
+def session_key(request: gr.Request | None) -> str:
+    """The key of a browser session's job slot ("local" outside a served app)."""
+    return request.session_hash if request else "local"
+
+
+def claim_job(key: str, job: TrainingJob, what: str = "A retrain") -> TrainingJob:
+    """Start ``job`` in session ``key``'s slot; else `gr.Error` (the session runs a
+    training already, named ``what``, or the training queue is full)."""
+    with _jobs_lock:
+        mine = _jobs.get(key)
+        if mine is not None and not mine.done.is_set():
+            raise gr.Error(f"{what} ({mine.task}) is already running in this session: stop it first.")
+        try:
+            _jobs[key] = job.start()
+        except QueueFull as e:
+            raise gr.Error(str(e)) from None
+    return job
+
+
+def release_job(key: str, job: TrainingJob) -> None:
+    """Stop ``job`` (a closed tab must not leave training running); free ``key``'s slot."""
+    job.stop()
+    with _jobs_lock:
+        if _jobs.get(key) is job:
+            del _jobs[key]
+
+
+def stop_session_job(request: gr.Request | None, task: str) -> None:
+    """Stop the session's job if it is ``task``'s (never another tab's training)."""
+    job = _jobs.get(session_key(request))
+    if job is not None and job.task == task:
+        job.stop()
+
+
 # How long a session keeps its retrained model after the retrain (Gradio frees the
 # state then, and when the tab is closed): a long-running server must not keep every
 # visitor's model forever.
@@ -158,25 +195,17 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
         if extra_options is not None:
             options.update(extra_options(*(values[c] for c in extra_inputs)))
         previous = values[retrained]
-        key = request.session_hash if request else "local"
+        key = session_key(request)
         if busy() and options.get("max_minutes", 0) > QUEUED_MAX_MINUTES:
             options["max_minutes"] = QUEUED_MAX_MINUTES
             notes.append(f"Other visitors' retrains are running or waiting, so this one is capped at "
                          f"{QUEUED_MAX_MINUTES:g} minutes.")
-        job = job_for(spec.name, options)
-        with _jobs_lock:
-            mine = _jobs.get(key)
-            if mine is not None and not mine.done.is_set():
-                raise gr.Error(f"A retrain ({mine.task}) is already running in this session: stop it first.")
-            try:
-                _jobs[key] = job.start()
-            except QueueFull as e:
-                raise gr.Error(str(e)) from None
+        job = claim_job(key, job_for(spec.name, options))
         notes_html = "".join(f"<div>&#9888; {html.escape(n)}</div>" for n in notes)
         history, fraction, last_yield, last_curve, drawn = [], 0.0, 0.0, 0.0, 0
         hide = gr.update(visible=False)
         try:
-            yield (notes_html + _progress_html(0, "Loading data and building the model..."), None, None,
+            yield (notes_html + progress_html(0, "Loading data and building the model..."), None, None,
                    gr.skip(), None, hide)
             while not job.finished():
                 for p in job.updates(timeout=0.3):
@@ -196,11 +225,11 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
                     curve_now = len(history) > drawn and time.monotonic() - last_curve > CURVE_SECONDS
                     if curve_now:
                         last_curve, drawn = time.monotonic(), len(history)
-                    yield (notes_html + _progress_html(fraction, line) + _latest_sample(history),
+                    yield (notes_html + progress_html(fraction, line) + _latest_sample(history),
                            training_curve(history, metric) if curve_now else gr.skip(),
                            gr.skip(), gr.skip(), gr.skip(), gr.skip())
             if job.error:
-                yield (notes_html + _progress_html(fraction, f"Training failed: {job.error}"), gr.skip(), None,
+                yield (notes_html + progress_html(fraction, f"Training failed: {job.error}"), gr.skip(), None,
                        gr.skip(), gr.skip(), gr.skip())
                 return
             folder = new_folder(f"{spec.name}-retrained-")
@@ -219,20 +248,15 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
                                              ("your earlier retrain", old),
                                              ("this run", new)])
             bar = fraction if r.stopped == "stopped" else 1.0
-            yield (notes_html + _progress_html(bar, line, raw=True) + table + _latest_sample(history),
+            yield (notes_html + progress_html(bar, line, raw=True) + table + _latest_sample(history),
                    training_curve(history, metric), archive,
                    previous if keep_old else job.predictor, job.predictor if keep_old else None,
                    gr.update(visible=keep_old))
         finally:
-            job.stop()  # a closed tab or a cancelled event must not leave training running
-            with _jobs_lock:
-                if _jobs.get(key) is job:
-                    del _jobs[key]
+            release_job(key, job)
 
     def stop_job(request: gr.Request):
-        job = _jobs.get(request.session_hash if request else "local")
-        if job is not None and job.task == spec.name:  # only this tab's retrain
-            job.stop()  # the running retrain's next status update says so
+        stop_session_job(request, spec.name)  # the running retrain's next status update says so
         return gr.skip()
 
     def bring_back(path):
@@ -298,7 +322,7 @@ def checkpoint_from_upload(spec: TaskSpec, path) -> object:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _progress_html(fraction: float, line: str, raw: bool = False) -> str:
+def progress_html(fraction: float, line: str, raw: bool = False) -> str:
     """A progress bar with a status line under it (``raw``: ``line`` is already HTML)."""
     pct = max(0.0, min(1.0, fraction)) * 100
     text = line if raw else html.escape(line)

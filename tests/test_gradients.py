@@ -10,8 +10,9 @@ import torch.nn.functional as F
 
 from rnn_core.gradlab import PRESETS, explain, settings_from, train_lab
 from rnn_core.gradlab.model import MemoryNet, spectral_radius
+from rnn_core.gradlab.presets import CLAIMS, meets_claim
 from rnn_core.gradlab.probe import gate_trace, step_gradients, unroll
-from rnn_core.gradlab.task import CHANCE, VOCAB, fixed_batch
+from rnn_core.gradlab.task import CHANCE, SYMBOLS, VOCAB, fixed_batch
 
 
 def _loss_from(model, x, targets, t, state):
@@ -105,6 +106,34 @@ def _summary(**over):
     return {**base, **over}
 
 
+def test_the_gap_is_random_distractors_and_the_signal_only_comes_first():
+    tokens = fixed_batch(0, 64, 30)["x"].argmax(-1)
+    assert (tokens[:, 0] < SYMBOLS).all() and (tokens[:, 1:] >= SYMBOLS).all()
+    assert len(tokens[:, 1:].unique()) == VOCAB - SYMBOLS  # not one blank: many different sequences
+    assert len({tuple(row.tolist()) for row in tokens}) == 64
+
+
+def test_each_preset_pair_differs_in_one_setting():
+    def diff(a, b):
+        return {k for k in PRESETS[a] if PRESETS[a][k] != PRESETS[b][k]}
+    assert diff("plain RNN, T=100", "LSTM, T=100") == {"cell"}
+    assert diff("RNN, scale 2, no clipping", "RNN, scale 2, with clipping") == {"clip"}
+    assert PRESETS["plain RNN, T=100"]["gap"] == 100 and all(p["seconds"] <= 60 for p in PRESETS.values())
+    assert set(CLAIMS) == set(PRESETS)
+
+
+def test_claims_are_checked_against_the_figures():
+    plain, lstm, wild, tamed = PRESETS
+    assert meets_claim(plain, _summary(accuracy=0.29, ratio=0.0))
+    assert not meets_claim(plain, _summary(accuracy=0.54, ratio=0.0))  # one bit stored is not "near chance"
+    assert not meets_claim(plain, _summary(accuracy=0.25, ratio=0.01))
+    assert meets_claim(lstm, _summary(accuracy=0.99)) and not meets_claim(lstm, _summary(accuracy=0.9))
+    assert meets_claim(wild, _summary(max_grad_norm=2e3)) and meets_claim(wild, _summary(nonfinite=True))
+    assert not meets_claim(wild, _summary(max_grad_norm=500.0))
+    assert meets_claim(tamed, _summary(accuracy=0.9)) and not meets_claim(tamed, _summary(accuracy=0.8))
+    assert not meets_claim(lstm, _summary(accuracy=1.0, seconds=61.0))
+
+
 def test_the_verdict_follows_what_was_measured():
     assert "Vanishing" in explain(_summary(settings={"cell": "rnn"}))
     assert "Exploding" in explain(_summary(nonfinite=True))
@@ -113,6 +142,11 @@ def test_the_verdict_follows_what_was_measured():
     assert learned.startswith("Learned") and "gates" in learned
     assert "clipping" in explain(_summary(accuracy=0.95, max_grad_norm=400.0))
     assert explain(_summary(accuracy=0.6, ratio=0.1)).startswith("Partly")
+    assert "float32" in explain(_summary(settings={"cell": "rnn"}, ratio=0.0))
+    assert "Adam" in explain(_summary(settings={"cell": "rnn"}))
+    thrown = explain(_summary(settings={"clip": False, "optimizer": "sgd"}, max_grad_norm=1e4,
+                              radius_start=2.0, radius_end=300.0))
+    assert "SGD" in thrown and "from 2 to 300" in thrown
     # a name says nothing: the same settings with a different outcome get another sentence
     assert "Vanishing" not in explain(_summary(settings={"cell": "rnn"}, accuracy=0.99))
 
@@ -130,6 +164,36 @@ def test_tab_handlers_train_stream_and_explain(monkeypatch):
     curve, per_step, norm, gate = outs[-1][1:]
     assert all(f.axes for f in (curve, per_step, norm, gate))
     assert tab.stop() is not None  # nothing running: a no-op
+
+
+def test_one_training_per_session_shared_with_the_retrain_panels():
+    import gradio as gr
+
+    from apps.retrain import claim_job, release_job
+
+    class FakeJob:
+        def __init__(self, task):
+            self.task, self.done, self.stopped = task, threading.Event(), False
+
+        def start(self):
+            return self
+
+        def stop(self):
+            self.stopped = True
+
+    first, second = FakeJob("textgen"), FakeJob("gradients")
+    assert claim_job("s1", first) is first
+    with pytest.raises(gr.Error, match="A training \\(textgen\\) is already running"):
+        claim_job("s1", second, "A training")
+    assert claim_job("s2", second) is second  # another session has its own slot
+    release_job("s1", first)
+    third = claim_job("s1", FakeJob("gradients"))
+    assert first.stopped
+    release_job("s1", first)  # not the slot's job any more: the slot stays taken
+    with pytest.raises(gr.Error):
+        claim_job("s1", FakeJob("gradients"))
+    release_job("s1", third)
+    release_job("s2", second)
 
 
 def test_landing_card_draws_bptt():

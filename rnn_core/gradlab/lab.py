@@ -30,9 +30,10 @@ SETTINGS = {
     "cell": Option("lstm", choices=("rnn", "lstm", "gru")),
     "gap": Option(100, 5, 200),          # T: blank steps between the symbol and the answer
     "hidden": Option(32, 4, 128),
-    "scale": Option(1.0, 0.1, 2.0),      # spectral radius of the recurrent weights at init
+    "scale": Option(0.6, 0.1, 2.0),      # spectral radius of the recurrent weights at init
+                                         # (0.6: about PyTorch's default for 32 units)
     "clip": Option(True),                # clip the global gradient norm to CLIP_NORM
-    "lr": Option(0.01, 1e-4, 1.0),
+    "lr": Option(0.001, 1e-4, 1.0),      # 0.001: Adam's default
     "optimizer": Option("adam", choices=("adam", "sgd")),
     "seconds": Option(45.0, 5.0, 60.0),  # time budget
     "seed": Option(0, 0, 2**31 - 1),
@@ -42,6 +43,8 @@ BATCH, VAL_BATCH, PROBE_BATCH = 64, 512, 32
 SOLVED = 0.99          # validation accuracy at which a run stops early: the task is learned
 EVAL_SECONDS = 0.6     # aim: a validation + probe (a progress report with figures) this often
 LOG_SECONDS = 0.3      # and a loss / gradient-norm report this often
+NEAR_CHANCE = 0.10     # "near chance": best accuracy at most this above chance (why: presets.py)
+EXPLODED = 1e3         # a gradient norm above this (before clipping) counts as an explosion
 MEMORY_BIAS = 5.0      # added to the LSTM forget gate's / GRU update gate's bias (`MemoryNet`)
 
 
@@ -161,7 +164,9 @@ def explain(r: dict) -> str:
     s, acc, chance = r["settings"], r["accuracy"], r["chance"]
     ratio, peak = r["ratio"], r["max_grad_norm"]
     gated = s["cell"] != "rnn"
-    ratio_text = f"{ratio:.1e}" if math.isfinite(ratio) else "not measurable"
+    ratio_text = (("0 (below float32's range)" if ratio == 0 else f"{ratio:.1e}") if math.isfinite(ratio)
+                  else "not measurable")
+    radii = f"from {r['radius_start']:.3g} to {r.get('radius_end', math.nan):.3g}"
     if r["nonfinite"]:
         return (f"Exploding gradients: the loss became infinite or NaN after {r['steps']} steps. "
                 f"The recurrent weights (spectral radius {r['radius_start']:.2f}) multiplied the gradient "
@@ -176,15 +181,25 @@ def explain(r: dict) -> str:
             why += (f"; the gradient norm spiked to {peak:.1e}, and clipping cut every update to norm "
                     f"{CLIP_NORM:g}, so the spikes did no harm")
         return f"Learned: {acc:.0%} accuracy (chance {chance:.0%}) in {r['seconds']:.0f} s, because {why}."
-    if not s["clip"] and peak > 1e3:
-        return (f"Exploding gradients: the gradient norm reached {peak:.1e} without clipping, and the "
-                f"updates it made kept accuracy at {acc:.0%} (chance {chance:.0%}); turn clipping on.")
-    if acc < chance + 0.1 and math.isfinite(ratio) and ratio < 1e-3:
+    if not s["clip"] and peak > EXPLODED:
+        step = ("with SGD an update is the gradient times the learning rate, so " if s["optimizer"] == "sgd"
+                else "")
+        thrown = r.get("radius_end", 0) > 2 * r["radius_start"]
+        effect = (f"threw the recurrent weights' spectral radius {radii}, where tanh saturates and the "
+                  "gradient dies," if thrown else "kept knocking the weights about,")
+        return (f"Exploding gradients: without clipping the gradient norm reached {peak:.1e}; {step}the "
+                f"updates {effect} so accuracy stayed at {acc:.0%} (chance {chance:.0%}). Clipping "
+                "caps every update's norm: turn it on.")
+    if acc <= chance + NEAR_CHANCE and math.isfinite(ratio) and ratio < 1e-3:
+        adam = (" Even Adam, which rescales each weight's step by its gradient's recent size, cannot "
+                "amplify a gradient that far below its 1e-8 floor." if s["optimizer"] == "adam" else "")
+        reach = ("was too small for float32 (it read 0)" if ratio == 0 else
+                 f"was {ratio_text} times the one at the last")
         return (f"Vanishing gradient: accuracy stayed near chance ({acc:.0%}, chance {chance:.0%}) because "
-                f"the gradient reaching the first step was {ratio_text} times the one at the last: through "
+                f"the gradient reaching the first step {reach}: through "
                 f"{s['gap']} steps of backpropagation through time it shrank to nothing, so nothing taught "
-                "the first step to store the symbol." + ("" if gated else " An LSTM's or GRU's gates keep "
-                                                           "that path open."))
+                "the first step to store the symbol." + adam + ("" if gated else " An LSTM's or GRU's gates "
+                                                               "keep that path open."))
     return (f"Partly learned: {acc:.0%} accuracy (chance {chance:.0%}) in {r['seconds']:.0f} s, with "
-            f"||dL/dh_1|| / ||dL/dh_T|| = {ratio_text}; a longer budget, a shorter gap or another learning "
-            "rate may finish the job.")
+            f"||dL/dh_1|| / ||dL/dh_T|| = {ratio_text} and the spectral radius {radii}; a longer budget, a "
+            "shorter gap or another learning rate may finish the job.")
