@@ -47,8 +47,7 @@ def _shipped(name: str) -> ForecastPredictor:
 def _built_in(name: str):
     """(series, the ridge baseline fitted on its training part), read once."""
     series = load_series(name)
-    enc = _shipped(name).encoder
-    return series, fit_ridge(series, enc, enc.horizon)
+    return series, fit_ridge(series, _shipped(name).encoder.horizon)
 
 
 def pretrained(name: str) -> ForecastPredictor:
@@ -73,9 +72,9 @@ def read_upload(path, target=None, covariates=()) -> dict:
         enc = encoder_for(Recipe(series="upload"), series)
     except (TableError, ValueError) as e:
         raise gr.Error(str(e)) from None
-    ridge = fit_ridge(series, enc, enc.horizon)
+    ridge = fit_ridge(series, enc.horizon)
     return {"path": str(path), "series": series, "enc": enc, "ridge": ridge,
-            "figures": tail_figures(None, series, enc)}
+            "figures": tail_figures(None, series, enc, ridge=ridge)}
 
 
 def _view(choice: str, upload: dict | None, which: str, retrained):
@@ -103,8 +102,8 @@ def _view(choice: str, upload: dict | None, which: str, retrained):
     predictor = retrained if mine else pretrained(choice)
     if predictor.encoder.series != choice:
         raise gr.Error(f"Your retrained model was trained on {predictor.encoder.series}: pick that series or retrain.")
-    if mine and predictor.encoder.window != _shipped(choice).encoder.window:
-        ridge = fit_ridge(series, predictor.encoder, predictor.encoder.horizon)
+    if predictor.encoder.horizon > ridge.horizon:  # a retrained model may look further ahead
+        ridge = fit_ridge(series, predictor.encoder.horizon)
     return predictor, series, predictor.encoder, ridge, predictor.figures(), list(series.notes)
 
 

@@ -11,7 +11,6 @@ horizon as the network, and the scores (MAE, RMSE, MASE) all of them get.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.linear_model import RidgeCV
 
 BASELINES = ("naive", "seasonal naive", "ridge")
 
@@ -32,25 +31,46 @@ def seasonal_naive(values: np.ndarray, ts: np.ndarray, horizon: int, season: int
 
 class RidgeAR:
     """Ridge regression of the next ``horizon`` scaled target values on the last
-    ``window`` of them (the direct strategy: one linear model per step ahead)."""
+    ``window`` of them (the direct strategy: one linear model per step ahead).
+
+    Solved from the normal equations, built once for every penalty tried (`fits`);
+    each fit is scored by generalised cross-validation on its own training rows, the
+    criterion scikit-learn's RidgeCV offers, here at the cost of a few small matrix
+    products (RidgeCV took 2 s a fit on a visitor's 70,000 hourly rows).
+    """
 
     def __init__(self, window: int, horizon: int):
         self.window, self.horizon = window, horizon
-        self.model = RidgeCV(alphas=np.logspace(-3, 3, 13))
+        self.coef, self.intercept, self.alpha, self.gcv = None, None, None, None
 
     def _lags(self, z: np.ndarray, ts: np.ndarray) -> np.ndarray:
         return z[ts[:, None] + np.arange(1 - self.window, 1)]
 
-    def fit(self, z: np.ndarray, observed: np.ndarray, ts: np.ndarray) -> "RidgeAR":
-        """Fit on origins ``ts`` (training origins only) whose targets were all observed."""
+    def fits(self, z: np.ndarray, observed: np.ndarray, ts: np.ndarray, alphas) -> list["RidgeAR"]:
+        """One fitted copy per penalty in ``alphas``, on origins ``ts`` (training
+        origins only) whose targets were all observed; each with its ``gcv`` score
+        (mean squared error over (1 - effective parameters / rows)^2)."""
         ahead = ts[:, None] + np.arange(1, self.horizon + 1)
         ts = ts[observed[ahead].all(1)]
-        self.model.fit(self._lags(z, ts), z[ts[:, None] + np.arange(1, self.horizon + 1)])
-        return self
+        x, y = self._lags(z, ts), z[ts[:, None] + np.arange(1, self.horizon + 1)]
+        mx, my = x.mean(0), y.mean(0)
+        x, y = x - mx, y - my
+        xtx, xty, yty = x.T @ x, x.T @ y, float((y ** 2).sum())
+        eig = np.linalg.eigvalsh(xtx)
+        out = []
+        for alpha in alphas:
+            r = RidgeAR(self.window, self.horizon)
+            r.coef = np.linalg.solve(xtx + alpha * np.eye(len(xtx)), xty)
+            rss = yty - 2 * float((r.coef * xty).sum()) + float((r.coef * (xtx @ r.coef)).sum())
+            dof = float((eig / (eig + alpha)).sum())
+            r.intercept, r.alpha = my - mx @ r.coef, float(alpha)
+            r.gcv = rss / y.size / max(1e-9, 1 - dof / len(x)) ** 2
+            out.append(r)
+        return out
 
     def predict(self, z: np.ndarray, ts: np.ndarray) -> np.ndarray:
         """(B, horizon) scaled forecasts from origins ``ts``."""
-        return self.model.predict(self._lags(z, ts)).reshape(len(ts), self.horizon)
+        return (self._lags(z, ts) @ self.coef + self.intercept).reshape(len(ts), self.horizon)
 
 
 def naive_scale(values: np.ndarray, observed: np.ndarray, train_end: int) -> float:

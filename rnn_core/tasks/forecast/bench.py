@@ -28,7 +28,7 @@ def bench(weights: str | Path | None = None, repeats: int = 50, data_dir: str | 
         predictor = ForecastPredictor.from_pretrained(folder)
         series = series_for(make_recipe(Recipe, predictor.config.get("options", {})), data_dir)
         enc = predictor.encoder
-        ridge = fit_ridge(series, enc, enc.horizon)
+        ridge = fit_ridge(series, enc.horizon)
         _, val_end = split_points(len(series))
 
         def one():

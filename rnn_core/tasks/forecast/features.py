@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from ...data.timeseries import Series
+from ...data.timeseries import BUILT_IN, Series
 
 TRAIN_SHARE, VAL_SHARE = 0.7, 0.1
 TRANSFORMS = ("none", "log1p", "sqrt")
@@ -23,6 +23,20 @@ def split_points(n: int) -> tuple[int, int]:
     """(end of the training part, end of the validation part) for ``n`` rows; the
     test tail is ``[val_end, n)``."""
     return int(n * TRAIN_SHARE), int(n * (TRAIN_SHARE + VAL_SHARE))
+
+
+# An uploaded series' window and horizon by its step (a built-in one has its own).
+UPLOAD_WINDOW = {"hour": 72, "day": 30, "week": 26, "month": 24, "quarter": 8, "year": 8, "row": 30}
+UPLOAD_HORIZON = {"hour": 24, "day": 14, "week": 8, "month": 12, "quarter": 4, "year": 3, "row": 10}
+
+
+def defaults(series: Series) -> tuple[int, int]:
+    """(window, horizon) a series gets unless a recipe says otherwise: a built-in
+    series' own, else by its step (a window of at most a tenth of the rows)."""
+    info = BUILT_IN.get(series.name)
+    if info:
+        return info.window, info.horizon
+    return min(UPLOAD_WINDOW.get(series.step, 30), len(series) // 10), UPLOAD_HORIZON.get(series.step, 10)
 
 
 def _forward(x: np.ndarray, transform: str) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...data.timeseries import Series
 from .baselines import BASELINES, RidgeAR, naive, naive_scale, scores, seasonal_naive
-from .features import SeriesEncoder, split_points
+from .features import SeriesEncoder, defaults, split_points
 from .windows import origins
 
 def horizons_of(horizon: int) -> tuple[int, ...]:
@@ -32,40 +32,40 @@ def _standardised(series: Series) -> tuple[np.ndarray, float, float]:
     return (series.target - mean) / std, mean, std
 
 
-def fit_ridge(series: Series, enc: SeriesEncoder, horizon: int) -> RidgeAR:
-    """The ridge baseline, fitted on the training part's origins. It reads the last
-    ``enc.window``, half or a quarter of it, whichever scores best on the validation
-    part: a baseline weakened by a window chosen for the network would flatter it."""
-    train_end, val_end = split_points(len(series))
+RIDGE_ALPHAS = np.logspace(-3, 5, 9)
+
+
+def fit_ridge(series: Series, horizon: int) -> RidgeAR:
+    """The ridge baseline, fitted on the training part. It is the same whatever
+    network it is compared with: how many of the last values it reads (1, 2, 4, ...
+    up to the series' default window) and its penalty are chosen by generalised
+    cross-validation on the training part alone."""
+    train_end, _ = split_points(len(series))
     z, _, _ = _standardised(series)
-    fit_ts, val_ts = origins(0, train_end, enc.window, horizon), origins(train_end, val_end, enc.window, horizon)
-    ahead = val_ts[:, None] + np.arange(1, horizon + 1)
-    best, best_err = None, np.inf
-    for lags in sorted({enc.window, max(1, enc.window // 2), max(1, enc.window // 4)}):
-        ridge = RidgeAR(lags, horizon).fit(z, series.observed, fit_ts)
-        if not len(val_ts):
-            return ridge
-        err = np.abs(ridge.predict(z, val_ts) - z[ahead])[series.observed[ahead]].mean()
-        if err < best_err:
-            best, best_err = ridge, err
-    return best
+    most = defaults(series)[0]
+    fit_ts = origins(0, train_end, most, horizon)
+    ladder = {2 ** k for k in range(int(np.log2(most)) + 1)} | {most}
+    fits = [r for lags in sorted(ladder) for r in RidgeAR(lags, horizon).fits(z, series.observed, fit_ts, RIDGE_ALPHAS)]
+    return min(fits, key=lambda r: r.gcv)
 
 
 def baseline_forecasts(series: Series, enc: SeriesEncoder, ts: np.ndarray, horizon: int,
                        ridge: RidgeAR | None = None) -> dict[str, np.ndarray]:
     """Each baseline's (B, horizon) forecasts from origins ``ts``, in the series' units."""
-    ridge = ridge or fit_ridge(series, enc, horizon)
+    ridge = ridge or fit_ridge(series, horizon)
     z, mean, std = _standardised(series)
     return {"naive": naive(series.target, ts, horizon),
             "seasonal naive": seasonal_naive(series.target, ts, horizon, enc.season),
             "ridge": ridge.predict(z, ts)[:, :horizon] * std + mean}
 
 
-def tail_figures(predictor, series: Series, enc: SeriesEncoder | None = None, part: str = "test") -> dict:
+def tail_figures(predictor, series: Series, enc: SeriesEncoder | None = None, part: str = "test",
+                 ridge: RidgeAR | None = None) -> dict:
     """Every method's MAE/RMSE/MASE at each horizon (`horizons_of`) on the test tail
     (or ``part="dev"``: the validation part), the network's interval coverage, and how the network compares
     with the best baseline. ``predictor`` None scores the baselines alone (an uploaded
-    series nobody has trained a network on yet); they need ``enc``.
+    series nobody has trained a network on yet); they need ``enc``. ``ridge``: the
+    ridge baseline when already fitted (`fit_ridge`).
 
     Returns:
         {"horizons": {"1": {"naive": {"mae", "rmse", "mase"}, ..., "network": ...,
@@ -82,7 +82,7 @@ def tail_figures(predictor, series: Series, enc: SeriesEncoder | None = None, pa
                          f"than the horizon of {horizon} steps")
     ahead = ts[:, None] + np.arange(1, horizon + 1)
     truth, mask = series.target[ahead], series.observed[ahead]
-    preds = baseline_forecasts(series, enc, ts, horizon)
+    preds = baseline_forecasts(series, enc, ts, horizon, ridge)
     fc = predictor.forecast(series, ts, horizon) if predictor is not None else None
     if fc is not None:
         preds["network"] = fc["median"]

@@ -13,12 +13,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...data.timeseries import BUILT_IN, Series, TableError, load_series, read_table
+from ...data.timeseries import Series, TableError, load_series, read_table
 from ...models import create_model
 from ...runtime import Runtime, evaluating
 from ...train import TrainConfig, TrainResult, run_record, train as train_loop
 from ..spec import Metric, make_recipe
-from .features import SeriesEncoder, split_points
+from .features import SeriesEncoder, defaults, split_points
 from .predictor import ForecastPredictor
 from .conformal import validation_widening
 from .tail import tail_figures
@@ -26,9 +26,6 @@ from .windows import Windows, origins
 
 METRIC = Metric("val_loss", "validation quantile loss", higher_is_better=False)
 
-# An uploaded series' window and horizon by its step (a built-in one has its own).
-UPLOAD_WINDOW = {"hour": 72, "day": 30, "week": 26, "month": 24, "quarter": 8, "year": 8, "row": 30}
-UPLOAD_HORIZON = {"hour": 24, "day": 14, "week": 8, "month": 12, "quarter": 4, "year": 3, "row": 10}
 # Target transforms of the built-in series: PM2.5 and sunspots are skewed counts whose
 # noise grows with their level (log; measured against the square root: README).
 TRANSFORM = {"pm25": "log1p", "sunspots": "log1p"}
@@ -73,9 +70,8 @@ def series_for(r: Recipe, data_dir: str | None = None) -> Series:
 
 def encoder_for(r: Recipe, series: Series) -> SeriesEncoder:
     """The window, horizon, transform and scaling a recipe gives ``series``."""
-    info = BUILT_IN.get(series.name)
-    window = r.window or (info.window if info else min(UPLOAD_WINDOW.get(series.step, 30), len(series) // 10))
-    horizon = r.horizon or (info.horizon if info else UPLOAD_HORIZON.get(series.step, 10))
+    default_window, default_horizon = defaults(series)
+    window, horizon = r.window or default_window, r.horizon or default_horizon
     transform = TRANSFORM.get(series.name, "none") if r.transform == "auto" else r.transform
     train_end, val_end = split_points(len(series))
     if window < 1 or len(origins(0, train_end, window, horizon)) < 20 or val_end - train_end < horizon + 1:
