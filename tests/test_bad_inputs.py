@@ -1,5 +1,5 @@
-"""Bad input across the app, through a live server: one table of bad inputs over all
-four tabs (empty, huge, corrupt, wrong type, extreme settings, odd text), each sent
+"""Bad input across the app, through a live server: one table of bad inputs over
+every task's tab (empty, huge, corrupt, wrong type, extreme settings, odd text), each sent
 with gradio_client to one launched gallery running on the tiny checkpoints.
 
 Each case expects either a clear refusal (the client raises with a sentence for a
@@ -27,12 +27,13 @@ from tests.conftest import launched_gallery, link_data
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, tiny_assets, sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir):
-    """One gallery on a free port, its four tabs on the tiny checkpoints and tiny data
+def server(tmp_path_factory, tiny_assets, sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir, timeseries_dir):
+    """One gallery on a free port, its tabs on the tiny checkpoints and tiny data
     (as conftest's `tiny_app`, but for the whole module: one launch, not forty)."""
     from gradio_client import Client
 
-    data = link_data(tmp_path_factory.mktemp("data"), (sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir))
+    data = link_data(tmp_path_factory.mktemp("data"),
+                     (sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir, timeseries_dir))
     with launched_gallery(tiny_assets, data) as url:
         yield url, Client(url, verbose=False)
 
@@ -247,6 +248,23 @@ CASES = [
          refused="no retrained model yet"),
     Case("speech-retrain-hidden-1e6", "/speech_retrain", lambda d: retrain("speech", hidden=10**6),
          refused="greater than maximum value 256"),
+    # forecasting: series, steps ahead, origin (% into the test tail), which model
+    Case("forecast-unknown-series", "/forecast_answer", lambda d: ("../../etc/passwd", 12, 50, "pretrained"),
+         refused="not in the list of choices"),
+    Case("forecast-upload-without-a-file", "/forecast_answer", lambda d: ("upload", 12, 50, "pretrained"),
+         refused="Upload a CSV first"),
+    Case("forecast-steps-0", "/forecast_answer", lambda d: ("sunspots", 0, 50, "pretrained"),
+         refused="less than minimum value 1"),
+    Case("forecast-steps-past-the-model", "/forecast_answer", lambda d: ("temperatures", 24, 50, "pretrained"),
+         noted="forecasts 1 to 14 steps ahead; showing 14"),
+    Case("forecast-origin-1e9", "/forecast_answer", lambda d: ("pm25", 24, 1e9, "pretrained"),
+         refused="greater than maximum value 100"),
+    Case("forecast-the-future", "/forecast_answer", lambda d: ("sunspots", 24, 100, "pretrained"),
+         noted="the future, not in the data"),
+    Case("forecast-no-retrained-model", "/forecast_answer", lambda d: ("sunspots", 12, 50, "my retrained model"),
+         refused="no retrained model yet"),
+    Case("forecast-retrain-hidden-1e6", "/forecast_retrain", lambda d: retrain("forecast", hidden=10**6),
+         refused="greater than maximum value 128"),
 ]
 
 # What a message for a person is not: a traceback, Gradio's generic stand-in for an
@@ -280,10 +298,10 @@ def test_table_covers_every_tab_and_endpoint():
     assert len(CASES) >= 30 and len({c.id for c in CASES}) == len(CASES)
     apis = {c.api for c in CASES}
     for api in ("/sentiment_classify", "/textgen_generate", "/textgen_inspect", "/melody_generate",
-                "/speech_transcribe"):
+                "/speech_transcribe", "/forecast_answer"):
         assert api in apis
     assert {a.split("_")[0] for a in apis if a.endswith("_retrain")} == {"/sentiment", "/textgen", "/melody",
-                                                                         "/speech"}
+                                                                         "/speech", "/forecast"}
 
 
 def test_server_alive_after_all(server):

@@ -188,3 +188,19 @@ def test_interval_at_an_origin_uses_only_the_past(tiny_forecast, timeseries_dir)
     wild.values[val_end:t + 1, 0] += np.where(np.arange(t + 1 - val_end) % 2, 80, 0)
     assert (predictor.forecast(wild, [t], 24)["hi"] - predictor.forecast(wild, [t], 24)["lo"]).mean() > \
         (before["hi"] - before["lo"]).mean()
+
+
+def test_ridge_baseline_finds_an_autoregression():
+    """On an AR(2) series the ridge baseline reads at least two lags and recovers the
+    coefficients; its choice of lags and penalty needs no network."""
+    from rnn_core.data.timeseries import Series
+    from rnn_core.tasks.forecast.tail import fit_ridge
+
+    rng = np.random.default_rng(0)
+    y = np.zeros(3000)
+    for t in range(2, len(y)):
+        y[t] = 0.6 * y[t - 1] - 0.3 * y[t - 2] + rng.normal()
+    s = Series("upload", "ar2", np.arange(len(y)), y[:, None], ["y"], np.ones(len(y), bool), "row", 1)
+    ridge = fit_ridge(s, horizon=1)
+    assert ridge.window >= 2 and ridge.coef[-1, 0] == pytest.approx(0.6, abs=0.05)
+    assert ridge.coef[-2, 0] == pytest.approx(-0.3, abs=0.05)

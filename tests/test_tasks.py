@@ -16,7 +16,7 @@ from rnn_core.metrics import Metric
 from rnn_core.predictor import Predictor
 from rnn_core.tasks import TASK_NAMES, TASKS
 from rnn_core.tasks.spec import make_recipe
-from tests.conftest import shipped_loaders
+from tests.conftest import link_data, shipped_loaders
 
 FLAG_TYPES = (bool, int, float, str)
 
@@ -116,10 +116,13 @@ def test_api_examples_fit_the_tabs():
         assert len(api.args(random.Random(0))) == len(visible), name
 
 
-def test_warm_up_answers_every_tab_with_its_api_example():
+def test_warm_up_answers_every_tab_with_its_api_example(timeseries_dir, tmp_path, monkeypatch):
     """The server's warm-up sends each spec's example to the tab's handler in-process;
-    on the shipped models every tab answers (so the example is a real request)."""
+    on the shipped models every tab answers (so the example is a real request). The
+    forecasting tab reads its series at answer time: the tiny ones here."""
     import app
+
+    monkeypatch.setenv("RNN_GALLERY_DATA", str(link_data(tmp_path / "data", [timeseries_dir])))
 
     for loader in shipped_loaders():
         loader.cache_clear()
