@@ -32,7 +32,8 @@ PLOT_SECONDS = 1.5   # the figures are redrawn at least this often while trainin
 PRESET_NOTE = (
     "**Presets** (one click fills the settings and trains). *Vanishing:* a plain RNN and an LSTM, identical "
     "but for the cell (T=100, recurrent weights at spectral radius 0.6, about PyTorch's default; Adam at "
-    "0.001, its default). Measured on one core: the LSTM learns in a few seconds, the RNN stays at chance "
+    "0.001, its default; the LSTM's forget gate starts nearly open, bias +5). Measured on one core: the "
+    "LSTM learns in a few seconds, the RNN stays at chance "
     "for all 45 s, its gradient at step 1 below 1e-17 of the one at step 100. *Exploding:* a plain RNN at "
     "radius 2 and T=80, trained with plain SGD, whose step is the gradient times the learning rate, so a "
     "gradient spike is a weight spike (Adam rescales each step, which hides an explosion); the same seed "
