@@ -107,7 +107,8 @@ def retrain(task, **changes):
 
     spec = TASKS[task].retrain_bounds
     small = {n: (o.default if o.low is None else o.low) for n, o in spec.items()}
-    return tuple({**small, **changes}[n] for n in spec)
+    tab = ("sunspots",) if task == "forecast" else ()  # the forecasting retrain also reads the tab's series
+    return tab + tuple({**small, **changes}[n] for n in spec)
 
 
 # ---- the table --------------------------------------------------------------------
