@@ -164,12 +164,13 @@ def build() -> None:
         go = gr.Button("Train", variant="primary")
         halt = gr.Button("Stop training", variant="stop")
     status = gr.HTML()
+    # two figures a row on a wide screen, one a row on a phone (min_width: the row wraps)
     with gr.Row():
-        curve = gr.Plot(label="loss and accuracy against chance", format="png")
-        per_step = gr.Plot(label="gradient reaching each time step", format="png")
+        curve = gr.Plot(label="loss and accuracy against chance", format="png", min_width=360)
+        per_step = gr.Plot(label="gradient reaching each time step", format="png", min_width=360)
     with gr.Row():
-        norm = gr.Plot(label="global gradient norm per training step", format="png")
-        gate = gr.Plot(label="memory gate over the sequence (one example)", format="png")
+        norm = gr.Plot(label="global gradient norm per training step", format="png", min_width=360)
+        gate = gr.Plot(label="memory gate over the sequence (one example)", format="png", min_width=360)
     outputs = [status, curve, per_step, norm, gate]
     for button, name in zip(buttons, PRESETS):
         button.click(functools.partial(fill, name), None, controls, queue=False, api_visibility="private")\
