@@ -20,7 +20,8 @@ from rnn_core.jobs import TrainingJob
 
 from . import gradient_plots as plots
 from .layout import bptt_svg
-from .retrain import claim_job, progress_html, release_job, session_key, stop_session_job
+from .job_slots import claim_job, release_job, session_key, stop_session_job
+from .retrain import progress_html
 
 TITLE = "Gradients"  # short: six tab names fit a phone's row
 SHAPE = "many-to-one"

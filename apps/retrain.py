@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import os
 import shutil
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -19,11 +18,12 @@ matplotlib.use("Agg")  # no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 
 from rnn_core.checkpoint import CheckpointError  # noqa: E402
-from rnn_core.jobs import QUEUED_MAX_MINUTES, QueueFull, TrainingJob, busy, job_for  # noqa: E402
+from rnn_core.jobs import QUEUED_MAX_MINUTES, busy, job_for  # noqa: E402
 from rnn_core.metrics import Metric  # noqa: E402
 from rnn_core.options import Option  # noqa: E402
 from rnn_core.tasks.spec import TaskSpec  # noqa: E402
 
+from .job_slots import claim_job, release_job, session_key, stop_session_job  # noqa: E402
 from .scratch import new_folder  # noqa: E402
 
 
@@ -44,47 +44,6 @@ def training_curve(history: list[dict], metric: Metric):
     fig.tight_layout()
     plt.close(fig)
     return fig
-
-
-# Training jobs: at most one per browser session, whichever tab (a Retrain panel, the
-# gradient lab) started it, so Stop reaches the right one and one visitor cannot fill
-# the training queue. Tabs use `claim_job` / `release_job` / `stop_session_job`.
-_jobs: dict[str, TrainingJob] = {}
-_jobs_lock = threading.Lock()
-
-
-def session_key(request: gr.Request | None) -> str:
-    """The key of a browser session's job slot ("local" outside a served app)."""
-    return request.session_hash if request else "local"
-
-
-def claim_job(key: str, job: TrainingJob, what: str = "A retrain") -> TrainingJob:
-    """Start ``job`` in session ``key``'s slot; else `gr.Error` (the session runs a
-    training already, named ``what``, or the training queue is full)."""
-    with _jobs_lock:
-        mine = _jobs.get(key)
-        if mine is not None and not mine.done.is_set():
-            raise gr.Error(f"{what} ({mine.task}) is already running in this session: stop it first.")
-        try:
-            _jobs[key] = job.start()
-        except QueueFull as e:
-            raise gr.Error(str(e)) from None
-    return job
-
-
-def release_job(key: str, job: TrainingJob) -> None:
-    """Stop ``job`` (a closed tab must not leave training running); free ``key``'s slot."""
-    job.stop()
-    with _jobs_lock:
-        if _jobs.get(key) is job:
-            del _jobs[key]
-
-
-def stop_session_job(request: gr.Request | None, task: str) -> None:
-    """Stop the session's job if it is ``task``'s (never another tab's training)."""
-    job = _jobs.get(session_key(request))
-    if job is not None and job.task == task:
-        job.stop()
 
 
 # How long a session keeps its retrained model after the retrain (Gradio frees the
@@ -272,7 +231,8 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
 
     # Not in Gradio's queue: a retrain returns at once when the training queue is full,
     # so waiting retrains never hold the queue's places or its threads (`jobs.MAX_WAITING`).
-    start.click(run, set(controls) | {retrained} | set(extra_inputs or ()), [status, curve, download, retrained, candidate, use_new],
+    start.click(run, set(controls) | {retrained} | set(extra_inputs or ()),
+                [status, curve, download, retrained, candidate, use_new],
                 api_name=f"{spec.name}_retrain", concurrency_limit=None, show_progress="hidden")
     stop.click(stop_job, None, status, api_name=f"{spec.name}_stop", queue=False)
     use_new.click(take_candidate, candidate, [retrained, candidate, use_new, status], queue=False,

@@ -169,7 +169,7 @@ def test_tab_handlers_train_stream_and_explain(monkeypatch):
 def test_one_training_per_session_shared_with_the_retrain_panels():
     import gradio as gr
 
-    from apps.retrain import claim_job, release_job
+    from apps.job_slots import claim_job, release_job
 
     class FakeJob:
         def __init__(self, task):
