@@ -129,7 +129,8 @@ def verdict(figures: dict, horizon: int, trained: bool) -> str:
     if row is None:
         return ""
     best = row["best_baseline"]
-    where = f"On the test tail ({figures['origins']:,} forecasts, the last 20% of the series), {h} step{'s' * (h != '1')} ahead"
+    where = (f"On the test tail ({figures['origins']:,} forecasts, the last 20% of the series), "
+             f"{h} step{'s' * (h != '1')} ahead")
     if not trained or "network" not in row:
         return (f"{where}, the best simple forecast is **{best}** (MASE {row[best]['mase']:.2f}). No network has "
                 "learned this series yet: **Retrain it yourself** below trains one in about a minute.")

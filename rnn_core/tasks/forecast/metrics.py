@@ -61,7 +61,8 @@ def targets(figures: dict) -> dict:
     if pm and "network" in pm:
         for b in ("seasonal naive", "ridge"):
             out[f"pm25 h24: network MASE < {b}'s"] = {
-                "value": f"{pm['network']['mase']:.3f} vs {pm[b]['mase']:.3f}", "met": pm["network"]["mase"] < pm[b]["mase"]}
+                "value": f"{pm['network']['mase']:.3f} vs {pm[b]['mase']:.3f}",
+                "met": pm["network"]["mase"] < pm[b]["mase"]}
     for name, f in figures.items():
         if isinstance(f, dict) and "coverage" in f:
             lo, hi = COVERAGE_RANGE

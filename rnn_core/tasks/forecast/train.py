@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from ...data.timeseries import Series, TableError, load_series, read_table
 from ...models import create_model
 from ...runtime import Runtime, evaluating
@@ -50,7 +52,7 @@ class Recipe:
     lr: float = 3e-3
     batch_size: int = 64
     epochs: int = 300
-    max_minutes: float | None = 4
+    max_minutes: float | None = None  # no clock: the same seed trains the same model (the budget drives the LR decay)
     patience: int | None = 12         # validations without improvement before stopping
     seed: int = 0
 
@@ -96,6 +98,7 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     windows = Windows(enc.inputs(series), enc.scaled_target(series.target), series.observed, enc.window, head)
     train_end, val_end = split_points(len(series))
     train_ts, val_ts = origins(0, train_end, enc.window, head), origins(train_end, val_end, enc.window, head)
+    torch.manual_seed(r.seed)  # the initial weights: the same seed, the same model
     model = create_model("Forecaster", input_size=enc.n_features, horizon=head, hidden_size=r.hidden,
                          num_layers=r.layers, cell=r.cell, dropout=r.dropout, quantiles=list(enc.quantiles))
     val_batches = windows.batches(val_ts, 1024)
