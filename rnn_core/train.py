@@ -216,7 +216,7 @@ def train(model: torch.nn.Module,
 STOP_REASONS = ("completed", "stopped", "time_budget", "early_stopping")
 
 
-def _step(net, model, opt, scaler, rt: Runtime, batch: dict, clip: float | None) -> float:
+def _step(net, model, opt, scaler, rt: Runtime, batch: dict, clip: float | None) -> tuple[float, float]:
     """One optimiser step on ``batch`` (forward in the run's precision); returns the
     loss and the global gradient norm before clipping (what the gradient lab plots).
     ``net`` is ``model`` itself or its DistributedDataParallel wrapper."""
