@@ -130,7 +130,7 @@ def landing_html(tabs) -> str:
             f'<div class="rg-cards" style="display:flex;gap:10px;flex-wrap:wrap">{cards}</div>'
             '<p role="note" class="rg-detail" style="margin:8px 0 0 0;padding:6px 10px;border-left:4px solid #3b6fc4;'
             'background:#eef3fb;color:#1f2937">&#8635; <b style="color:#1f2937">Retrain</b> (at the bottom of '
-            'every tab) trains a fresh model just for you, on this server\'s CPU. It lasts only for this '
+            'every tab with a pretrained model; the gradient lab trains live) trains a fresh model just for you, on this server\'s CPU. It lasts only for this '
             'browser session: reloading or closing the page forgets it, and download it if you want to keep '
             'it. Everyone else keeps using the pretrained models, which a retrain never changes.</p></div>')
 
