@@ -59,7 +59,7 @@ def warm_up(demo: gr.Blocks) -> dict[str, str]:
     """Answer one typical request per tab, in this process: its task's API example
     (`TaskSpec.api`, the request the load test sends) given to the tab's own handler.
     The first visitor of a tab then doesn't pay for lazy imports (3 s for the speech
-    tab's audio features). Returns {task: "ok" or what went wrong}; a failure is
+    tab's audio features). A tab module's ``warm()``, if it has one, runs too. Returns {task: "ok" or what went wrong}; a failure is
     printed, never raised (a missing model: its tab already says so)."""
     handlers = {fn.api_name: fn.fn for fn in demo.fns.values()}
     done = {}
@@ -75,6 +75,12 @@ def warm_up(demo: gr.Blocks) -> dict[str, str]:
         except Exception as e:
             traceback.print_exc()
             done[name] = f"{type(e).__name__}: {e}"
+    for module in TABS:  # what a tab warms beyond its example (forecasting: every series)
+        if hasattr(module, "warm"):
+            try:
+                module.warm()
+            except Exception:  # e.g. no data on this server: the tab says so when asked
+                traceback.print_exc()
     return done
 
 

@@ -62,6 +62,14 @@ def pretrained(name: str) -> ForecastPredictor:
 pretrained.cache_clear = lambda: (_shipped.cache_clear(), _built_in.cache_clear())  # tests move the assets
 
 
+def warm() -> None:
+    """Read every built-in series and compute its shipped model's interval calibration
+    (PM2.5's takes 2 s), so that no visitor's first forecast pays for it (`app.warm_up`)."""
+    for name in BUILT_IN:
+        series, _ = _built_in(name)
+        _shipped(name).calibration(series)
+
+
 def read_upload(path, target=None, covariates=()) -> dict:
     """Handler piece: a visitor's CSV as the tab keeps it (series, encoder, ridge and
     the baselines' figures on its tail). Raises gr.Error with one sentence."""
