@@ -13,7 +13,6 @@ import gradio as gr
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rnn_core.checkpoint import CheckpointError
 from rnn_core.data import DataError
 from rnn_core.data.timeseries import BUILT_IN, MAX_CSV_MB, MAX_ROWS, TableError, load_series, read_table
 from rnn_core.options import whole_number
@@ -25,7 +24,7 @@ from rnn_core.tasks.forecast.train import Recipe, encoder_for
 
 from .layout import model_card_md, shape_header
 from .retrain import retrain_panel
-from .shipped import MODEL_CHOICES
+from .shipped import MODEL_CHOICES, shipped_model
 
 SPEC = TASKS["forecast"]
 TITLE = "Forecast"
@@ -38,36 +37,23 @@ MAX_HORIZON = max(b.horizon for b in BUILT_IN.values())
 COLOURS = {"network": "#b5480b", "naive": "#6b7280", "seasonal naive": "#7c3aed", "ridge": "#2e7d32"}
 
 
-@functools.lru_cache(maxsize=len(BUILT_IN))
-def _shipped(name: str) -> ForecastPredictor:
-    return ForecastPredictor.from_pretrained(series=name)
+pretrained = shipped_model(SPEC)  # pretrained(series=name): a built-in series' shipped model
 
 
 @functools.lru_cache(maxsize=len(BUILT_IN))
-def _built_in(name: str):
-    """(series, the ridge baseline fitted on its training part), read once."""
+def built_in_series(name: str):
+    """(series, the ridge baseline fitted on its training part), read once.
+    ``built_in_series.cache_clear()`` forgets them (tests point the data elsewhere)."""
     series = load_series(name)
-    return series, fit_ridge(series, _shipped(name).encoder.horizon)
-
-
-def pretrained(name: str) -> ForecastPredictor:
-    """The shipped model of a built-in series (a message when it is missing)."""
-    try:
-        return _shipped(name)
-    except CheckpointError as e:
-        raise gr.Error(f"The pretrained model for {name} is missing ({e}); train one with "
-                       f"`python -m rnn_core train forecast --series {name} --out assets/forecast/{name}`.") from None
-
-
-pretrained.cache_clear = lambda: (_shipped.cache_clear(), _built_in.cache_clear())  # tests move the assets
+    return series, fit_ridge(series, pretrained(series=name).encoder.horizon)
 
 
 def warm() -> None:
     """Read every built-in series and compute its shipped model's interval calibration
     (PM2.5's takes 2 s), so that no visitor's first forecast pays for it (`app.warm_up`)."""
     for name in BUILT_IN:
-        series, _ = _built_in(name)
-        _shipped(name).calibration(series)
+        series, _ = built_in_series(name)
+        pretrained(series=name).calibration(series)
 
 
 def read_upload(path, target=None, covariates=()) -> dict:
@@ -104,10 +90,10 @@ def _view(choice: str, upload: dict | None, which: str, retrained):
         return predictor, upload["series"], upload["enc"], upload["ridge"], \
             (predictor.figures() if predictor else upload["figures"]), list(upload["series"].notes)
     try:
-        series, ridge = _built_in(choice)
+        series, ridge = built_in_series(choice)
     except DataError as e:
         raise gr.Error(f"The built-in series are not on this server ({e}); upload a CSV instead.") from None
-    predictor = retrained if mine else pretrained(choice)
+    predictor = retrained if mine else pretrained(series=choice)
     if predictor.encoder.series != choice:
         raise gr.Error(f"Your retrained model was trained on {predictor.encoder.series}: pick that series or retrain.")
     if predictor.encoder.horizon > ridge.horizon:  # a retrained model may look further ahead
@@ -261,7 +247,7 @@ def card(choice: str) -> str:
     if choice not in BUILT_IN:
         return "Uploaded series have no pretrained model: retrain one below."
     try:
-        p = pretrained(choice)
+        p = pretrained(series=choice)
     except gr.Error as e:
         return str(e)
     f = p.figures()

@@ -42,18 +42,21 @@ def pick_model(which: str, retrained, pretrained):
 
 def shipped_model(spec: TaskSpec):
     """A loader for ``spec``'s shipped model: loaded once, on first use; a missing or
-    broken checkpoint becomes a message in the UI, not a dead tab.
-    ``loader.cache_clear()`` forgets it (tests point the assets elsewhere)."""
-    @functools.lru_cache(maxsize=1)
-    def load():
-        return spec.predictor.from_pretrained()
+    broken checkpoint becomes a message in the UI, not a dead tab. Keyword arguments
+    go to ``from_pretrained`` (forecasting ships one model per series:
+    ``loader(series="pm25")``), each choice loaded once.
+    ``loader.cache_clear()`` forgets them (tests point the assets elsewhere)."""
+    @functools.lru_cache(maxsize=8)
+    def load(**choice):
+        return spec.predictor.from_pretrained(**choice)
 
-    def loader():
+    def loader(**choice):
         try:
-            return load()
+            return load(**choice)
         except CheckpointError as e:
+            flags = "".join(f" --{k} {v}" for k, v in choice.items())
             raise gr.Error(f"The pretrained {spec.name} model is missing ({e}); train one with "
-                           f"`python -m rnn_core train {spec.name}`.") from None
+                           f"`python -m rnn_core train {spec.name}{flags}`.") from None
 
     loader.cache_clear = load.cache_clear
     return loader

@@ -172,7 +172,8 @@ def shipped_loaders():
     """Every tab's shipped-model loader (they cache: clear them when the assets move)."""
     from apps import forecast, melody, sentiment, speech, textgen
 
-    return [tab.pretrained for tab in (sentiment, textgen, melody, speech, forecast)]
+    # forecasting also keeps its built-in series, read from the data folder
+    return [tab.pretrained for tab in (sentiment, textgen, melody, speech, forecast)] + [forecast.built_in_series]
 
 
 @pytest.fixture

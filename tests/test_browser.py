@@ -201,7 +201,7 @@ def test_forecast(page, shots, monkeypatch, tmp_path):
     from apps import forecast
 
     monkeypatch.setenv("RNN_GALLERY_DATA", str(real_data("timeseries").parent))  # the server reads the series
-    forecast.pretrained.cache_clear()
+    forecast.built_in_series.cache_clear()
     panel = open_tab(page, "forecast")
     panel.get_by_role("button", name="Forecast", exact=True).click()
     expect(panel.get_by_text(re.compile(r"network MASE"))).to_be_visible()

@@ -16,9 +16,11 @@ def tab(tiny_forecast, timeseries_dir, monkeypatch, tmp_path):
 
     monkeypatch.setenv("RNN_GALLERY_ASSETS", str(link_data(tmp_path / "assets", [tiny_forecast])))
     monkeypatch.setenv("RNN_GALLERY_DATA", str(link_data(tmp_path / "data", [timeseries_dir])))
-    forecast.pretrained.cache_clear()
+    for cache in (forecast.pretrained, forecast.built_in_series):
+        cache.cache_clear()
     yield forecast
-    forecast.pretrained.cache_clear()
+    for cache in (forecast.pretrained, forecast.built_in_series):
+        cache.cache_clear()
 
 
 def _stock_csv(path, n=400, seed=0):

@@ -90,12 +90,9 @@ class OnlineCalibration:
 def static_widening(q: np.ndarray, z: np.ndarray, mask: np.ndarray) -> list[float]:
     """Per step, the finite-sample 80% quantile of the validation part's scores (the
     widening before any outcome of the tail is known)."""
-    scores = interval_scores(q, z)
-    out = []
-    for step in range(q.shape[1]):
-        s = np.sort(scores[mask[:, step], step])
-        out.append(float(s[min(len(s), int(np.ceil((len(s) + 1) * COVERAGE))) - 1]) if len(s) else 0.0)
-    return out
+    scores = np.where(mask, interval_scores(q, z), np.nan)
+    last = [running_quantiles(scores[:, step])[-1] for step in range(q.shape[1])]  # over every score
+    return [float(w) if w == w else 0.0 for w in last]  # NaN: no observed target at that step
 
 
 def validation_widening(predictor, series) -> list[float]:

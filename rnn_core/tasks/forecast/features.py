@@ -103,26 +103,21 @@ class SeriesEncoder:
     unit: str = ""
 
     @classmethod
-    def fit(cls, series: Series, window: int, horizon: int, transform: str = "none", calendar: bool = True,
-            columns: int | None = None, **more) -> "SeriesEncoder":
-        """Fit the scaling on ``series``' training part (`split_points`) only.
-
-        Args:
-            columns: how many of the series' columns the network reads (default all).
-        """
+    def fit(cls, series: Series, window: int, horizon: int, transform: str = "none",
+            calendar: bool = True) -> "SeriesEncoder":
+        """Fit the scaling on ``series``' training part (`split_points`) only."""
         if transform not in TRANSFORMS:
             raise ValueError(f"unknown transform {transform!r}; choose one of {', '.join(TRANSFORMS)}")
-        k = columns or series.values.shape[1]
         train_end, _ = split_points(len(series))
-        part = series.values[:train_end, :k].copy()
+        part = series.values[:train_end].copy()
         part[:, 0] = _forward(part[:, 0], transform)
         mean, std = part.mean(0), part.std(0)
         std[std < 1e-8] = 1.0
         kinds = CALENDARS.get(series.step, ()) if calendar else ()
         if not np.issubdtype(np.asarray(series.dates).dtype, np.datetime64):
             kinds = ()
-        return cls(series.columns[:k], mean.tolist(), std.tolist(), window, horizon, series.season, transform,
-                   tuple(kinds), series=series.name, label=series.label, step=series.step, unit=series.unit, **more)
+        return cls(list(series.columns), mean.tolist(), std.tolist(), window, horizon, series.season, transform,
+                   tuple(kinds), series=series.name, label=series.label, step=series.step, unit=series.unit)
 
     @property
     def n_features(self) -> int:

@@ -42,12 +42,6 @@ class ForecastPredictor(Predictor):
             predictor.metrics = read_metrics(path.parent).get(path.name, {})
         return predictor
 
-    @property
-    def horizon(self) -> int:
-        """The most steps ahead this model forecasts (its encoder's horizon; beyond
-        its head's own horizon it is recursive)."""
-        return self.encoder.horizon
-
     def describe(self) -> str:
         a = self.model.model_args
         how = "direct" if a["horizon"] >= self.encoder.horizon else "recursive (one step at a time)"
