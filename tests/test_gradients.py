@@ -149,6 +149,8 @@ def test_the_verdict_follows_what_was_measured():
     assert "SGD" in thrown and "from 2 to 300" in thrown
     # a name says nothing: the same settings with a different outcome get another sentence
     assert "Vanishing" not in explain(_summary(settings={"cell": "rnn"}, accuracy=0.99))
+    # stopped by the visitor after one step: no verdict on the gradients
+    assert explain(_summary(settings={"cell": "rnn"}, stopped="stopped", steps=1)).startswith("Stopped after 1 step")
 
 
 def test_tab_handlers_train_stream_and_explain(monkeypatch):

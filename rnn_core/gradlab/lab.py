@@ -161,6 +161,11 @@ def summarise(s: dict, notes: list[str], state: dict, radius0: float, result: Tr
     return summary
 
 
+# A run the visitor stopped before this many steps says nothing about its gradients yet
+# (the first probe comes after the first validation).
+MIN_STEPS_TO_JUDGE = 50
+
+
 def explain(r: dict) -> str:
     """One sentence on what happened and why, chosen from the measured figures (never
     from a preset's name), in the terms of the guides: BPTT, vanishing and exploding
@@ -176,6 +181,9 @@ def explain(r: dict) -> str:
                 f"The recurrent weights (spectral radius {r['radius_start']:.2f}) multiplied the gradient "
                 f"at every step back through time, its norm reached {peak:.1e}, and one unclipped update "
                 "threw the weights out of range; gradient clipping would have capped each update.")
+    if r.get("stopped") == "stopped" and acc < 0.9 and r["steps"] < MIN_STEPS_TO_JUDGE:
+        return (f"Stopped after {r['steps']} step{'s' * (r['steps'] != 1)}: too early to say whether the gradient "
+                f"vanishes or explodes (accuracy {acc:.0%}, chance {chance:.0%}); let a run train longer.")
     if acc >= 0.9:
         why = (f"the {s['cell'].upper()}'s gates gave the gradient a path across all {s['gap']} steps "
                f"(||dL/dh_1|| / ||dL/dh_T|| = {ratio_text})" if gated else
