@@ -111,7 +111,7 @@ def analyse(text: str, retrained=None):
     except ValueError as e:  # e.g. only symbols: nothing the tokenizer calls a word
         raise gr.Error(str(e)) from None
     notes += r["notes"]
-    n = len(r["tokens"])
+    n = r["words"]  # punctuation is not a word: the same count as the notes use
     verdict = f"**{r['label']}** with {r['confidence']:.0%} confidence ({n} word{'s' * (n != 1)} read)."
     if r["guess"]:  # a confident-looking number from words the model never learned means nothing
         verdict = (f"**A guess:** {r['label']} with {r['confidence']:.0%} confidence, from {n} word{'s' * (n != 1)} "

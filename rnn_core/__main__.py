@@ -217,7 +217,8 @@ def run(args: argparse.Namespace) -> int:
         bench_task(spec, args.weights, repeats=args.repeats, retrain=args.retrain, data_dir=args.data)
     elif args.verb == "download":
         from .data import SOURCES, locate
-        print(locate(SOURCES[spec.data_source]))
+        for name in (spec.data_source, *spec.more_sources):
+            print(locate(SOURCES[name]))
     return 0
 
 

@@ -6,23 +6,84 @@ import math
 import numpy as np
 
 
-def tfidf_logreg_fit(train_texts, train_labels):
-    """scikit-learn TF-IDF (word 1-2 grams, same tokenizer as the RNN) + logistic
-    regression, fitted on the training texts.
+class TfidfBaseline:
+    """scikit-learn TF-IDF (word 1-2 grams, the RNN's tokenizer) + logistic regression:
+    the bag of words every sentiment figure stands beside, and the tab's second opinion.
 
-    Returns:
-        a function: list of texts -> numpy array of predicted labels.
+    Saved as two files beside the network (``tfidf.json``: vocabulary and settings;
+    ``tfidf.safetensors``: idf weights and coefficients), so the tab answers without
+    refitting; loading puts them back into the same scikit-learn objects.
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
 
-    from .encoders.text import tokenize
+    FILES = ("tfidf.json", "tfidf.safetensors")
 
-    vec = TfidfVectorizer(tokenizer=tokenize, lowercase=True, ngram_range=(1, 2),
-                          min_df=1, sublinear_tf=True, token_pattern=None)
-    clf = LogisticRegression(C=4.0, max_iter=2000)
-    clf.fit(vec.fit_transform(train_texts), train_labels)
-    return lambda texts: clf.predict(vec.transform(list(texts)))
+    def __init__(self, vectorizer, classifier, data: str = ""):
+        self.vectorizer, self.classifier, self.data = vectorizer, classifier, data
+
+    @staticmethod
+    def _vectorizer(**kw):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        return TfidfVectorizer(tokenizer=_vocabulary_tokens, lowercase=False, ngram_range=(1, 2),
+                               min_df=1, sublinear_tf=True, token_pattern=None, **kw)
+
+    @classmethod
+    def fit(cls, texts, labels, data: str = "") -> "TfidfBaseline":
+        """Fit on ``texts`` and ``labels`` (1 = positive); ``data`` says what they are."""
+        from sklearn.linear_model import LogisticRegression
+
+        vec = cls._vectorizer()
+        clf = LogisticRegression(C=4.0, max_iter=2000)
+        clf.fit(vec.fit_transform(list(texts)), list(labels))
+        return cls(vec, clf, data)
+
+    def p_positive(self, texts) -> "np.ndarray":
+        """P(positive) of each text."""
+        return self.classifier.predict_proba(self.vectorizer.transform(list(texts)))[:, 1]
+
+    def __call__(self, texts) -> "np.ndarray":
+        """The predicted label (1 = positive) of each text."""
+        return (self.p_positive(texts) >= 0.5).astype(int)
+
+    def save(self, folder) -> None:
+        """Write `FILES` into ``folder``."""
+        import json
+        from pathlib import Path
+
+        from safetensors.numpy import save_file
+
+        folder = Path(folder)
+        vocab = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.get)
+        (folder / self.FILES[0]).write_text(json.dumps({"name": TFIDF_NAME, "data": self.data, "vocab": vocab}))
+        save_file({"idf": self.vectorizer.idf_.astype(np.float32),
+                   "coef": self.classifier.coef_[0].astype(np.float32),
+                   "intercept": self.classifier.intercept_.astype(np.float32)}, str(folder / self.FILES[1]))
+
+    @classmethod
+    def load(cls, folder) -> "TfidfBaseline":
+        """The baseline `save` wrote into ``folder``."""
+        import json
+        from pathlib import Path
+
+        from safetensors.numpy import load_file
+        from sklearn.linear_model import LogisticRegression
+
+        folder = Path(folder)
+        meta = json.loads((folder / cls.FILES[0]).read_text())
+        arrays = load_file(str(folder / cls.FILES[1]))
+        vec = cls._vectorizer(vocabulary=meta["vocab"])
+        vec.idf_ = arrays["idf"].astype(np.float64)
+        clf = LogisticRegression()
+        clf.coef_, clf.intercept_ = arrays["coef"][None].astype(np.float64), arrays["intercept"].astype(np.float64)
+        clf.classes_ = np.array([0, 1])
+        return cls(vec, clf, meta.get("data", ""))
+
+
+def _vocabulary_tokens(text: str) -> list[str]:
+    """The RNN's tokens in the form its vocabulary keeps them (`normalize`)."""
+    from .encoders.text import normalize, tokenize
+
+    return [normalize(t) for t in tokenize(text)]
 
 
 TFIDF_NAME = "TF-IDF (1-2 grams) + logistic regression"

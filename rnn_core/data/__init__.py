@@ -1,4 +1,5 @@
 """Data sets: where each one lives (`SOURCES`) and one small loader per set."""
+from . import prepare
 from .download import DATA_ENV, CACHE_ENV, DataError, DataSource, locate, fetch, cache_dir
 
 # Canonical sources. Digests are of the file served at `url`.
@@ -35,6 +36,23 @@ SOURCES: dict[str, DataSource] = {
         files=(("daily-min-temperatures.csv", "8b9de63ed6789492bf497625e7f9beb96a63d367b4b0a21754006f749fa5e5da"),
                ("monthly-sunspots.csv", "c4ec8cc57d9f6fb6ecdb3e1f37f25b6f4badd5124c55931052b0cd2fc3bc71f3"),
                ("pollution.csv", "892e9559205d16d32623135c127a3951c12e46ea1e0b3093e107ce89a9fd60e2"))),
+    # The Large Movie Review Dataset v1.0 (Maas et al. 2011; 84,125,825 bytes): its 50,000
+    # labelled reviews become one imdb.csv (`prepare.imdb_csv`). For pretraining and extra
+    # training data for sentiment; research use, cite the paper.
+    "imdb": DataSource(
+        name="imdb", url="https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+        sha256="c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe",
+        required=("imdb.csv",), archive_root="aclImdb", prepare=prepare.imdb_csv),
+    # The VADER paper's human-rated sentences (Hutto & Gilbert 2014, MIT licence): product
+    # review snippets and tweets, the sentiment task's off-domain dev sets (never trained
+    # on). The archive's sha256 is that of the copy in the vaderSentiment 3.3.2 sdist.
+    "offdomain": DataSource(
+        name="offdomain",
+        url="https://raw.githubusercontent.com/cjhutto/vaderSentiment/master/additional_resources/"
+            "hutto_ICWSM_2014.tar.gz",
+        sha256="d5bb07d87474b3eb8d30b4deccbc23f19d742a6c5718fbacc65485b70b95c5fa",
+        required=("amazon-snippets.tsv", "tweets.tsv"), archive_root="hutto_ICWSM_2014",
+        prepare=prepare.vader_tsvs),
 }
 
 __all__ = ["SOURCES", "DATA_ENV", "CACHE_ENV", "DataError", "DataSource", "locate", "fetch", "cache_dir"]

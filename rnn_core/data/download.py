@@ -20,8 +20,9 @@ import tarfile
 import tempfile
 import urllib.request
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 DATA_ENV, CACHE_ENV = "RNN_GALLERY_DATA", "RNN_GALLERY_CACHE"
 
@@ -47,6 +48,9 @@ class DataSource:
         files: for a set of several plain files, (name, sha256) of each: each is
             downloaded from ``url + name`` and checked before any is kept (``sha256``
             is then None and ``archive_root`` unused).
+        prepare: for a set whose offline copy is a file made from the download (the
+            IMDB reviews as one CSV), a function that makes it inside the unpacked
+            folder, after the digest check and before the completeness check.
     """
     name: str
     url: str
@@ -55,6 +59,7 @@ class DataSource:
     archive_root: str | None = None
     spot_checks: tuple[tuple[str, str], ...] = ()
     files: tuple[tuple[str, str], ...] = ()
+    prepare: Callable[[Path], None] | None = field(default=None, compare=False)
 
     def is_complete(self, folder: Path) -> bool:
         return all((folder / r).exists() for r in self.required)
@@ -120,6 +125,8 @@ def fetch(source: DataSource, folder: Path, timeout: float = 60) -> Path:
             _download(source, source.url, target, source.sha256, timeout)
             _unpack(target, tmp / "archive")
             shutil.move(str(tmp / "archive" / source.archive_root), staged)
+        if source.prepare is not None:
+            source.prepare(staged)
         if not source.is_complete(staged):
             raise DataError(f"{source.name}: the download lacks {', '.join(source.required)}")
         for rel, expected in source.spot_checks:

@@ -17,7 +17,15 @@ if TYPE_CHECKING:
 
 PAD, UNK = "<pad>", "<unk>"
 _CLITIC = re.compile(r"(?<=\w)(n't|'s|'re|'ve|'ll|'d|'m)\b", re.IGNORECASE)
-_TOKEN = re.compile(r"n't|'\w+|\w+(?:[-']\w+)*|[^\w\s]", re.UNICODE)
+# Negations typed without the apostrophe ("dont", "isnt"), as in tweets and quick
+# reviews, are cut like the treebank's "do n't" so the network reads one "n't".
+_BARE_NOT = re.compile(r"\b(do|does|did|is|are|was|were|ca|could|would|should|have|has|had|ai)(nt)\b",
+                       re.IGNORECASE)
+# Emoticons are one token each (":)" is a verdict; ":" and ")" are nothing), as in
+# VADER's lexicon; they are tried before single punctuation.
+_EMOTICON = r"<3+|[:;=][-o*']?(?:\){2,}|\({2,}|[()\[\]DPp/\\|*@])(?![\w/])"
+_TOKEN = re.compile(_EMOTICON + r"|n't|'\w+|\w+(?:[-']\w+)*|[^\w\s]", re.UNICODE)
+_REPEAT = re.compile(r"(\w)\1{2,}")
 
 
 def tokenize(text: str) -> list[str]:
@@ -25,7 +33,22 @@ def tokenize(text: str) -> list[str]:
     # Control and other invisible characters carry no meaning; drop them first.
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = _CLITIC.sub(r" \1", text.replace("\u2019", "'"))
-    return _TOKEN.findall(text)
+    return _TOKEN.findall(_BARE_NOT.sub(r"\1 n't", text))
+
+
+_EMOTICON_ONLY = re.compile(_EMOTICON + r"$")
+
+
+def is_word(token: str) -> bool:
+    """Whether a token counts as a word: it has a letter or digit, or it is an
+    emoticon (":)" says something); punctuation alone is not a word."""
+    return any(c.isalnum() for c in token) or bool(_EMOTICON_ONLY.match(token))
+
+
+def normalize(token: str) -> str:
+    """The vocabulary's form of a token: lower case, with letters repeated for
+    emphasis cut to two ("sooo" -> "soo", "goooood" -> "good")."""
+    return _REPEAT.sub(r"\1\1", token.lower())
 
 
 def char_ngrams(word: str, n_min: int = 3, n_max: int = 5, limit: int = 32) -> list[str]:
@@ -55,7 +78,7 @@ class WordEncoder:
     def build(cls, texts, min_freq: int = 1, max_size: int | None = None,
               subword_buckets: int = 0) -> "WordEncoder":
         """Vocabulary of the words seen at least ``min_freq`` times in ``texts``."""
-        counts = Counter(t.lower() for text in texts for t in tokenize(text))
+        counts = Counter(normalize(t) for text in texts for t in tokenize(text))
         words = [w for w, c in counts.most_common(max_size) if c >= min_freq]
         return cls([PAD, UNK] + sorted(words, key=lambda w: (-counts[w], w)), subword_buckets)
 
@@ -89,7 +112,7 @@ class WordEncoder:
         return table
 
     def encode_tokens(self, tokens: list[str]) -> list[int]:
-        return [self.index.get(t.lower(), 1) for t in tokens]
+        return [self.index.get(normalize(t), 1) for t in tokens]
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text`` (unknown words map to id 1)."""

@@ -72,6 +72,8 @@ class TaskSpec:
             "characters"...), for throughput figures.
         suites: ``evaluate --suite NAME``: a table of some of ``evaluate``'s figures
             (``metrics dict -> text``), e.g. sentiment's behavioural suite.
+        more_sources: further data sets training or evaluation reads (keys of
+            `rnn_core.data.SOURCES`); ``download TASK`` fetches them too.
     """
     data_source: str
     recipe: type
@@ -87,6 +89,7 @@ class TaskSpec:
     items: str
     retrain_fixed: dict = field(default_factory=dict)
     suites: dict[str, Callable[[dict], str]] = field(default_factory=dict)
+    more_sources: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:

@@ -2,7 +2,7 @@
 from ...models import CELLS
 from ...options import Option
 from ..spec import ApiExample, Metric, TaskSpec
-from . import bench, train
+from . import bench, metrics, train
 from .predictor import SentimentPredictor
 
 # Sentences the load test and warm-up send (two clear, three harder).
@@ -11,8 +11,8 @@ SENTENCES = ["A gorgeous, witty, seductive movie.", "The plot is paper-thin and 
              "It's not a great film, but the performances are so warm that I didn't mind."]
 
 SPEC = TaskSpec(
-    data_source="sst2", recipe=train.Recipe, predictor=SentimentPredictor,
-    train=train.train, evaluate=train.evaluate, bench=bench.bench, metric=train.METRIC,
+    data_source="sst2", more_sources=("imdb", "offdomain"), recipe=train.Recipe, predictor=SentimentPredictor,
+    train=train.train, evaluate=metrics.evaluate, bench=bench.bench, metric=train.METRIC,
     quality=Metric("accuracy", "SST-2 dev accuracy", higher_is_better=True), splits=train.SPLITS,
     # What a visitor may set in the retrain panel; the defaults finish in about 90 s on 2 vCPU.
     retrain_bounds={
@@ -29,6 +29,6 @@ SPEC = TaskSpec(
     # the shipped recipe uses, so that it fits its time budget.
     retrain_fixed={"members": 1, "subword_buckets": 0, "teachers": ""},
     items="tokens",
-    suites={"behaviour": train.behaviour_table},
+    suites={"behaviour": metrics.behaviour_table, "offdomain": metrics.offdomain_table},
     api=ApiExample("/sentiment_classify", lambda rng: (rng.choice(SENTENCES),)),
 )

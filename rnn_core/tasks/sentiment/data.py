@@ -71,12 +71,16 @@ def encode_texts(enc: WordEncoder, texts: list[str], labels: list[int], for_trai
 
 
 @functools.lru_cache(maxsize=2)
-def load_data(data_dir: str | None = None, min_freq: int = 1, subword_buckets: int = 0):
-    """Encoder built on train, and the encoded train and dev sets. Cached: the UI's
-    retrains reuse the tokenised data."""
+def load_data(data_dir: str | None = None, min_freq: int = 1, subword_buckets: int = 0,
+              more_words: tuple[str, ...] = ()):
+    """Encoder built on train (plus ``more_words``, e.g. the most frequent words of a
+    larger corpus), and the encoded train and dev sets. Cached: the UI's retrains
+    reuse the tokenised data."""
     train_texts, train_labels = load_split("train", data_dir)
     dev_texts, dev_labels = load_split("dev", data_dir)
     enc = WordEncoder.build(train_texts, min_freq=min_freq, subword_buckets=subword_buckets)
+    if more_words:
+        enc = WordEncoder(enc.vocab + [w for w in more_words if w not in enc.index], subword_buckets)
     return (enc, encode_texts(enc, train_texts, train_labels, for_training=True),
             encode_texts(enc, dev_texts, dev_labels))
 

@@ -7,7 +7,7 @@ import math
 import torch
 
 from ...batching import token_batch
-from ...encoders.text import WordEncoder, tokenize
+from ...encoders.text import WordEncoder, is_word, tokenize
 from ...predictor import Predictor
 
 MAX_WORDS = 200          # longer inputs are cut (with a note) to keep a prediction fast
@@ -45,6 +45,8 @@ class SentimentPredictor(Predictor):
         """Classify ``text``.
 
         Returns a dict with ``label``, ``confidence``, ``p_positive``, ``tokens``,
+        ``words`` (how many tokens are words, not punctuation), ``unknown`` (the words
+        never seen in training),
         ``notes`` (e.g. truncation, unknown words), ``guess`` (True when the model
         knew almost none of the words, see `GUESS_BELOW`: its verdict says nothing)
         and, when ``explain``:
@@ -66,15 +68,18 @@ class SentimentPredictor(Predictor):
             tokens = tokens[:MAX_WORDS]
         ids = self.encoder.encode_tokens(tokens)
         subs = [self.encoder.subwords(t) for t in tokens]
-        unknown = [t for t, i in zip(tokens, ids) if i == 1]
+        # Punctuation is not a word: every count and message below is over words only.
+        words = [(t, i) for t, i in zip(tokens, ids) if is_word(t)]
+        unknown = [t for t, i in words if i == 1]
         if unknown:
             shown = ", ".join(dict.fromkeys(unknown[:8]))
-            notes.append(f"{len(unknown)} of {len(tokens)} words were never seen in training ({shown}{'...' if len(unknown) > 8 else ''}).")
-        words = [i for t, i in zip(tokens, ids) if any(c.isalpha() for c in t)]
-        known = sum(i != 1 for i in words)
+            notes.append(f"{len(unknown)} of {len(words)} words were never seen in training ({shown}"
+                         f"{'...' if len(unknown) > 8 else ''}): the network reads each as the one "
+                         "unknown-word token, which it learned to treat as neutral.")
+        known = sum(i != 1 for _, i in words)
         guess = known == 0 or known < GUESS_BELOW * len(words)
         if not words:
-            notes.append("There are no words here, only symbols: the verdict is a guess.")
+            notes.append("There are no words here, only punctuation: the verdict is a guess.")
         elif known == 0:
             notes.append("The model knows none of these words, so its verdict is a guess.")
         elif guess:
@@ -87,7 +92,7 @@ class SentimentPredictor(Predictor):
             seqs += [ids[:k] + [1] + ids[k + 1:] for k in range(len(ids))]
             sub_seqs += [subs[:k] + [[]] + subs[k + 1:] for k in range(len(ids))]
         p = self._probs(seqs, sub_seqs)
-        out = {"tokens": tokens, "p_positive": p[0], "label": LABELS[int(p[0] >= 0.5)],
+        out = {"tokens": tokens, "words": len(words), "unknown": unknown, "p_positive": p[0], "label": LABELS[int(p[0] >= 0.5)],
                "confidence": max(p[0], 1 - p[0]), "notes": notes, "guess": guess}
         if explain:
             n = len(ids)

@@ -11,18 +11,17 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from ...baselines import TFIDF_NAME, tfidf_logreg_fit
 from ...data.sst2 import load_split
 from ...models import create_model
 from ...runtime import Runtime, evaluating
 from ...train import TrainConfig, TrainResult, run_record, train as train_loop
 from ..spec import Metric, make_recipe
 from ...encoders.text import WordEncoder
-from . import augment, suite
-from .data import Encoded, accuracy, encode_texts, load_data, predictions
+from ...data.reviews import load_imdb
+from . import augment, lexicon, reviews, vectors
+from .data import Encoded, accuracy, encode_texts, load_data
 from .predictor import SentimentPredictor
 
 METRIC = Metric("accuracy", "dev accuracy", higher_is_better=True)
@@ -67,10 +66,15 @@ class Recipe:
     teacher_share: float = 0.5        # each target = share x the teachers' probabilities + the rest x the label
     half: bool = True                 # store the weights as float16
     int8_embeddings: bool = False     # store the embedding table as int8
+    vectors: bool = False             # start the embeddings from word2vec trained on IMDB + SST-2 (`vectors`)
+    freeze_vectors: bool = False      # keep the pretrained vectors as they are (words SST-2 lacks stay in their space)
+    corpus_words: int = 0             # the IMDB corpus's N most frequent words join SST-2's vocabulary
+    lexicon_copies: int = 0           # VADER's clearly rated words as one-word examples, this many times (`lexicon`)
+    imdb_tokens: int = 0              # > 0: each IMDB review's closing sentences (up to N tokens) as an example (`reviews`)
 
 
 def _train_one(r: Recipe, enc: WordEncoder, train_data: Encoded, dev_data: Encoded,
-               on_progress, stop, runtime) -> tuple:
+               on_progress, stop, runtime, init=None) -> tuple:
     """Train one `SequenceClassifier` with the shared loop; returns (model, result, cfg)."""
     if r.long_repeat:
         train_data = train_data.with_long_repeated(15, r.long_repeat)
@@ -80,6 +84,9 @@ def _train_one(r: Recipe, enc: WordEncoder, train_data: Encoded, dev_data: Encod
                          cell=r.cell, bidirectional=r.bidirectional, dropout=r.dropout,
                          pooling=r.pooling, word_dropout=r.word_dropout,
                          subword_buckets=enc.subword_buckets)
+    if init is not None:  # pretrained word vectors
+        model.embed.weight.data.copy_(torch.from_numpy(init))
+        model.embed.weight.requires_grad_(not r.freeze_vectors)
     steps = (len(train_data.seqs) + r.batch_size - 1) // r.batch_size
     cfg = TrainConfig(epochs=r.epochs, lr=r.lr, max_minutes=r.max_minutes, seed=r.seed,
                       eval_every=max(50, steps // 4), patience=6, ema=r.ema or None)
@@ -108,6 +115,17 @@ def distilled(data: Encoded, enc: WordEncoder, teachers: list[str], share: float
     return Encoded(data.seqs, soft, data.subs, data.table)
 
 
+def knowledge_examples(r: Recipe) -> tuple[list[str], list[int]]:
+    """The recipe's training examples from beyond SST-2: lexicon words
+    (``lexicon_copies``) and IMDB reviews' closing sentences (``imdb_tokens``)."""
+    rated = lexicon.rated_words() if r.lexicon_copies else ([], [])
+    texts, labels = rated[0] * r.lexicon_copies, rated[1] * r.lexicon_copies
+    if r.imdb_tokens:
+        more = reviews.review_examples(*load_imdb(), r.imdb_tokens)
+        texts, labels = texts + more[0], labels + more[1]
+    return texts, labels
+
+
 def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
           on_progress=None, stop: threading.Event | None = None,
           runtime: Runtime | None = None) -> tuple["SentimentPredictor", TrainResult]:
@@ -124,8 +142,14 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
         (a predictor around the best weights, the training result)
     """
     r = make_recipe(Recipe, options)
+    words, vecs = vectors.cached_vectors(r.embed, sst_dir=data_dir) if r.vectors or r.corpus_words else ([], None)
+    rated = lexicon.rated_words() if r.lexicon_copies else ([], [])
     enc, train_data, dev_data = load_data(None if data_dir is None else str(data_dir), r.min_freq,
-                                          r.subword_buckets)
+                                          r.subword_buckets, tuple(words[:r.corpus_words] + rated[0]))
+    init = vectors.embedding_init(enc.vocab, words, vecs)[0] if r.vectors else None
+    knowledge = knowledge_examples(r)
+    if knowledge[0]:
+        train_data = train_data.plus(encode_texts(enc, *knowledge, for_training=True))
     extra = []
     if r.negation_share or r.contrast_share:
         texts, labels = load_split("train", data_dir)
@@ -151,7 +175,7 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
                 p.message = f"member {i + 1}/{k}: {p.message}" if k > 1 and p.message else p.message
                 on_progress(p)
 
-        model, result, cfg = _train_one(member, enc, train_data, dev_data, report, stop, runtime)
+        model, result, cfg = _train_one(member, enc, train_data, dev_data, report, stop, runtime, init)
         models.append(model)
         results.append(result)
     if len(models) > 1:
@@ -171,51 +195,3 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     predictor = SentimentPredictor.trained(model, enc, record, out_dir, half=r.half,
                                            int8_embeddings=r.int8_embeddings)
     return predictor, result
-
-
-def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "dev",
-             device: str = "cpu") -> dict:
-    """Accuracy of the checkpoint in ``weights`` on ``split``, beside the TF-IDF baseline
-    trained on the same train file, and both on the behavioural suite (`suite`): per
-    category, and on the dev sentences that need its skills. SST-2's test labels are
-    not public: ``dev`` (and ``all``, every labelled sentence of ``data_dir``) is what
-    there is."""
-    if split not in SPLITS:
-        raise ValueError(f"sentiment has no split {split!r} (SST-2's test labels are not public); "
-                         f"choose {' or '.join(SPLITS)}")
-    predictor = SentimentPredictor.from_pretrained(weights)
-    model = predictor.model.to(device)
-    texts, labels = load_split("dev", data_dir)  # 'all' = every labelled sentence = dev
-    baseline = tfidf_logreg_fit(*load_split("train", data_dir))
-    tests = suite.cases()
-    ours = {"dev": predictions(model, encode_texts(predictor.encoder, texts, labels)),
-            "suite": predictions(model, encode_texts(predictor.encoder, [c.text for c in tests],
-                                                     [c.label for c in tests]))}
-    theirs = {"dev": baseline(texts).tolist(), "suite": baseline([c.text for c in tests]).tolist()}
-
-    def figures(pred: dict) -> dict:
-        subsets = {name: round(float(np.mean([pred["dev"][i] == labels[i] for i in idx])), 4)
-                   for name, idx in suite.dev_subsets(texts, labels).items() if idx}
-        return {"accuracy": round(float(np.mean(np.equal(pred["dev"], labels))), 4),
-                "behaviour": {**suite.score(pred["suite"], tests), **subsets}}
-
-    model_figures, base_figures = figures(ours), figures(theirs)
-    return {"task": SentimentPredictor.task, "split": split, "examples": len(texts),
-            "accuracy": model_figures["accuracy"], "behaviour": model_figures["behaviour"],
-            "suite_failures": suite.examples_of_failures(ours["suite"], tests),
-            "baseline": {"name": TFIDF_NAME, **base_figures},
-            "parameters": predictor.parameters,
-            "cell": predictor.describe()}
-
-
-def behaviour_table(metrics: dict) -> str:
-    """The suite's figures of ``metrics`` (from `evaluate`) as a text table: each
-    category, the model beside the baseline."""
-    ours, theirs = metrics["behaviour"], metrics["baseline"].get("behaviour", {})
-    rows = [("SST-2 dev, all", metrics["accuracy"], metrics["baseline"].get("accuracy"))]
-    rows += [(name, v, theirs.get(name)) for name, v in ours.items()]
-    width = max(len(r[0]) for r in rows)
-    lines = [f"{'category':<{width}}  model  baseline"]
-    lines += [f"{name:<{width}}  {v:5.3f}  {b:8.3f}" if b is not None else f"{name:<{width}}  {v:5.3f}"
-              for name, v, b in rows]
-    return "\n".join(lines)

@@ -1,0 +1,111 @@
+"""Sentiment beyond SST-2: the tokenizer's everyday-English rules, the IMDB and
+off-domain data layers (made from their canonical archives), the lexicon, review
+closings, word vectors, the saved bag-of-words baseline and the off-domain report."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnn_core.baselines import TfidfBaseline
+from rnn_core.data import SOURCES, DataError, prepare
+from rnn_core.data.reviews import load_imdb, load_offdomain
+from rnn_core.encoders.text import is_word, normalize, tokenize
+from rnn_core.tasks.sentiment import lexicon, peers, reviews, vectors
+
+
+def test_tokenizer_reads_everyday_english():
+    assert tokenize("I dont like it :( but :-) ok <3") == ["I", "do", "n't", "like", "it", ":(", "but", ":-)",
+                                                           "ok", "<3"]
+    assert tokenize("it isnt bad, cant complain") == ["it", "is", "n't", "bad", ",", "ca", "n't", "complain"]
+    assert ":/" not in tokenize("see http://example.com now")  # a URL is no emoticon
+    assert tokenize("Note:Do it") == ["Note", ":", "Do", "it"]
+    assert normalize("Sooooo") == "soo" and normalize("GOOOOD") == "good" and normalize("good") == "good"
+    assert [t for t in tokenize("Great, isn't it?! :)") if is_word(t)] == ["Great", "is", "n't", "it", ":)"]
+
+
+def test_imdb_csv_made_from_the_archive_layout(tmp_path):
+    root = tmp_path / "imdb"
+    for part, label, text in (("train", "pos", "Loved it.<br /><br />A must see."), ("test", "neg", "Dull, \"awful\".")):
+        (root / part / label).mkdir(parents=True)
+        (root / part / label / "0_9.txt").write_text(text, encoding="utf-8")
+    prepare.imdb_csv(root)
+    assert SOURCES["imdb"].is_complete(root)
+    assert load_imdb(root) == (["Loved it.  A must see.", 'Dull, "awful".'], [1, 0])
+
+
+def test_offdomain_tsvs_keep_only_clear_ratings(tmp_path):
+    root = tmp_path / "offdomain"
+    root.mkdir()
+    (root / "amazonReviewSnippets_GroundTruth.txt").write_text("1_1\t-2.5\tbroke in a week\n1_2\t0.4\tit is a player\n")
+    (root / "tweets_GroundTruth.txt").write_text("1\t1.2\tso happy\n2\t-0.9\tmeh\n")
+    prepare.vader_tsvs(root)
+    assert load_offdomain("amazon-snippets", root) == (["broke in a week"], [0])
+    assert load_offdomain("tweets", root) == (["so happy"], [1])
+    with pytest.raises(DataError):
+        load_offdomain("restaurants", root)
+
+
+def test_lexicon_words_are_single_tokens(tmp_path):
+    path = tmp_path / "lexicon.txt"
+    path.write_text("overpriced\t-1.9\t0.5\t[]\n:)\t2.0\t0.5\t[]\nokay\t0.9\t0.5\t[]\n(-:\t1.6\t0.5\t[]\n"
+                    "Sooo\t1.2\t0.5\t[]\n")
+    assert lexicon.rated_words(1.0, path) == (["overpriced", ":)", "soo"], [0, 1, 1])
+
+
+def test_review_closing_sentences():
+    review = "The plot follows a man. He goes home. It is a masterpiece! Ten out of ten."
+    assert reviews.closing_sentences(review, 10) == "It is a masterpiece! Ten out of ten."
+    assert reviews.closing_sentences(review, 9) == "Ten out of ten."
+    assert reviews.closing_sentences("one very long last sentence without end", 3) == "sentence without end"
+
+
+def test_embedding_init_copies_known_words_and_scales():
+    words, vecs = ["good", "bad"], np.array([[2.0, 0.0], [0.0, -2.0]], dtype=np.float32)
+    table, found = vectors.embedding_init(["<pad>", "<unk>", "bad", "unseen"], words, vecs, std=1.0)
+    assert found == 1 and table.shape == (4, 2)
+    assert np.all(table[:2] == 0)
+    np.testing.assert_allclose(table[2], vecs[1] / vecs.std())
+
+
+def test_word_vectors_train_on_a_tiny_corpus():
+    pytest.importorskip("gensim")
+    sentences = [["a", "good", "film"], ["a", "bad", "film"]] * 50
+    words, vecs = vectors.train_vectors(sentences, dim=8, min_count=1, workers=1)
+    assert set(words) == {"a", "good", "bad", "film"} and vecs.shape == (4, 8)
+
+
+def test_tfidf_baseline_saves_and_loads(tmp_path):
+    texts = ["a great film", "a dull film", "great fun", "dull and flat"] * 5
+    labels = [1, 0, 1, 0] * 5
+    baseline = TfidfBaseline.fit(texts, labels, "tiny")
+    baseline.save(tmp_path)
+    loaded = TfidfBaseline.load(tmp_path)
+    probe = ["great", "so DULL", "unseen words"]
+    np.testing.assert_allclose(loaded.p_positive(probe), baseline.p_positive(probe), atol=1e-6)
+    assert loaded(probe)[:2].tolist() == [1, 0] and loaded.data == "tiny"
+
+
+def test_offdomain_report(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNN_GALLERY_DATA", str(tmp_path))
+    monkeypatch.setenv("RNN_GALLERY_CACHE", str(tmp_path / "cache"))
+    assert "missing" in peers.offdomain_report({"x": lambda t: [1] * len(t)})  # never downloads
+    root = tmp_path / "offdomain"
+    root.mkdir()
+    for name in ("amazon-snippets", "tweets"):
+        (root / f"{name}.tsv").write_text("sentence\tlabel\ngood\t1\nbad\t0\n")
+    report = peers.offdomain_report({"always positive": lambda t: [1] * len(t),
+                                     "reads": lambda t: [int(s == "good") for s in t]})
+    assert report["tweets"] == {"examples": 2, "always positive": 0.5, "reads": 1.0}
+    assert report["mean"] == {"always positive": 0.5, "reads": 1.0}
+    assert "always positive" in peers.offdomain_table(report)
+
+
+def test_predictor_counts_words_not_punctuation(tiny_sentiment):
+    from rnn_core.tasks.sentiment.predictor import SentimentPredictor
+
+    p = SentimentPredictor.from_pretrained(tiny_sentiment)
+    r = p.predict("great , zzzq !!!")
+    assert r["words"] == 2 and r["unknown"] == ["zzzq"]
+    assert any("1 of 2 words were never seen" in n for n in r["notes"])
+    only = p.predict("!!! ???")
+    assert only["words"] == 0 and only["guess"]
