@@ -116,6 +116,12 @@ def analyse(text: str, retrained=None):
     if r["guess"]:  # a confident-looking number from words the model never learned means nothing
         verdict = (f"**A guess:** {r['label']} with {r['confidence']:.0%} confidence, from {n} word{'s' * (n != 1)} "
                    "of which the model knows almost none.")
+    bow = pretrained().second_opinion(text)
+    if bow is not None:  # where order and knowledge matter, the two part ways
+        bow_label = "positive" if bow >= 0.5 else "negative"
+        verdict += (f" Second opinion, a bag of words (TF-IDF + logistic regression on the same SST-2 phrases, "
+                    f"word order thrown away): {bow_label}, {max(bow, 1 - bow):.0%}"
+                    f"{'' if bow_label == r['label'] else ', so the two disagree'}.")
     mine = gr.update(visible=False)
     if retrained is not None:
         m = retrained.predict(text, explain=False)

@@ -200,6 +200,8 @@ def run(args: argparse.Namespace) -> int:
         if args.write_metrics:
             write_metrics(weights, metrics)
             print(f"wrote {weights}/metrics.json")
+            for path in spec.companions(weights, args.data) if spec.companions else ():
+                print(f"wrote {path}")
         if args.json:
             print(json.dumps(metrics))
     elif args.verb == "bench" and args.device:

@@ -109,3 +109,18 @@ def test_predictor_counts_words_not_punctuation(tiny_sentiment):
     assert any("1 of 2 words were never seen" in n for n in r["notes"])
     only = p.predict("!!! ???")
     assert only["words"] == 0 and only["guess"]
+
+
+def test_second_opinion_from_the_saved_bag_of_words(tiny_sentiment, sst2_dir, tmp_path):
+    import shutil
+
+    from rnn_core.tasks.sentiment.metrics import write_baseline
+    from rnn_core.tasks.sentiment.predictor import SentimentPredictor
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_sentiment, folder)
+    assert SentimentPredictor.from_pretrained(folder).second_opinion("great") is None
+    written = write_baseline(folder, str(sst2_dir))
+    assert all(p.exists() for p in written)
+    p = SentimentPredictor.from_pretrained(folder)
+    assert p.second_opinion("great great wonderful") > 0.5 > p.second_opinion("dull awful boring")

@@ -74,6 +74,9 @@ class TaskSpec:
             (``metrics dict -> text``), e.g. sentiment's behavioural suite.
         more_sources: further data sets training or evaluation reads (keys of
             `rnn_core.data.SOURCES`); ``download TASK`` fetches them too.
+        companions: ``(weights, data_dir) -> [paths]``: files ``evaluate
+            --write-metrics`` writes beside metrics.json (sentiment: the bag-of-words
+            baseline whose figures metrics.json reports, the tab's second opinion).
     """
     data_source: str
     recipe: type
@@ -90,6 +93,7 @@ class TaskSpec:
     retrain_fixed: dict = field(default_factory=dict)
     suites: dict[str, Callable[[dict], str]] = field(default_factory=dict)
     more_sources: tuple[str, ...] = ()
+    companions: Callable | None = None
 
     @property
     def name(self) -> str:

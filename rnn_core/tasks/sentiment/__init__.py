@@ -30,5 +30,6 @@ SPEC = TaskSpec(
     retrain_fixed={"members": 1, "subword_buckets": 0, "teachers": ""},
     items="tokens",
     suites={"behaviour": metrics.behaviour_table, "offdomain": metrics.offdomain_table},
+    companions=metrics.write_baseline,
     api=ApiExample("/sentiment_classify", lambda rng: (rng.choice(SENTENCES),)),
 )

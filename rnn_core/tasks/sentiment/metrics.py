@@ -82,6 +82,13 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
             "cell": predictor.describe()}
 
 
+def write_baseline(weights: str | Path, data_dir: str | None = None) -> list[Path]:
+    """Save the TF-IDF baseline `evaluate` reports (trained on SST-2's train file) beside
+    the checkpoint in ``weights``: the tab shows its verdict as a second opinion."""
+    TfidfBaseline.fit(*load_split("train", data_dir), "SST-2 train").save(weights)
+    return [Path(weights) / name for name in TfidfBaseline.FILES]
+
+
 def offdomain_table(metrics: dict) -> str:
     """``evaluate --suite offdomain``: the off-domain sets, the network beside its peers."""
     return peers.offdomain_table(metrics["offdomain"])

@@ -3,10 +3,13 @@ one sentence (label, confidence, the verdict after every word, word influence)."
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import torch
 
+from ...baselines import TfidfBaseline
 from ...batching import token_batch
+from ...checkpoint import assets_dir
 from ...encoders.text import WordEncoder, is_word, tokenize
 from ...predictor import Predictor
 
@@ -19,6 +22,22 @@ class SentimentPredictor(Predictor):
     """A loaded sentiment model with everything the tab shows about one sentence."""
 
     task, encoder_class = "sentiment", WordEncoder
+
+    @classmethod
+    def from_pretrained(cls, path=None):
+        """Load a checkpoint folder, with the bag-of-words baseline saved beside it
+        (`bag_of_words`) when there is one."""
+        predictor = super().from_pretrained(path)
+        folder = Path(path) if path else assets_dir(cls.task)
+        predictor.bag_of_words = (TfidfBaseline.load(folder)
+                                  if all((folder / f).exists() for f in TfidfBaseline.FILES) else None)
+        return predictor
+
+    def second_opinion(self, text: str) -> float | None:
+        """P(positive) from the bag of words saved with this model (None: none saved):
+        the same words with their order thrown away."""
+        bow = getattr(self, "bag_of_words", None)
+        return None if bow is None else float(bow.p_positive([text])[0])
 
     def describe(self) -> str:
         """One line on the network, e.g. '1-layer bidirectional LSTM, hidden 256, embedding 256'."""
