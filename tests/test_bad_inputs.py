@@ -135,7 +135,7 @@ CASES = [
     Case("sentiment-whitespace", "/sentiment_classify", lambda d: (" \n\t ",), refused="Type a sentence first"),
     Case("sentiment-none", "/sentiment_classify", lambda d: (None,), refused="Type a sentence first"),
     Case("sentiment-only-symbols", "/sentiment_classify", lambda d: ("!!! ??? ...",),
-         noted="only symbols: the verdict is a guess"),
+         noted="only punctuation: the verdict is a guess"),
     Case("sentiment-control-bytes", "/sentiment_classify", lambda d: ("\x00\x07\x1b\u200b\ufeff",),
          refused="no words to read"),
     Case("sentiment-emoji-and-cjk", "/sentiment_classify", lambda d: ("😀 这部电影很好 😡",),
