@@ -198,10 +198,11 @@ def run(args: argparse.Namespace) -> int:
             for k, v in metrics.items():
                 print(f"{k:>20}: {v}")
         if args.write_metrics:
-            write_metrics(weights, metrics)
-            print(f"wrote {weights}/metrics.json")
+            # companions first: metrics.json is the newest file, the record of what is there
             for path in spec.companions(weights, args.data) if spec.companions else ():
                 print(f"wrote {path}")
+            write_metrics(weights, metrics)
+            print(f"wrote {weights}/metrics.json")
         if args.json:
             print(json.dumps(metrics))
     elif args.verb == "bench" and args.device:

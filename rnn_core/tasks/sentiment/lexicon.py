@@ -9,6 +9,7 @@ against the digest below before it is used.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def lexicon_path() -> Path:
     return path
 
 
+@functools.lru_cache(maxsize=2)  # training reads it twice: for the vocabulary and the examples
 def rated_words(min_strength: float = 1.0, path: Path | None = None) -> tuple[list[str], list[int]]:
     """Lexicon entries rated at least ``min_strength`` from neutral that our tokenizer
     reads as one token (a word or an emoticon), with their sign (1 = positive)."""

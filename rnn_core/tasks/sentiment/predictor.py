@@ -22,6 +22,7 @@ class SentimentPredictor(Predictor):
     """A loaded sentiment model with everything the tab shows about one sentence."""
 
     task, encoder_class = "sentiment", WordEncoder
+    bag_of_words: TfidfBaseline | None = None  # the baseline saved beside the weights, if any
 
     @classmethod
     def from_pretrained(cls, path=None):
@@ -36,8 +37,7 @@ class SentimentPredictor(Predictor):
     def second_opinion(self, text: str) -> float | None:
         """P(positive) from the bag of words saved with this model (None: none saved):
         the same words with their order thrown away."""
-        bow = getattr(self, "bag_of_words", None)
-        return None if bow is None else float(bow.p_positive([text])[0])
+        return None if self.bag_of_words is None else float(self.bag_of_words.p_positive([text])[0])
 
     def describe(self) -> str:
         """One line on the network, e.g. '1-layer bidirectional LSTM, hidden 256, embedding 256'."""
@@ -111,7 +111,8 @@ class SentimentPredictor(Predictor):
             seqs += [ids[:k] + [1] + ids[k + 1:] for k in range(len(ids))]
             sub_seqs += [subs[:k] + [[]] + subs[k + 1:] for k in range(len(ids))]
         p = self._probs(seqs, sub_seqs)
-        out = {"tokens": tokens, "words": len(words), "unknown": unknown, "p_positive": p[0], "label": LABELS[int(p[0] >= 0.5)],
+        out = {"tokens": tokens, "words": len(words), "unknown": unknown, "p_positive": p[0],
+               "label": LABELS[int(p[0] >= 0.5)],
                "confidence": max(p[0], 1 - p[0]), "notes": notes, "guess": guess}
         if explain:
             n = len(ids)
