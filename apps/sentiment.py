@@ -114,8 +114,9 @@ def analyse(text: str, retrained=None):
     n = r["words"]  # punctuation is not a word: the same count as the notes use
     verdict = f"**{r['label']}** with {r['confidence']:.0%} confidence ({n} word{'s' * (n != 1)} read)."
     if r["guess"]:  # a confident-looking number from words the model never learned means nothing
-        verdict = (f"**A guess:** {r['label']} with {r['confidence']:.0%} confidence, from {n} word{'s' * (n != 1)} "
-                   "of which the model knows almost none.")
+        source = (f"from {n} word{'s' * (n != 1)} of which the model knows almost none" if n
+                  else "from punctuation alone, no words")
+        verdict = f"**A guess:** {r['label']} with {r['confidence']:.0%} confidence, {source}."
     bow = pretrained().second_opinion(text)
     if bow is not None:  # where order and knowledge matter, the two part ways
         bow_label = "positive" if bow >= 0.5 else "negative"
