@@ -21,7 +21,7 @@ def test_round_trip_identical_outputs(tmp_path):
                     extra={"data": "tiny"})
     loaded, config = load_pretrained(tmp_path, task="sentiment")
     x, lengths = torch.randint(0, 40, (5, 7)), torch.tensor([7, 1, 3, 7, 2])
-    torch.testing.assert_close(loaded(x, lengths)[0], model(x, lengths)[0], rtol=0, atol=0)
+    torch.testing.assert_close(loaded(x, lengths=lengths)[0], model(x, lengths=lengths)[0], rtol=0, atol=0)
     assert config["architecture"] == "SequenceClassifier" and config["model_args"] == ARGS
     assert config["encoder"]["vocab"] == ["<pad>", "<unk>"] and config["data"] == "tiny"
     assert config["format_version"] == 1 and config["task"] == "sentiment"

@@ -46,39 +46,45 @@ def _with_cell(args: dict, cell: str) -> dict:
     return {**args, "cell": cell}
 
 
+def _output(out) -> torch.Tensor:
+    """The head's main output tensor (LM: logits of (logits, state, outputs); CTC:
+    log-probabilities of (log_probs, lengths))."""
+    return out[0] if isinstance(out, tuple) else out
+
+
+# the main output's shape for the example batch of HEAD_ARGS' model (batch 4, length 6;
+# CTC: 12 frames, halved by its strided conv)
+OUTPUT_SHAPES = {"SequenceClassifier": (4, 3), "EnsembleClassifier": (4, 3), "SequenceLM": (4, 6, 30),
+                 "CTCRecognizer": (4, 6, 7), "Forecaster": (4, 4, 3)}
+
+
 @pytest.mark.parametrize("name", sorted(MODELS))
 @pytest.mark.parametrize("cell", CELLS)
 def test_every_head_forward_backward(name, cell):
+    """The head contract: ``forward(x, *, lengths=None, targets=None)`` on the head's own
+    ``example_batch()`` gives (output, finite loss), gradients everywhere, and without
+    targets no loss."""
     torch.manual_seed(0)
     model = create_model(name, **_with_cell(HEAD_ARGS[name], cell))
-    x = torch.randint(2, 30, (4, 6))
-    lengths = torch.tensor([6, 3, 1, 5])
-    if name == "SequenceLM":
-        targets = torch.randint(0, 30, (4, 6))
-        (out, _, _), loss = model(x, lengths, targets)
-        assert out.shape == (4, 6, 30)
-    elif name == "CTCRecognizer":
-        x = torch.randn(4, 12, 5)  # audio features, not token ids
-        lengths = torch.tensor([12, 7, 2, 9])
-        targets = torch.tensor([[1, 2, 3], [4, 4, 0], [5, 0, 0], [6, 1, 0]])  # 0 = padding
-        (out, out_lengths), loss = model(x, lengths, targets)
-        assert out.shape == (4, 6, 7) and out_lengths.tolist() == [6, 4, 1, 5]
-        assert torch.isfinite(loss)
-    elif name == "Forecaster":
-        x = torch.randn(4, 6, 3)  # a window of 3 features
-        targets, mask = torch.randn(4, 4), torch.rand(4, 4) > 0.2
-        out, loss = model(x, targets, mask)
-        assert out.shape == (4, 4, 3)
-        lengths = None
-    else:
-        targets = torch.tensor([0, 1, 2, 1])
-        out, loss = model(x, lengths, targets)
-        assert out.shape == (4, 3)
+    batch = model.example_batch(batch_size=4, length=12 if name == "CTCRecognizer" else 6, seed=1)
+    out, loss = model(**batch)
+    assert tuple(_output(out).shape) == OUTPUT_SHAPES[name]
+    assert torch.isfinite(loss)
     loss.backward()
     grads = [p.grad for p in model.parameters() if p.requires_grad]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
     # without targets: output only
-    assert (model(x) if name == "Forecaster" else model(x, lengths))[1] is None
+    assert model(**{k: v for k, v in batch.items() if k not in ("targets", "mask")})[1] is None
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_head_takes_lengths_and_targets_by_keyword_only(name):
+    """One call for every head: positional lengths or targets are refused, so a head
+    that reorders its parameters cannot silently swap them."""
+    model = create_model(name, **HEAD_ARGS[name])
+    batch = model.example_batch(batch_size=2, length=12 if name == "CTCRecognizer" else 6)
+    with pytest.raises(TypeError):
+        model(batch["x"], batch.get("lengths"), batch["targets"])
 
 
 @pytest.mark.parametrize("pooling", ["last", "max", "maxlast"])
@@ -88,8 +94,8 @@ def test_classifier_ignores_padding(pooling):
                          hidden_size=5).eval()
     seq = torch.tensor([[3, 4, 5]])
     padded = torch.tensor([[3, 4, 5, 0, 0, 0]])
-    a, _ = model(seq, torch.tensor([3]))
-    b, _ = model(padded, torch.tensor([3]))
+    a, _ = model(seq, lengths=torch.tensor([3]))
+    b, _ = model(padded, lengths=torch.tensor([3]))
     torch.testing.assert_close(a, b)
 
 
@@ -182,7 +188,7 @@ def test_ctc_output_lengths_match_real_frames(conv_channels):
         (out, out_lengths), _ = model(torch.randn(1, n, 5))
         assert out.shape[1] == int(out_lengths) == -(-n // stride)
         torch.testing.assert_close(out.exp().sum(-1), torch.ones(out.shape[:2]))
-    (_, out_lengths), _ = model(torch.randn(4, 10, 5), torch.tensor([1, 2, 3, 10]))  # padded batch
+    (_, out_lengths), _ = model(torch.randn(4, 10, 5), lengths=torch.tensor([1, 2, 3, 10]))  # padded batch
     assert out_lengths.tolist() == [-(-n // stride) for n in (1, 2, 3, 10)]
 
 
@@ -197,11 +203,11 @@ def test_ctc_padding_does_not_change_log_probs(cell, conv_channels):
     seq, other = torch.randn(1, 9, 5), torch.randn(1, 14, 5)
     batch = torch.cat([torch.cat([seq, 100 * torch.randn(1, 5, 5)], 1), other])  # junk padding
     targets = torch.tensor([[1, 2, 0], [3, 4, 5]])
-    (alone, n), loss_alone = model(seq, torch.tensor([9]), targets[:1])
-    (padded, lengths), _ = model(batch, torch.tensor([9, 14]), targets)
+    (alone, n), loss_alone = model(seq, lengths=torch.tensor([9]), targets=targets[:1])
+    (padded, lengths), _ = model(batch, lengths=torch.tensor([9, 14]), targets=targets)
     assert int(lengths[0]) == int(n)
     torch.testing.assert_close(padded[0, :int(n)], alone[0], atol=1e-5, rtol=1e-5)
-    (_, _), loss_first = model(batch[:1], torch.tensor([9]), targets[:1])
+    (_, _), loss_first = model(batch[:1], lengths=torch.tensor([9]), targets=targets[:1])
     torch.testing.assert_close(loss_first, loss_alone, atol=1e-5, rtol=1e-5)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import string
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -183,7 +184,35 @@ HOP_MS = 10.0  # the speech model's feature hop; the network may subsample it (`
 def features(wave: np.ndarray, n_mels: int) -> np.ndarray:
     """The speech model's input for an 8 kHz wave: (frames, n_mels) normalised log-mel
     every `HOP_MS` (the same for training, evaluation and a visitor's recording)."""
-    return log_mel(wave, n_mels=n_mels, hop_ms=HOP_MS)
+    return LogMelFeatures(n_mels).encode(wave)
+
+
+@dataclass(frozen=True)
+class LogMelFeatures:
+    """The speech model's input encoder: an 8 kHz wave -> (frames, n_mels) log-mel
+    (`features`); ``decode`` gives each frame's start time in seconds (a spectrogram
+    cannot be turned back into the sound, but the alignment view needs its times)."""
+    n_mels: int = 40
+    hop_ms: float = HOP_MS
+
+    def encode(self, wave: np.ndarray) -> np.ndarray:
+        """(frames, n_mels) normalised log-mel of ``wave``."""
+        return log_mel(wave, n_mels=self.n_mels, hop_ms=self.hop_ms)
+
+    def decode(self, feats: np.ndarray) -> np.ndarray:
+        """(frames,) start time in seconds of each frame of ``feats``."""
+        return np.arange(len(feats)) * self.hop_ms / 1000.0
+
+    def to_dict(self) -> dict:
+        """Type, bands and hop."""
+        return {"type": "log_mel", "n_mels": self.n_mels, "hop_ms": self.hop_ms}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LogMelFeatures":
+        """The features ``to_dict`` described."""
+        if d.get("type") != "log_mel":
+            raise ValueError(f"not log-mel features: {d.get('type')!r}")
+        return cls(int(d["n_mels"]), float(d["hop_ms"]))
 
 
 def sound_frames(wave: np.ndarray, frame_samples: int, frames: int, floor: float = 0.1,
@@ -221,6 +250,7 @@ class CTCAlphabet:
 
     @property
     def vocab_size(self) -> int:
+        """Number of labels, blank included."""
         return len(self.labels)
 
     def encode(self, text: str) -> list[int]:
@@ -239,10 +269,12 @@ class CTCAlphabet:
         return "".join(self.labels[int(i)] for i in ids if int(i) != self.blank_id)
 
     def to_dict(self) -> dict:
+        """Type and letters."""
         return {"type": "ctc_chars", "letters": "".join(self.labels[2:])}
 
     @classmethod
     def from_dict(cls, d: dict) -> "CTCAlphabet":
+        """The alphabet ``to_dict`` described."""
         if d.get("type") != "ctc_chars":
             raise ValueError(f"not a CTC alphabet: {d.get('type')!r}")
         return cls(d["letters"])

@@ -39,14 +39,19 @@ class MelodyEncoder:
 
     @property
     def vocab_size(self) -> int:
+        """Number of event tokens."""
         return len(self.tokens)
 
     def to_dict(self) -> dict:
+        """Type, pitch range, meters and lookback."""
         return {"type": "midi", "low": self.low, "high": self.high, "meters": list(self.meters),
                 "lookback": list(self.lookback)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "MelodyEncoder":
+        """The encoder ``to_dict`` described."""
+        if d.get("type") != "midi":
+            raise ValueError(f"not a melody event encoder: {d.get('type')!r}")
         return cls(d["low"], d["high"], tuple(d["meters"]), tuple(d.get("lookback", ())))
 
     @property

@@ -98,6 +98,7 @@ class WordEncoder:
 
     @property
     def vocab_size(self) -> int:
+        """Number of ids, padding and unknown included."""
         return len(self.vocab)
 
     def subword_table(self) -> "torch.Tensor":
@@ -112,6 +113,7 @@ class WordEncoder:
         return table
 
     def encode_tokens(self, tokens: list[str]) -> list[int]:
+        """Ids of tokens already cut (unknown words map to id 1)."""
         return [self.index.get(normalize(t), 1) for t in tokens]
 
     def encode(self, text: str) -> list[int]:
@@ -119,13 +121,16 @@ class WordEncoder:
         return self.encode_tokens(tokenize(text))
 
     def decode(self, ids) -> list[str]:
+        """The words of ``ids`` (an unknown word reads ``<unk>``)."""
         return [self.vocab[i] for i in ids]
 
     def to_dict(self) -> dict:
+        """Type, vocabulary and subword buckets."""
         return {"type": "words", "vocab": self.vocab, "subword_buckets": self.subword_buckets}
 
     @classmethod
     def from_dict(cls, d: dict) -> "WordEncoder":
+        """The encoder ``to_dict`` described."""
         if d.get("type") != "words":
             raise ValueError(f"not a word encoder: {d.get('type')!r}")
         return cls(d["vocab"], d.get("subword_buckets", 0))
@@ -144,10 +149,12 @@ class CharEncoder:
 
     @classmethod
     def build(cls, text: str) -> "CharEncoder":
+        """The characters of ``text``, sorted."""
         return cls(sorted(set(text)))
 
     @property
     def vocab_size(self) -> int:
+        """Number of characters."""
         return len(self.chars)
 
     def clean(self, text: str) -> tuple[str, list[str]]:
@@ -156,16 +163,20 @@ class CharEncoder:
         return "".join(c for c in text if c in self.index), dropped
 
     def encode(self, text: str) -> list[int]:
+        """Ids of ``text``'s known characters (see `clean` for the others)."""
         return [self.index[c] for c in text if c in self.index]
 
     def decode(self, ids) -> str:
+        """The text of ``ids``."""
         return "".join(self.chars[i] for i in ids)
 
     def to_dict(self) -> dict:
+        """Type and characters."""
         return {"type": "chars", "chars": self.chars}
 
     @classmethod
     def from_dict(cls, d: dict) -> "CharEncoder":
+        """The encoder ``to_dict`` described."""
         if d.get("type") != "chars":
             raise ValueError(f"not a character encoder: {d.get('type')!r}")
         return cls(d["chars"])

@@ -63,7 +63,8 @@ class MemoryNet(nn.Module):
             if cell in ("lstm", "gru"):  # the forget (LSTM) and update (GRU) gates are both second
                 self.rnn.bias_ih_l0[hidden:2 * hidden] += memory_bias
 
-    def forward(self, x: torch.Tensor, targets: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, *, lengths: torch.Tensor | None = None,
+                targets: torch.Tensor | None = None):
         """``x``: (B, L, VOCAB) one-hot -> (logits (B, SYMBOLS), mean cross-entropy or None)."""
         out, _ = self.rnn(x)
         logits = self.head(out[:, -1])

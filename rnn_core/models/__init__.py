@@ -1,8 +1,11 @@
 """Recurrent cells and the task heads built on them.
 
 Every head has the same call, borrowed from makemore/nanoGPT:
-``forward(x, lengths=None, targets=None) -> (output, loss)``, so one training loop
-(`rnn_core.train`) trains all of them. Heads are registered by name in `MODELS`
+``forward(x, *, lengths=None, targets=None, ...) -> (output, loss)`` (keyword-only
+after ``x``, so no head can take its arguments in another order), and an
+``example_batch()`` of keyword arguments for that call, so one training loop
+(`rnn_core.train`) trains all of them and one test (tests/test_models.py) and one
+benchmark exercise every head the same way. Heads are registered by name in `MODELS`
 and built with `create_model`, which records the arguments so a checkpoint can
 rebuild the exact same module (`rnn_core.checkpoint`).
 """

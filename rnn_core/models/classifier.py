@@ -44,6 +44,19 @@ class SequenceClassifier(nn.Module):
         width = hidden_size * (2 if bidirectional else 1) * (2 if pooling == "maxlast" else 1)
         self.out = nn.Linear(width, num_classes)
 
+    def example_batch(self, batch_size: int = 2, length: int = 8, seed: int = 0) -> dict:
+        """A valid random batch for ``self(**batch)`` (ids, lengths, targets and
+        subword ids if the model reads them): for contract tests and benchmarks."""
+        g = torch.Generator().manual_seed(seed)
+        vocab, classes = self.embed.num_embeddings, self.out.out_features
+        batch = {"x": torch.randint(2, max(3, vocab), (batch_size, length), generator=g),
+                 "lengths": torch.randint(1, length + 1, (batch_size,), generator=g).sort(descending=True).values,
+                 "targets": torch.randint(0, classes, (batch_size,), generator=g)}
+        batch["lengths"][0] = length
+        if self.sub_embed is not None:
+            batch["subwords"] = torch.randint(0, self.sub_embed.num_embeddings, (batch_size, length, 3), generator=g)
+        return batch
+
     def embed_tokens(self, x: torch.Tensor, subwords: torch.Tensor | None = None) -> torch.Tensor:
         """Word vectors (B, T, E), plus the mean of their subword vectors if any."""
         e = self.embed(x)
@@ -52,7 +65,7 @@ class SequenceClassifier(nn.Module):
             e = e + self.sub_embed(subwords).sum(2) / count
         return e
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None,
+    def forward(self, x: torch.Tensor, *, lengths: torch.Tensor | None = None,
                 targets: torch.Tensor | None = None, subwords: torch.Tensor | None = None):
         """x: (B, T) token ids; lengths: (B,); targets: (B,) class ids;
         subwords: (B, T, K) subword ids (0 = none), used if the model has them.
@@ -92,10 +105,14 @@ class EnsembleClassifier(nn.Module):
         super().__init__()
         self.members = nn.ModuleList(SequenceClassifier(**m) for m in members)
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None,
+    def example_batch(self, batch_size: int = 2, length: int = 8, seed: int = 0) -> dict:
+        """A valid random batch for ``self(**batch)`` (the first member's)."""
+        return self.members[0].example_batch(batch_size, length, seed)
+
+    def forward(self, x: torch.Tensor, *, lengths: torch.Tensor | None = None,
                 targets: torch.Tensor | None = None, subwords: torch.Tensor | None = None):
         """Returns (log of the mean member probability (B, C), NLL loss or None)."""
-        logp = torch.stack([F.log_softmax(m(x, lengths, subwords=subwords)[0], dim=-1)
+        logp = torch.stack([F.log_softmax(m(x, lengths=lengths, subwords=subwords)[0], dim=-1)
                             for m in self.members])
         logits = torch.logsumexp(logp, dim=0) - math.log(len(self.members))
         loss = F.nll_loss(logits, targets) if targets is not None else None

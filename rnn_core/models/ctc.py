@@ -69,7 +69,17 @@ class CTCRecognizer(nn.Module):
         """Input frames per output frame."""
         return math.prod(conv.stride[0] for conv in self.convs)
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None,
+    def example_batch(self, batch_size: int = 2, length: int = 40, seed: int = 0) -> dict:
+        """A valid random batch for ``self(**batch)``: features, frame counts and
+        0-padded transcripts short enough for CTC to align."""
+        g = torch.Generator().manual_seed(seed)
+        n_mels = self.convs[0].in_channels if self.convs else self.rnn.input_size
+        labels = max(1, min(3, length // (4 * self.stride)))
+        return {"x": torch.randn(batch_size, length, n_mels, generator=g),
+                "lengths": torch.full((batch_size,), length, dtype=torch.long),
+                "targets": torch.randint(1, self.out.out_features, (batch_size, labels), generator=g)}
+
+    def forward(self, x: torch.Tensor, *, lengths: torch.Tensor | None = None,
                 targets: torch.Tensor | None = None, target_lengths: torch.Tensor | None = None):
         """x: (B, T, n_mels) features; lengths: (B,) frames (None = all T);
         targets: (B, S) label ids padded with 0 (the blank, never a target label);

@@ -45,9 +45,17 @@ class Forecaster(nn.Module):
         self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(hidden_size, horizon * len(self.quantiles))
 
-    def forward(self, x: torch.Tensor, targets: torch.Tensor | None = None, mask: torch.Tensor | None = None,
-                lengths: torch.Tensor | None = None):
-        """x: (B, W, F); targets, mask: (B, horizon) scaled target and where it was observed.
+    def example_batch(self, batch_size: int = 2, length: int = 8, seed: int = 0) -> dict:
+        """A valid random batch for ``self(**batch)``: windows, targets and their mask."""
+        g = torch.Generator().manual_seed(seed)
+        return {"x": torch.randn(batch_size, length, self.rnn.input_size, generator=g),
+                "targets": torch.randn(batch_size, self.horizon, generator=g),
+                "mask": torch.ones(batch_size, self.horizon, dtype=torch.bool)}
+
+    def forward(self, x: torch.Tensor, *, lengths: torch.Tensor | None = None,
+                targets: torch.Tensor | None = None, mask: torch.Tensor | None = None):
+        """x: (B, W, F); targets, mask: (B, horizon) scaled target and where it was observed;
+        ``lengths`` is accepted for the head contract (windows are always full).
 
         Returns:
             (quantiles (B, horizon, Q), pinball loss or None)

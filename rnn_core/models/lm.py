@@ -39,6 +39,15 @@ class SequenceLM(nn.Module):
         e = self.embed(x)
         return e.flatten(-2) if has_channels else e
 
+    def example_batch(self, batch_size: int = 2, length: int = 8, seed: int = 0) -> dict:
+        """A valid random batch for ``self(**batch)``: ids (with the model's channels)
+        and next-token targets."""
+        g = torch.Generator().manual_seed(seed)
+        vocab = self.embed.num_embeddings
+        shape = (batch_size, length) + ((self.channels,) if self.channels > 1 else ())
+        return {"x": torch.randint(0, vocab, shape, generator=g),
+                "targets": torch.randint(0, vocab, (batch_size, length), generator=g)}
+
     def step(self, token: torch.Tensor, state=None):
         """Read one step per sequence, (B,) ids (or (B, channels)) -> (logits (B, V),
         new state, top-layer output (B, H)).
@@ -48,7 +57,7 @@ class SequenceLM(nn.Module):
         out, state = step_rnn(self.rnn, self._embed(token, token.dim() == 2), state)
         return self.out(out), state, out
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None,
+    def forward(self, x: torch.Tensor, *, lengths: torch.Tensor | None = None,
                 targets: torch.Tensor | None = None, state=None):
         """x: (B, T) ids, or (B, T, channels); targets: (B, T) next ids (-1 = ignore);
         state: from a previous call.
@@ -73,9 +82,15 @@ class TBPTT(nn.Module):
         super().__init__()
         self.lm, self.state = lm, None
 
-    def forward(self, x, targets=None, reset: bool = False):
+    def example_batch(self, batch_size: int = 2, length: int = 8, seed: int = 0) -> dict:
+        """The wrapped LM's example batch."""
+        return self.lm.example_batch(batch_size, length, seed)
+
+    def forward(self, x, *, lengths=None, targets=None, reset: bool = False):
+        """The wrapped LM's forward from the carried state -> (logits, loss); chunks are
+        full-length (``lengths`` is accepted for the head contract and passed on)."""
         if reset:
             self.state = None
-        (logits, state, _), loss = self.lm(x, targets=targets, state=self.state)
+        (logits, state, _), loss = self.lm(x, lengths=lengths, targets=targets, state=self.state)
         self.state = detach_state(state)
         return logits, loss

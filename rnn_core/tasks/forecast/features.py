@@ -123,7 +123,7 @@ class SeriesEncoder:
     def n_features(self) -> int:
         return len(self.columns) + 2 * len(self.calendar)
 
-    def inputs(self, series: Series) -> np.ndarray:
+    def encode(self, series: Series) -> np.ndarray:
         """(T, n_features) float32: the scaled columns, then the calendar phases."""
         x = series.values[:, :len(self.columns)].copy()
         x[:, 0] = _forward(x[:, 0], self.transform)
@@ -134,15 +134,17 @@ class SeriesEncoder:
         """Target values in the network's scaled units."""
         return (_forward(np.asarray(values, dtype=float), self.transform) - self.mean[0]) / self.std[0]
 
-    def to_values(self, z: np.ndarray) -> np.ndarray:
+    def decode(self, z: np.ndarray) -> np.ndarray:
         """The network's scaled outputs in the series' units."""
         return _backward(np.asarray(z, dtype=float) * self.std[0] + self.mean[0], self.transform)
 
     def to_dict(self) -> dict:
+        """The scaling, window and series facts (JSON-safe)."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "SeriesEncoder":
+        """The encoder ``to_dict`` described."""
         d = dict(d)
         d["calendar"], d["quantiles"] = tuple(d.get("calendar", ())), tuple(d.get("quantiles", (0.1, 0.5, 0.9)))
         return cls(**d)

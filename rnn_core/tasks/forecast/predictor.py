@@ -84,7 +84,7 @@ class ForecastPredictor(Predictor):
             if len(cache) >= 4:
                 cache.pop(next(iter(cache)))
             enc = self.encoder
-            cache[key] = {"series": series, "windows": Windows(enc.inputs(series), enc.scaled_target(series.target),
+            cache[key] = {"series": series, "windows": Windows(enc.encode(series), enc.scaled_target(series.target),
                                                                series.observed, enc.window, 1)}
         return cache[key]
 
@@ -117,7 +117,7 @@ class ForecastPredictor(Predictor):
         lo, mid, hi = q[..., 0], q[..., len(enc.quantiles) // 2], q[..., -1]
         w = self.calibration(series).widening(ts, horizon, enc.widen)
         lo, hi = np.minimum(lo - w, mid), np.maximum(hi + w, mid)
-        return {"lo": enc.to_values(lo), "median": enc.to_values(mid), "hi": enc.to_values(hi)}
+        return {"lo": enc.decode(lo), "median": enc.decode(mid), "hi": enc.decode(hi)}
 
     def figures(self) -> dict:
         """The test-tail figures of this model: from `evaluate` (metrics.json) for a

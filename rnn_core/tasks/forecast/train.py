@@ -95,7 +95,7 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     series = series_for(r, data_dir)
     enc = encoder_for(r, series)
     head = enc.horizon if r.direct else 1
-    windows = Windows(enc.inputs(series), enc.scaled_target(series.target), series.observed, enc.window, head)
+    windows = Windows(enc.encode(series), enc.scaled_target(series.target), series.observed, enc.window, head)
     train_end, val_end = split_points(len(series))
     train_ts, val_ts = origins(0, train_end, enc.window, head), origins(train_end, val_end, enc.window, head)
     torch.manual_seed(r.seed)  # the initial weights: the same seed, the same model

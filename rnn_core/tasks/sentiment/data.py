@@ -91,7 +91,7 @@ def predictions(model, data: Encoded) -> list[int]:
     with evaluating(model):
         for b in data.eval_batches():
             b = to_device(b, device)
-            logits, _ = model(b["x"], b["lengths"], subwords=b.get("subwords"))
+            logits, _ = model(b["x"], lengths=b["lengths"], subwords=b.get("subwords"))
             out += logits.argmax(-1).tolist()
     return out
 

@@ -107,7 +107,7 @@ def distilled(data: Encoded, enc: WordEncoder, teachers: list[str], share: float
         if teacher.encoder.to_dict() != enc.to_dict():
             raise ValueError(f"teacher {folder} was trained with another vocabulary")
         with evaluating(teacher.model):
-            out = torch.cat([torch.softmax(teacher.model(b["x"], b["lengths"], subwords=b.get("subwords"))[0], -1)
+            out = torch.cat([torch.softmax(teacher.model(b["x"], lengths=b["lengths"], subwords=b.get("subwords"))[0], -1)
                              for b in data.batches(512)])  # no seed: in order
         probs = probs + out / len(teachers)
     hard = torch.nn.functional.one_hot(torch.tensor(data.labels), 2).float()

@@ -25,7 +25,7 @@ def batch_log_probs(model: torch.nn.Module, feats: list[np.ndarray], batch_size:
         for k in range(0, len(order), batch_size):
             idx = order[k:k + batch_size]
             x, lengths = pad_features([feats[i] for i in idx])
-            (log_probs, out_lengths), _ = model(x.to(device_of(model)), lengths)
+            (log_probs, out_lengths), _ = model(x.to(device_of(model)), lengths=lengths)
             log_probs = log_probs.float().cpu()
             for row, i in enumerate(idx):
                 out[i] = log_probs[row, :int(out_lengths[row])].numpy()
