@@ -1,6 +1,7 @@
 """Training anywhere: two processes (torchrun, gloo on this CPU) train the same model
-as one with the same total batch; devices that are not here are a one-line error;
-mixed precision trains a checkpoint that loads on the CPU."""
+as one with the same total batch, and every task trains under torchrun; devices that
+are not here are a one-line error; mixed precision trains a checkpoint that loads on
+the CPU."""
 import json
 import os
 import subprocess
@@ -12,9 +13,12 @@ import torch
 from rnn_core.__main__ import main
 from rnn_core.batching import token_batch
 from rnn_core.runtime import Runtime
+from rnn_core.tasks import TASK_NAMES, TASKS
 from rnn_core.tasks.sentiment.data import encode_texts
 from rnn_core.tasks.sentiment.predictor import SentimentPredictor
+from rnn_core.train import trained_runtime
 from tests.conftest import write_sst2
+from tests.test_contracts import tiny_data
 
 
 def train_args(data, out, *more) -> list[str]:
@@ -34,20 +38,26 @@ def dev_loss(predictor, data) -> float:
     return float(loss)
 
 
+def torchrun(*args: str, processes: int = 2) -> subprocess.CompletedProcess:
+    """``torchrun --standalone --nproc_per_node=PROCESSES -m rnn_core ARGS``, one
+    intra-op thread a process (as torchrun sets it)."""
+    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                           f"--nproc_per_node={processes}", "-m", "rnn_core", *args],
+                          env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
+
+
 def test_two_processes_train_what_one_does(tmp_path):
     data = write_sst2(tmp_path / "sst2")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # as torchrun sets it: the same arithmetic in both runs
     one = subprocess.run([sys.executable, "-m", "rnn_core", *train_args(data, tmp_path / "one")],
                          env=env, capture_output=True, text=True, timeout=300)
     assert one.returncode == 0, one.stderr
-    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                          "-m", "rnn_core", *train_args(data, tmp_path / "two")],
-                         env=env, capture_output=True, text=True, timeout=300)
+    two = torchrun(*train_args(data, tmp_path / "two"))
     assert two.returncode == 0, two.stderr
     assert two.stdout.count("saved ") == 1 and "world_size 2" in two.stdout  # only rank 0 speaks
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == ["config.json", "model.safetensors"]
     configs = [json.loads((tmp_path / run / "config.json").read_text()) for run in ("one", "two")]
-    assert [c["runtime"]["world_size"] for c in configs] == [1, 2]
+    assert [trained_runtime(c)["world_size"] for c in configs] == [1, 2]
     assert configs[0]["result"]["steps"] == configs[1]["result"]["steps"] == 15
     # each phrase read once in all: every process read its own half of each batch
     assert configs[0]["result"]["items_seen"] == configs[1]["result"]["items_seen"] > 0
@@ -58,6 +68,34 @@ def test_two_processes_train_what_one_does(tmp_path):
     for (name, p), q in zip(a.model.state_dict().items(), b.model.state_dict().values()):
         torch.testing.assert_close(q, p, atol=2e-4, rtol=1e-3, msg=name)
     assert b.predict("a great and warm film")["label"] in ("positive", "negative")
+
+
+def test_a_batch_too_small_to_share_is_skipped_by_every_process(tmp_path):
+    """641 phrases in batches of 40 end in a batch of one: one process would have no row
+    of it. Both must skip it (once only one did, and gloo aborted the run: SIGABRT)."""
+    data = write_sst2(tmp_path / "sst2", n_train=641)
+    two = torchrun(*train_args(data, tmp_path / "two"))
+    assert two.returncode == 0, two.stderr[-3000:]
+    assert json.loads((tmp_path / "two" / "config.json").read_text())["result"]["steps"] == 16
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_every_task_trains_under_torchrun(name, request, tmp_path):
+    """The tiny preset, two steps, two processes: one checkpoint, written by rank 0,
+    that loads and says it was trained by two."""
+    data = tiny_data(request, name)
+    run = torchrun("train", name, "--preset", "tiny", "--max-steps", "2", "--data", str(data),
+                   "--out", str(tmp_path / "ckpt"), "--device", "cpu")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.count("saved ") == 1  # only rank 0 speaks and saves
+    config = json.loads((tmp_path / "ckpt" / "config.json").read_text())
+    assert trained_runtime(config)["world_size"] == 2 and config["result"]["steps"] == 2
+    assert config["result"]["stopped"] == "max_steps"
+    spec = TASKS[name]
+    predictor = spec.predictor.from_pretrained(tmp_path / "ckpt")
+    with torch.no_grad():
+        _, loss = predictor.model(**predictor.model.example_batch())
+    assert torch.isfinite(loss)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
@@ -73,7 +111,8 @@ def test_mixed_precision_checkpoint_loads_on_cpu(tmp_path, sst2_dir):
     CPU tensors, says how it was trained, and predicts on the CPU."""
     assert main(train_args(sst2_dir, tmp_path / "bf16", "--precision", "bf16")) == 0
     config = json.loads((tmp_path / "bf16" / "config.json").read_text())
-    assert config["runtime"] == {"device": "cpu", "precision": "bf16", "world_size": 1}
+    assert config["result"]["runtime"] == {"device": "cpu", "precision": "bf16", "world_size": 1,
+                                           "torch": torch.__version__}
     predictor = SentimentPredictor.from_pretrained(tmp_path / "bf16")
     assert all(p.dtype == torch.float32 and p.device.type == "cpu" for p in predictor.model.parameters())
     assert predictor.predict("a wonderful film")["label"] in ("positive", "negative")
@@ -88,7 +127,8 @@ def test_shards_split_rows_and_keep_the_rest():
     assert Runtime().shard(batch) is batch  # one process: untouched
 
 
-def test_bench_device_times_the_recipe_on_real_data(sst2_dir, capsys):
-    assert main(["bench", "sentiment", "--device", "cpu", "--seconds", "2", "--data", str(sst2_dir)]) == 0
+def test_bench_throughput_times_the_recipe_on_real_data(sst2_dir, capsys):
+    argv = ["bench", "throughput", "sentiment", "--device", "cpu", "--seconds", "2", "--data", str(sst2_dir)]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "tokens/s" in out and "1 x cpu" in out

@@ -20,6 +20,7 @@ import torch
 
 from ..options import Option, clamp_options
 from ..runtime import evaluating
+from ..stopping import StopReason
 from ..train import Progress, TrainConfig, TrainResult, seed_everything, train
 from .model import MemoryNet, spectral_radius
 from .probe import gate_trace, step_gradients
@@ -132,11 +133,17 @@ def train_lab(values: dict, on_progress: Callable[[Progress], None] | None = Non
                        lambda: state["nonfinite"], lambda: state["solved"])
     result = train(model, functools.partial(_epoch, s), 100, lambda m: evaluate(m), cfg,
                    on_progress=report, stop=until)
-    if state["nonfinite"]:
-        result.stopped = "non-finite loss"
-    elif state["solved"]:
-        result.stopped = "solved"
+    result.stopped = _why_stopped(state, result.stopped)
     return summarise(s, notes, state, radius0, result), result
+
+
+def _why_stopped(state: dict, loop_reason: StopReason) -> StopReason:
+    # both end the loop through its stop flag, which alone would read "stopped"
+    if state["nonfinite"]:
+        return StopReason.NON_FINITE
+    if state["solved"]:
+        return StopReason.SOLVED
+    return loop_reason
 
 
 def _epoch(s: dict, epoch: int):
@@ -181,7 +188,7 @@ def explain(r: dict) -> str:
                 f"The recurrent weights (spectral radius {r['radius_start']:.2f}) multiplied the gradient "
                 f"at every step back through time, its norm reached {peak:.1e}, and one unclipped update "
                 "threw the weights out of range; gradient clipping would have capped each update.")
-    if r.get("stopped") == "stopped" and acc < 0.9 and r["steps"] < MIN_STEPS_TO_JUDGE:
+    if r.get("stopped") == StopReason.STOPPED and acc < 0.9 and r["steps"] < MIN_STEPS_TO_JUDGE:
         return (f"Stopped after {r['steps']} step{'s' * (r['steps'] != 1)}: too early to say whether the gradient "
                 f"vanishes or explodes (accuracy {acc:.0%}, chance {chance:.0%}); let a run train longer.")
     if acc >= 0.9:

@@ -53,13 +53,17 @@ class TaskSpec:
             model's, its fields (with their types) are ``train``'s CLI flags.
         predictor: the `rnn_core.predictor.Predictor` subclass that serves it; its
             ``task`` is the task's `name`.
-        train: ``(options, data_dir, out_dir, on_progress, stop, runtime) ->
-            (predictor, TrainResult)``; ``options`` overrides recipe fields by name;
+        train: ``(options, data_dir, out_dir, on_progress, stop, runtime, max_steps)
+            -> (predictor, TrainResult)``; ``options`` overrides recipe fields by name;
             ``runtime`` (`rnn_core.runtime.Runtime`) says on which device, in which
-            precision and in how many processes (None: one, on the CPU).
+            precision and in how many processes (None: one, on the CPU);
+            ``max_steps`` ends the run after that many optimiser steps (None: the
+            recipe's epochs and budget decide). Every task's goes through
+            `rnn_core.fit`, so each honours all of them the same way.
         evaluate: ``(weights, data_dir, split, device) -> metrics dict`` (metrics.json).
-        bench: ``(weights, repeats, data_dir) -> figures``: latency and training
-            throughput, printed as it goes.
+        bench: ``(weights, repeats, data_dir) -> figures``: a visitor's latency
+            (``bench latency TASK``), printed as it goes; training throughput is
+            measured the same way for every task (``bench throughput TASK``).
         metric: what validation measures while training (the best weights are kept).
         quality: the headline figure of ``evaluate``; ``metrics["baseline"]`` holds the
             baseline's figure under the same key.
@@ -77,6 +81,10 @@ class TaskSpec:
         companions: ``(weights, data_dir) -> [paths]``: files ``evaluate
             --write-metrics`` writes beside metrics.json (sentiment: the bag-of-words
             baseline whose figures metrics.json reports, the tab's second opinion).
+        presets: named recipes, ``name -> recipe fields over the defaults``
+            (``train TASK --preset NAME``; flags given override them). Every task has
+            ``tiny`` (seconds on one core: the tests' and a quick try's), ``default``
+            (``{}``: the shipped recipe) and ``large`` (for a GPU).
     """
     data_source: str
     recipe: type
@@ -94,6 +102,7 @@ class TaskSpec:
     suites: dict[str, Callable[[dict], str]] = field(default_factory=dict)
     more_sources: tuple[str, ...] = ()
     companions: Callable | None = None
+    presets: dict[str, dict] = field(default_factory=lambda: {"default": {}})
 
     @property
     def name(self) -> str:

@@ -8,7 +8,7 @@ from . import bench, metrics, train
 from .predictor import ForecastPredictor
 
 SPEC = TaskSpec(
-    data_source="timeseries", recipe=train.Recipe, predictor=ForecastPredictor,
+    data_source="timeseries", recipe=train.Recipe, presets=train.PRESETS, predictor=ForecastPredictor,
     train=train.train, evaluate=metrics.evaluate, bench=bench.bench, metric=train.METRIC,
     quality=Metric("mase", "MASE 12 steps ahead, mean of 3 series", higher_is_better=False),
     splits=metrics.SPLITS,

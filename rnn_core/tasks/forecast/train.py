@@ -13,13 +13,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from ...data.timeseries import Series, TableError, load_series, read_table
+from ...fit import Plan, fit
 from ...models import create_model
 from ...runtime import Runtime, evaluating
-from ...train import TrainConfig, TrainResult, run_record, train as train_loop
-from ..spec import Metric, make_recipe
+from ...train import TrainResult
+from ..spec import Metric
 from .features import SeriesEncoder, defaults, split_points
 from .predictor import ForecastPredictor
 from .conformal import validation_widening
@@ -57,6 +56,15 @@ class Recipe:
     seed: int = 0
 
 
+# Named recipes (`TaskSpec.presets`, ``train forecast --preset NAME``): recipe fields over
+# the defaults. tiny: seconds on one core; large: for a GPU.
+PRESETS = {
+    "tiny": {"hidden": 8, "epochs": 2, "max_minutes": None},
+    "default": {},
+    "large": {"hidden": 256, "layers": 2, "dropout": 0.1, "batch_size": 128},
+}
+
+
 def series_for(r: Recipe, data_dir: str | None = None) -> Series:
     """The series a recipe names: built in, or read from its CSV."""
     if r.series == "upload":
@@ -84,43 +92,47 @@ def encoder_for(r: Recipe, series: Series) -> SeriesEncoder:
 
 
 def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
-          on_progress=None, stop: threading.Event | None = None,
-          runtime: Runtime | None = None) -> tuple[ForecastPredictor, TrainResult]:
+          on_progress=None, stop: threading.Event | None = None, runtime: Runtime | None = None,
+          max_steps: int | None = None) -> tuple[ForecastPredictor, TrainResult]:
     """Train a forecaster on the recipe's series, validating on its next 10%.
 
     Returns:
         (a predictor around the best weights with a calibrated interval, the training result)
     """
-    r = make_recipe(Recipe, options)
+    return fit(Recipe, plan, ForecastPredictor, options, data_dir, out_dir, on_progress=on_progress, stop=stop,
+               runtime=runtime, max_steps=max_steps)
+
+
+def plan(r: Recipe, data_dir: str | None = None) -> Plan:
+    """The series, its windows and the network of recipe ``r`` (`rnn_core.fit`)."""
     series = series_for(r, data_dir)
     enc = encoder_for(r, series)
     head = enc.horizon if r.direct else 1
     windows = Windows(enc.encode(series), enc.scaled_target(series.target), series.observed, enc.window, head)
     train_end, val_end = split_points(len(series))
     train_ts, val_ts = origins(0, train_end, enc.window, head), origins(train_end, val_end, enc.window, head)
-    torch.manual_seed(r.seed)  # the initial weights: the same seed, the same model
-    model = create_model("Forecaster", input_size=enc.n_features, horizon=head, hidden_size=r.hidden,
-                         num_layers=r.layers, cell=r.cell, dropout=r.dropout, quantiles=list(enc.quantiles))
     val_batches = windows.batches(val_ts, 1024)
+    rng = random.Random(r.seed)
+    steps = -(-len(train_ts) // r.batch_size)
 
     def validate(m) -> dict:
         total = sum(float(m(**b)[1]) * len(b["x"]) for b in val_batches)
         return {"val_loss": total / len(val_ts)}
 
-    rng = random.Random(r.seed)
-    steps = -(-len(train_ts) // r.batch_size)
-    cfg = TrainConfig(epochs=r.epochs, lr=r.lr, max_minutes=r.max_minutes, seed=r.seed, patience=r.patience,
-                      clip=1.0, log_every=max(1, steps // 2))
-    result = train_loop(model, lambda epoch: windows.batches(train_ts, r.batch_size, rng), steps, validate, cfg,
-                        metric=METRIC, on_progress=on_progress, stop=stop, runtime=runtime,
-                        count_tokens=lambda b: len(b["x"]))
-    predictor = ForecastPredictor(model.eval(), enc, {})
-    with evaluating(model):
-        enc.widen = validation_widening(predictor, series)
-        tail = tail_figures(predictor, series)
-    data = (f"{series.label}: {train_end:,} {series.step}s for training, {val_end - train_end:,} for "
-            f"validation and calibrating the interval, the last {len(series) - val_end:,} for the test tail")
-    record = run_record(r, cfg, result, data)
-    record["tail"] = tail
-    record["notes"] = series.notes
-    return ForecastPredictor.trained(model, enc, record, out_dir), result
+    def extras(m) -> dict:
+        # the 80% interval calibrated on the validation part, then the test tail's figures
+        predictor = ForecastPredictor(m.eval(), enc, {})
+        with evaluating(m):
+            enc.widen = validation_widening(predictor, series)
+            tail = tail_figures(predictor, series)
+        return {"tail": tail, "notes": series.notes}
+
+    return Plan(encoder=enc, steps_per_epoch=steps,
+                network=lambda: create_model("Forecaster", input_size=enc.n_features, horizon=head,
+                                             hidden_size=r.hidden, num_layers=r.layers, cell=r.cell,
+                                             dropout=r.dropout, quantiles=list(enc.quantiles)),
+                epoch_batches=lambda epoch: windows.batches(train_ts, r.batch_size, rng),
+                validate=validate, metric=METRIC, count=lambda b: len(b["x"]),
+                data=f"{series.label}: {train_end:,} {series.step}s for training, {val_end - train_end:,} for "
+                     f"validation and calibrating the interval, the last {len(series) - val_end:,} for the test tail",
+                loop={"patience": r.patience, "clip": 1.0, "log_every": max(1, steps // 2)}, extras=extras)

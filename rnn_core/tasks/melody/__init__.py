@@ -7,7 +7,7 @@ from . import bench, metrics, train
 from .predictor import KEYS, MelodyGenerator
 
 SPEC = TaskSpec(
-    data_source="nottingham", recipe=train.Recipe, predictor=MelodyGenerator,
+    data_source="nottingham", recipe=train.Recipe, presets=train.PRESETS, predictor=MelodyGenerator,
     train=train.train, evaluate=metrics.evaluate, bench=bench.bench, metric=train.METRIC,
     quality=Metric("nll_per_event", "Nottingham dev nats/event", higher_is_better=False),
     splits=metrics.SPLITS,

@@ -11,12 +11,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
+from ...fit import Plan, fit
 from ...models import TBPTT, create_model
 from ...runtime import Runtime
-from ...train import TrainConfig, TrainResult, run_record, train as train_loop
-from ..spec import Metric, make_recipe
+from ...train import TrainResult
+from ..spec import Metric
 from .data import load_data, nll_per_event, tune_batches
 from .predictor import MelodyGenerator
 
@@ -43,28 +42,45 @@ class Recipe:
     lookback: str = "1,2,4,8"         # bars back whose events are also read ("" = none)
 
 
+# Named recipes (`TaskSpec.presets`, ``train melody --preset NAME``): recipe fields over
+# the defaults. tiny: seconds on one core (one pass of small batches, no clock, so a
+# seed gives one model); large: for a GPU.
+PRESETS = {
+    "tiny": {"hidden": 32, "layers": 1, "embed": 16, "dropout": 0.0, "epochs": 1, "batch_size": 8,
+             "seq_len": 64, "max_minutes": None, "half": False},
+    "default": {},
+    "large": {"hidden": 768, "layers": 3, "embed": 64, "dropout": 0.4, "batch_size": 64},
+}
+
+
 def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
-          on_progress=None, stop: threading.Event | None = None,
-          runtime: Runtime | None = None) -> tuple[MelodyGenerator, TrainResult]:
+          on_progress=None, stop: threading.Event | None = None, runtime: Runtime | None = None,
+          max_steps: int | None = None) -> tuple[MelodyGenerator, TrainResult]:
     """Train an event LM on the training tunes, validating on the dev tunes.
 
     Returns:
         (a generator around the best weights, the training result)
     """
-    r = make_recipe(Recipe, options)
+    return fit(Recipe, plan, MelodyGenerator, options, data_dir, out_dir, on_progress=on_progress, stop=stop,
+               runtime=runtime, max_steps=max_steps)
+
+
+def plan(r: Recipe, data_dir: str | None = None) -> Plan:
+    """The tunes, their batches and the network of recipe ``r`` (`rnn_core.fit`)."""
     enc, data = load_data(data_dir, r.lookback)
-    torch.manual_seed(r.seed)
-    lm = create_model("SequenceLM", vocab_size=enc.vocab_size, embed_dim=r.embed, hidden_size=r.hidden,
-                      num_layers=r.layers, cell=r.cell, dropout=r.dropout, channels=enc.channels)
     rng = random.Random(r.seed)
     steps = len(tune_batches(data["train"], r.batch_size, r.seq_len))
-    cfg = TrainConfig(epochs=r.epochs, lr=r.lr, max_minutes=r.max_minutes, seed=r.seed,
-                      eval_every=max(10, steps // r.evals_per_epoch), patience=r.patience, clip=1.0)
-    result = train_loop(TBPTT(lm), lambda epoch: tune_batches(data["train"], r.batch_size, r.seq_len, rng),
-                        steps, lambda m: {"nll_per_event": nll_per_event(m.lm, data["dev"])}, cfg,
-                        metric=METRIC, on_progress=on_progress, stop=stop,
-                        count_tokens=lambda b: int((b["targets"] >= 0).sum()))
     events = sum(len(y) for _, y in data["train"])
-    record = run_record(r, cfg, result, f"Nottingham folk tunes, {len(data['train'])} for training "
-                                        f"({events:,} events); validated on {len(data['dev'])} others")
-    return MelodyGenerator.trained(lm.eval(), enc, record, out_dir, half=r.half), result
+
+    def network():
+        return TBPTT(create_model("SequenceLM", vocab_size=enc.vocab_size, embed_dim=r.embed, hidden_size=r.hidden,
+                                  num_layers=r.layers, cell=r.cell, dropout=r.dropout, channels=enc.channels))
+
+    return Plan(encoder=enc, network=network, steps_per_epoch=steps,
+                epoch_batches=lambda epoch: tune_batches(data["train"], r.batch_size, r.seq_len, rng),
+                validate=lambda m: {"nll_per_event": nll_per_event(m.lm, data["dev"])}, metric=METRIC,
+                count=lambda b: int((b["targets"] >= 0).sum()),
+                data=f"Nottingham folk tunes, {len(data['train'])} for training ({events:,} events); "
+                     f"validated on {len(data['dev'])} others",
+                loop={"eval_every": max(10, steps // r.evals_per_epoch), "patience": r.patience, "clip": 1.0},
+                saved=lambda m: m.lm, save={"half": r.half})

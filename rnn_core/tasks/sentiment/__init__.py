@@ -11,7 +11,8 @@ SENTENCES = ["A gorgeous, witty, seductive movie.", "The plot is paper-thin and 
              "It's not a great film, but the performances are so warm that I didn't mind."]
 
 SPEC = TaskSpec(
-    data_source="sst2", more_sources=("imdb", "offdomain"), recipe=train.Recipe, predictor=SentimentPredictor,
+    data_source="sst2", more_sources=("imdb", "offdomain"), recipe=train.Recipe, presets=train.PRESETS,
+    predictor=SentimentPredictor,
     train=train.train, evaluate=metrics.evaluate, bench=bench.bench, metric=train.METRIC,
     quality=Metric("accuracy", "SST-2 dev accuracy", higher_is_better=True), splits=train.SPLITS,
     # What a visitor may set in the retrain panel; the defaults finish in about 90 s on 2 vCPU.

@@ -14,9 +14,10 @@ from pathlib import Path
 import torch
 
 from ...data.sst2 import load_split
+from ...fit import Plan, conclude, fit_model
 from ...models import create_model
 from ...runtime import Runtime, evaluating
-from ...train import TrainConfig, TrainResult, run_record, train as train_loop
+from ...train import TrainResult
 from ..spec import Metric, make_recipe
 from ...encoders.text import WordEncoder
 from ...data.reviews import load_imdb
@@ -73,28 +74,42 @@ class Recipe:
     imdb_tokens: int = 0              # > 0: each IMDB review's closing sentences (up to N tokens) as an example (`reviews`)
 
 
-def _train_one(r: Recipe, enc: WordEncoder, train_data: Encoded, dev_data: Encoded,
-               on_progress, stop, runtime, init=None) -> tuple:
-    """Train one `SequenceClassifier` with the shared loop; returns (model, result, cfg)."""
+# Named recipes (`TaskSpec.presets`, ``train sentiment --preset NAME``): recipe fields over
+# the defaults. tiny: seconds on one core (one small network, one pass, no made phrases,
+# no clock); large: for a GPU.
+PRESETS = {
+    "tiny": {"cell": "gru", "hidden": 16, "embed": 16, "dropout": 0.0, "word_dropout": 0.0, "epochs": 1,
+             "batch_size": 32, "negation_share": 0.0, "contrast_share": 0.0, "half": False},
+    "default": {},
+    "large": {"hidden": 384, "layers": 2, "embed": 256, "batch_size": 128},
+}
+
+
+def member_plan(r: Recipe, enc: WordEncoder, train_data: Encoded, dev_data: Encoded, data: str,
+                init=None) -> Plan:
+    """One `SequenceClassifier` of recipe ``r`` (`rnn_core.fit`); ``init``: pretrained
+    word vectors for its embeddings."""
     if r.long_repeat:
         train_data = train_data.with_long_repeated(15, r.long_repeat)
-    torch.manual_seed(r.seed)  # same seed -> same initial weights
-    model = create_model("SequenceClassifier", vocab_size=enc.vocab_size, num_classes=2,
-                         embed_dim=r.embed, hidden_size=r.hidden, num_layers=r.layers,
-                         cell=r.cell, bidirectional=r.bidirectional, dropout=r.dropout,
-                         pooling=r.pooling, word_dropout=r.word_dropout,
-                         subword_buckets=enc.subword_buckets)
-    if init is not None:  # pretrained word vectors
-        model.embed.weight.data.copy_(torch.from_numpy(init))
-        model.embed.weight.requires_grad_(not r.freeze_vectors)
+
+    def network():
+        model = create_model("SequenceClassifier", vocab_size=enc.vocab_size, num_classes=2,
+                             embed_dim=r.embed, hidden_size=r.hidden, num_layers=r.layers,
+                             cell=r.cell, bidirectional=r.bidirectional, dropout=r.dropout,
+                             pooling=r.pooling, word_dropout=r.word_dropout,
+                             subword_buckets=enc.subword_buckets)
+        if init is not None:  # pretrained word vectors
+            model.embed.weight.data.copy_(torch.from_numpy(init))
+            model.embed.weight.requires_grad_(not r.freeze_vectors)
+        return model
+
     steps = (len(train_data.seqs) + r.batch_size - 1) // r.batch_size
-    cfg = TrainConfig(epochs=r.epochs, lr=r.lr, max_minutes=r.max_minutes, seed=r.seed,
-                      eval_every=max(50, steps // 4), patience=6, ema=r.ema or None)
-    result = train_loop(
-        model, lambda epoch: train_data.batches(r.batch_size, seed=r.seed * 1000 + epoch),
-        steps, lambda m: {"accuracy": accuracy(m, dev_data)}, cfg, metric=METRIC,
-        on_progress=on_progress, stop=stop, runtime=runtime, count_tokens=lambda b: int(b["lengths"].sum()))
-    return model, result, cfg
+    return Plan(encoder=enc, network=network, steps_per_epoch=steps,
+                epoch_batches=lambda epoch: train_data.batches(r.batch_size, seed=r.seed * 1000 + epoch),
+                validate=lambda m: {"accuracy": accuracy(m, dev_data)}, metric=METRIC,
+                count=lambda b: int(b["lengths"].sum()), data=data,
+                loop={"eval_every": max(50, steps // 4), "patience": 6, "ema": r.ema or None},
+                save={"half": r.half, "int8_embeddings": r.int8_embeddings})
 
 
 def distilled(data: Encoded, enc: WordEncoder, teachers: list[str], share: float) -> Encoded:
@@ -126,22 +141,10 @@ def knowledge_examples(r: Recipe) -> tuple[list[str], list[int]]:
     return texts, labels
 
 
-def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
-          on_progress=None, stop: threading.Event | None = None,
-          runtime: Runtime | None = None) -> tuple["SentimentPredictor", TrainResult]:
-    """Train a sentiment model on SST-2 train, validating on dev.
-
-    Args:
-        options: `Recipe` fields to change (cell, hidden, layers, epochs, lr, ...).
-            ``members`` > 1 trains that many networks with seeds seed, seed+1, ...
-            (each with ``max_minutes / members``) and ships them as an ensemble;
-            ``member_cells`` ("lstm,gru") gives them cells in turn, for diversity.
-        out_dir: where to save the checkpoint (None: keep it in memory only).
-
-    Returns:
-        (a predictor around the best weights, the training result)
-    """
-    r = make_recipe(Recipe, options)
+def training_data(r: Recipe, data_dir: str | None = None) -> tuple:
+    """Recipe ``r``'s vocabulary and data: (encoder, training set (with its made phrases,
+    knowledge examples and teachers' soft targets), dev set, pretrained word vectors
+    or None, one sentence on the data for the record)."""
     words, vecs = vectors.cached_vectors(r.embed, sst_dir=data_dir) if r.vectors or r.corpus_words else ([], None)
     rated = lexicon.rated_words() if r.lexicon_copies else ([], [])
     enc, train_data, dev_data = load_data(None if data_dir is None else str(data_dir), r.min_freq,
@@ -160,6 +163,29 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     if r.teachers:
         train_data = distilled(train_data, enc, [t.strip() for t in r.teachers.split(",") if t.strip()],
                                r.teacher_share)
+    made = f" + {len(extra):,} made from them (negation, contrast)" if extra else ""
+    data = f"SST-2 train.tsv ({len(train_data.seqs) - len(extra):,} phrases{made}), validated on dev.tsv"
+    return enc, train_data, dev_data, init, data
+
+
+def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
+          on_progress=None, stop: threading.Event | None = None, runtime: Runtime | None = None,
+          max_steps: int | None = None) -> tuple["SentimentPredictor", TrainResult]:
+    """Train a sentiment model on SST-2 train, validating on dev.
+
+    Args:
+        options: `Recipe` fields to change (cell, hidden, layers, epochs, lr, ...).
+            ``members`` > 1 trains that many networks with seeds seed, seed+1, ...
+            (each with ``max_minutes / members``, and ``max_steps`` each) and ships
+            them as an ensemble; ``member_cells`` ("lstm,gru") gives them cells in
+            turn, for diversity.
+        out_dir: where to save the checkpoint (None: keep it in memory only).
+
+    Returns:
+        (a predictor around the best weights, the training result)
+    """
+    r = make_recipe(Recipe, options)
+    enc, train_data, dev_data, init, data = training_data(r, data_dir)
     k = max(1, int(r.members))
     models, results = [], []
     for i in range(k):
@@ -175,23 +201,28 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
                 p.message = f"member {i + 1}/{k}: {p.message}" if k > 1 and p.message else p.message
                 on_progress(p)
 
-        model, result, cfg = _train_one(member, enc, train_data, dev_data, report, stop, runtime, init)
+        plan = member_plan(member, enc, train_data, dev_data, data, init)
+        model, result, cfg = fit_model(plan, member, on_progress=report, stop=stop, runtime=runtime,
+                                       max_steps=max_steps)
         models.append(model)
         results.append(result)
     if len(models) > 1:
-        model = create_model("EnsembleClassifier", members=[m.model_args for m in models])
-        for dst, src in zip(model.members, models):
-            dst.load_state_dict(src.state_dict())
-        model.eval()
-        result = TrainResult(best={"accuracy": accuracy(model, dev_data)},
-                             history=[h for res in results for h in res.history],
-                             steps=sum(res.steps for res in results), elapsed=sum(res.elapsed for res in results),
-                             stopped=results[-1].stopped, tokens=sum(res.tokens for res in results),
-                             runtime=results[-1].runtime)
-        result.best["members"] = [res.best["accuracy"] for res in results]
-    made = f" + {len(extra):,} made from them (negation, contrast)" if extra else ""
-    record = run_record(r, cfg, result, f"SST-2 train.tsv ({len(train_data.seqs) - len(extra):,} phrases{made}), "
-                        "validated on dev.tsv")
-    predictor = SentimentPredictor.trained(model, enc, record, out_dir, half=r.half,
-                                           int8_embeddings=r.int8_embeddings)
-    return predictor, result
+        model, result = ensemble(models, results, dev_data)
+    return conclude(plan, SentimentPredictor, r, cfg, model, result, out_dir), result
+
+
+def ensemble(models: list, results: list[TrainResult], dev_data: Encoded) -> tuple:
+    """The trained members as one `EnsembleClassifier`, and one result for them all
+    (steps, time and items summed; the ensemble's dev accuracy, and each member's)."""
+    model = create_model("EnsembleClassifier", members=[m.model_args for m in models])
+    for dst, src in zip(model.members, models):
+        dst.load_state_dict(src.state_dict())
+    model.eval()
+    result = TrainResult(best={"accuracy": accuracy(model, dev_data)},
+                         history=[h for res in results for h in res.history],
+                         steps=sum(res.steps for res in results), elapsed=sum(res.elapsed for res in results),
+                         stopped=results[-1].stopped, tokens=sum(res.tokens for res in results),
+                         runtime=results[-1].runtime)
+    # .get: under torchrun only rank 0 validates, so the other ranks' members have no best
+    result.best["members"] = [res.best.get("accuracy") for res in results]
+    return model, result

@@ -8,7 +8,7 @@ from .examples import shipped_examples
 from .predictor import SpeechRecognizer
 
 SPEC = TaskSpec(
-    data_source="fsdd", recipe=train.Recipe, predictor=SpeechRecognizer,
+    data_source="fsdd", recipe=train.Recipe, presets=train.PRESETS, predictor=SpeechRecognizer,
     train=train.train, evaluate=metrics.evaluate, bench=bench.bench, metric=train.METRIC,
     quality=Metric("digit_accuracy", "FSDD test single-digit accuracy", higher_is_better=True),
     splits=metrics.SPLITS,

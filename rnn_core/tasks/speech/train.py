@@ -28,16 +28,15 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from ...checkpoint import load_pretrained
 from ...data.fsdd import list_clips
 from ...encoders.audio import HOP_MS, CTCAlphabet
+from ...fit import Plan, fit
 from ...metrics import cer
 from ...models import create_model
 from ...runtime import Runtime
-from ...train import TrainConfig, TrainResult, run_record, train as train_loop
-from ..spec import Metric, make_recipe
+from ...train import TrainResult
+from ..spec import Metric
 from ...data.voices import load as load_voices
 from .data import DEV_TAKES, partition, training_batches, validation_set, voice_splits
 from .metrics import scores, transcripts
@@ -85,55 +84,74 @@ class Recipe:
     scene_share: float = 0.6          # items put in a simulated room when ``augment``
 
 
+# Named recipes (`TaskSpec.presets`, ``train speech --preset NAME``): recipe fields over
+# the defaults. tiny: seconds on one core (a small network, one pass of the clips and
+# a few connected strings, none of the costly corpora or augmentation, no clock);
+# large: for a GPU.
+PRESETS = {
+    "tiny": {"hidden": 32, "layers": 1, "conv_channels": 16, "dropout": 0.0, "epochs": 1, "max_minutes": None,
+             "connected_share": 0.3, "max_digits": 3, "augment": False, "dev_connected": 10, "half": False,
+             "fluent_share": 0.0, "voices_share": 0.0, "negative_share": 0.0},
+    "default": {},
+    "large": {"hidden": 320, "layers": 3, "conv_channels": 256},
+}
+
+
 def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
-          on_progress=None, stop: threading.Event | None = None,
-          runtime: Runtime | None = None) -> tuple[SpeechRecognizer, TrainResult]:
+          on_progress=None, stop: threading.Event | None = None, runtime: Runtime | None = None,
+          max_steps: int | None = None) -> tuple[SpeechRecognizer, TrainResult]:
     """Train a CTC recogniser on the training clips and connected strings made of them,
     keeping the weights with the lowest dev character error rate.
 
     Returns:
         (a recogniser around the best weights, the training result)
     """
-    r = make_recipe(Recipe, options)
+    return fit(Recipe, plan, SpeechRecognizer, options, data_dir, out_dir, on_progress=on_progress, stop=stop,
+               runtime=runtime, max_steps=max_steps)
+
+
+def plan(r: Recipe, data_dir: str | None = None) -> Plan:
+    """The clips, the corpus, the batches and the network of recipe ``r`` (`rnn_core.fit`)."""
     alphabet = CTCAlphabet()
     parts = partition(list_clips(data_dir), r.held_out)
     if not parts["train"] or not parts["dev"]:
         raise ValueError(f"no training or no dev clips (dev = takes {DEV_TAKES[0]}-{DEV_TAKES[-1]})")
     corpus = voice_splits(load_voices(r.voices_dir or None)) if r.voices_share else {"train": [], "dev": []}
     val_feats, val_texts, n_single = validation_set(parts["dev"], r, corpus["dev"])
-    torch.manual_seed(r.seed)
-    model = create_model("CTCRecognizer", vocab_size=alphabet.vocab_size, n_mels=r.n_mels,
-                         hidden_size=r.hidden, num_layers=r.layers, cell=r.cell,
-                         dropout=r.dropout, conv_channels=r.conv_channels)
-    if r.init:  # go on from a checkpoint of the same network (a longer run in stages)
-        model.load_state_dict(load_pretrained(r.init, task=SpeechRecognizer.task)[0].state_dict())
     n = len(parts["train"])
     n_items = n + sum(round(share * n) for share in (r.connected_share, r.negative_share,
                                                      r.voices_share if corpus["train"] else 0))
-    steps = math.ceil(n_items / r.batch_size)
-    cfg = TrainConfig(epochs=r.epochs, lr=r.lr, max_minutes=r.max_minutes, seed=r.seed,
-                      patience=r.patience, clip=1.0)
+
+    def network():
+        model = create_model("CTCRecognizer", vocab_size=alphabet.vocab_size, n_mels=r.n_mels,
+                             hidden_size=r.hidden, num_layers=r.layers, cell=r.cell,
+                             dropout=r.dropout, conv_channels=r.conv_channels)
+        if r.init:  # go on from a checkpoint of the same network (a longer run in stages)
+            model.load_state_dict(load_pretrained(r.init, task=SpeechRecognizer.task)[0].state_dict())
+        return model
 
     def validate(m):
         (hyps,) = transcripts(m, val_feats, alphabet)
         return {"val_cer": round(cer(hyps, val_texts), 4),
                 "val_digit_accuracy": round(scores(hyps, val_texts, n_single)["digit_accuracy"], 4)}
 
-    result = train_loop(model, lambda epoch: training_batches(parts["train"], r, epoch, alphabet, voices=corpus["train"]),
-                        steps,
-                        validate, cfg, metric=METRIC, on_progress=on_progress,
-                        stop=stop, runtime=runtime, count_tokens=lambda b: len(b["lengths"]))
+    def extras(m):
+        # confidence that means accuracy: a temperature fitted on the validation utterances
+        return {"features": {"n_mels": r.n_mels, "hop_ms": HOP_MS},
+                "calibration": {"temperature": fit_temperature(batch_log_probs(m, val_feats), val_texts, alphabet),
+                                "fitted_on": f"the {len(val_texts)} validation utterances"}}
+
     speakers = sorted({c.speaker for c in parts["train"]})
-    record = run_record(r, cfg, result,
-                        f"FSDD, {len(parts['train'])} clips of {len(speakers)} speakers ({', '.join(speakers)}) "
-                        f"+ connected strings of 1-{r.max_digits} digits made of them (a share "
-                        f"{r.fluent_share:g} fluent) + {len(corpus['train'])} utterances of "
-                        f"{len({u.voice for u in corpus['train']})} synthetic voices + audio with no digits; "
-                        f"validated on {len(parts['dev'])} other takes + strings made of them + "
-                        f"{len(corpus['dev'])} synthetic utterances",
-                        utterances_per_s=round(result.tokens / max(result.elapsed, 1e-9), 1))
-    record["features"] = {"n_mels": r.n_mels, "hop_ms": HOP_MS}
-    # confidence that means accuracy: a temperature fitted on the validation utterances
-    record["calibration"] = {"temperature": fit_temperature(batch_log_probs(model, val_feats), val_texts, alphabet),
-                             "fitted_on": f"the {len(val_texts)} validation utterances"}
-    return SpeechRecognizer.trained(model.eval(), alphabet, record, out_dir, half=r.half), result
+    return Plan(encoder=alphabet, network=network, steps_per_epoch=math.ceil(n_items / r.batch_size),
+                epoch_batches=lambda epoch: training_batches(parts["train"], r, epoch, alphabet,
+                                                             voices=corpus["train"]),
+                validate=validate, metric=METRIC, count=lambda b: len(b["lengths"]),
+                data=f"FSDD, {len(parts['train'])} clips of {len(speakers)} speakers ({', '.join(speakers)}) "
+                     f"+ connected strings of 1-{r.max_digits} digits made of them (a share "
+                     f"{r.fluent_share:g} fluent) + {len(corpus['train'])} utterances of "
+                     f"{len({u.voice for u in corpus['train']})} synthetic voices + audio with no digits; "
+                     f"validated on {len(parts['dev'])} other takes + strings made of them + "
+                     f"{len(corpus['dev'])} synthetic utterances",
+                loop={"patience": r.patience, "clip": 1.0},
+                figures=lambda m, result: {"utterances_per_s": round(result.tokens / max(result.elapsed, 1e-9), 1)},
+                extras=extras, save={"half": r.half})

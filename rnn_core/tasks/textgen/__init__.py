@@ -10,7 +10,7 @@ from .predictor import TextGenerator
 PRIMES = ["ROMEO:\n", "First Citizen:\n", "To be, or not to be", "KING HENRY:\nWhat say you"]
 
 SPEC = TaskSpec(
-    data_source="tinyshakespeare", recipe=train.Recipe, predictor=TextGenerator,
+    data_source="tinyshakespeare", recipe=train.Recipe, presets=train.PRESETS, predictor=TextGenerator,
     train=train.train, evaluate=train.evaluate, bench=bench.bench, metric=train.METRIC,
     quality=Metric("val_nats_per_char", "Tiny Shakespeare validation nats/char", higher_is_better=False),
     splits=train.SPLITS,

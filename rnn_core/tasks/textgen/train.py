@@ -18,10 +18,11 @@ from pathlib import Path
 import torch
 
 from ...data.shakespeare import load_text, split as split_text
+from ...fit import Plan, fit
 from ...models import TBPTT, create_model
 from ...runtime import Runtime, device_of
-from ...train import TrainConfig, TrainResult, run_record, train as train_loop
-from ..spec import Metric, make_recipe
+from ...train import TrainResult
+from ..spec import Metric
 from .data import load_data, nats_per_char, stream_chunks
 from .predictor import TextGenerator
 
@@ -48,9 +49,20 @@ class Recipe:
     evals_per_epoch: int = 2
 
 
+# Named recipes (`TaskSpec.presets`, ``train textgen --preset NAME``): recipe fields over
+# the defaults. tiny: seconds on one core (one pass of small batches, no clock, so a
+# seed gives one model); large: for a GPU.
+PRESETS = {
+    "tiny": {"hidden": 32, "layers": 1, "embed": 16, "dropout": 0.0, "epochs": 1, "batch_size": 8,
+             "seq_len": 32, "max_minutes": None, "half": False},
+    "default": {},
+    "large": {"hidden": 1024, "layers": 3, "embed": 128, "dropout": 0.3, "batch_size": 128, "seq_len": 256},
+}
+
+
 def train(options: dict | None = None, data_dir: str | None = None, out_dir: str | Path | None = None,
-          on_progress=None, stop: threading.Event | None = None,
-          runtime: Runtime | None = None) -> tuple[TextGenerator, TrainResult]:
+          on_progress=None, stop: threading.Event | None = None, runtime: Runtime | None = None,
+          max_steps: int | None = None) -> tuple[TextGenerator, TrainResult]:
     """Train a character LM on the first 90% of Tiny Shakespeare, validating on the rest.
 
     With ``live_samples``, every validation also writes a short sample (in the
@@ -59,16 +71,20 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
     Returns:
         (a generator around the best weights, the training result)
     """
-    r = make_recipe(Recipe, options)
+    return fit(Recipe, plan, TextGenerator, options, data_dir, out_dir, on_progress=on_progress, stop=stop,
+               runtime=runtime, max_steps=max_steps)
+
+
+def plan(r: Recipe, data_dir: str | None = None) -> Plan:
+    """The text, its streams and the network of recipe ``r`` (`rnn_core.fit`)."""
     enc, train_ids, val_ids = load_data(None if data_dir is None else str(data_dir))
-    torch.manual_seed(r.seed)
-    lm = create_model("SequenceLM", vocab_size=enc.vocab_size, embed_dim=r.embed,
-                      hidden_size=r.hidden, num_layers=r.layers, cell=r.cell, dropout=r.dropout)
-    model = TBPTT(lm)
     rng = random.Random(r.seed)
     steps = len(stream_chunks(train_ids, r.batch_size, r.seq_len))
-    cfg = TrainConfig(epochs=r.epochs, lr=r.lr, max_minutes=r.max_minutes, seed=r.seed,
-                      eval_every=max(20, steps // r.evals_per_epoch), patience=6, clip=1.0)
+    seeds = itertools.count()
+
+    def network():
+        return TBPTT(create_model("SequenceLM", vocab_size=enc.vocab_size, embed_dim=r.embed,
+                                  hidden_size=r.hidden, num_layers=r.layers, cell=r.cell, dropout=r.dropout))
 
     def epoch_batches(epoch):
         # a new offset each epoch, so chunk boundaries fall in new places
@@ -81,15 +97,17 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
             metrics["sample"] = "".join(s.char for s in gen.generate("\n", 160, temperature=0.8, seed=next(seeds)))
         return metrics
 
-    seeds = itertools.count()
-    result = train_loop(model, epoch_batches, steps, validate, cfg, metric=METRIC,
-                        on_progress=on_progress, stop=stop, runtime=runtime, count_tokens=lambda b: b["x"].numel())
-    best = result.best.get("val_nats_per_char", math.nan)
-    record = run_record(r, cfg, result, f"Tiny Shakespeare, first 90% ({len(train_ids):,} characters); "
-                                        f"validated on the last 10% ({len(val_ids):,})",
-                        bits_per_char=best / math.log(2))
-    record["result"]["best"] = {"val_nats_per_char": best}  # not the live sample
-    return TextGenerator.trained(lm.eval(), enc, record, out_dir, half=r.half), result
+    def figures(m, result):
+        best = result.best.get("val_nats_per_char", math.nan)
+        return {"best": {"val_nats_per_char": best},  # not the live sample
+                "bits_per_char": best / math.log(2)}
+
+    return Plan(encoder=enc, network=network, epoch_batches=epoch_batches, steps_per_epoch=steps,
+                validate=validate, metric=METRIC, count=lambda b: b["x"].numel(),
+                data=f"Tiny Shakespeare, first 90% ({len(train_ids):,} characters); "
+                     f"validated on the last 10% ({len(val_ids):,})",
+                loop={"eval_every": max(20, steps // r.evals_per_epoch), "patience": 6, "clip": 1.0},
+                saved=lambda m: m.lm, figures=figures, save={"half": r.half})
 
 
 def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "dev",
