@@ -50,6 +50,18 @@ def busy() -> bool:
     """True when a new retrain would have to wait for its turn."""
     with _turns:
         return len(_running) >= MAX_CONCURRENT or bool(_waiting)
+
+
+def cap_if_queued(options: dict) -> tuple[dict, str | None]:
+    """``options`` with ``max_minutes`` capped at `QUEUED_MAX_MINUTES` when the retrain
+    would have to wait for its turn (`busy`), so the line moves; and the note that
+    tells the visitor so (None when nothing was capped)."""
+    if not (busy() and options.get("max_minutes", 0) > QUEUED_MAX_MINUTES):
+        return options, None
+    return {**options, "max_minutes": QUEUED_MAX_MINUTES}, (
+        f"Other visitors' retrains are running or waiting, so this one is capped at {QUEUED_MAX_MINUTES:g} minutes.")
+
+
 # The child's nice value (0 = the server's own priority; 19 = only idle CPU).
 TRAIN_NICE = int(os.environ.get("RNN_GALLERY_TRAIN_NICE", 10))
 # "spawn": a fresh interpreter. Forking a server that runs threads (uvicorn, Gradio's

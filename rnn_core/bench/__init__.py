@@ -1,11 +1,16 @@
-"""Timing helpers for ``python -m rnn_core bench`` (figures, not asserts), and the
-benchmarks of the gallery as a server (`server`) and its report (`report`)."""
+"""``python -m rnn_core bench``: one function per measurement of a task, figures not
+asserts: `task_latency` (one visitor, in-process) and `train_throughput` (the shipped
+recipe training on the real data). The gallery as a served app is measured in
+`server`; `report` writes every figure to docs/benchmarks.md."""
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
 import torch
+
+from ..runtime import Runtime
 
 
 def time_calls(fn, repeats: int, warmup: int = 5) -> dict:
@@ -21,32 +26,14 @@ def time_calls(fn, repeats: int, warmup: int = 5) -> dict:
             "mean_ms": float(np.mean(times)), "n": repeats}
 
 
-def train_throughput(model: torch.nn.Module, batches: list[dict], count) -> float:
-    """Items per second over optimiser steps on ``batches`` (the first is a warm-up)."""
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    model.train()
-    total, t0 = 0, None
-    for i, b in enumerate(batches):
-        if i == 1:
-            t0 = time.perf_counter()
-        _, loss = model(**b)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if i >= 1:
-            total += count(b)
-    model.eval()
-    return total / (time.perf_counter() - t0)
-
-
 def describe_machine() -> str:
-    import os
+    """torch's version, its intra-op threads and the machine's CPUs, for a figure's caption."""
     return f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs"
 
 
-def bench_task(spec, weights=None, repeats: int = 50, retrain: bool = False, data_dir: str | None = None) -> dict:
-    """``python -m rnn_core bench TASK``: the task's own benchmark (`TaskSpec.bench`),
-    and with ``retrain`` the retrain a visitor gets (`timed_retrain`) under "retrain"."""
+def task_latency(spec, weights=None, repeats: int = 50, retrain: bool = False, data_dir: str | None = None) -> dict:
+    """``bench latency TASK``: the task's own latency benchmark (`TaskSpec.bench`), and
+    with ``retrain`` the retrain a visitor waits for (`timed_retrain`) under "retrain"."""
     out = spec.bench(weights, repeats=repeats, data_dir=data_dir)
     if retrain:
         out["retrain"] = timed_retrain(spec, data_dir)
@@ -68,18 +55,27 @@ def timed_retrain(spec, data_dir: str | None = None) -> dict:
     return out
 
 
-def training_throughput(spec, runtime, seconds: float = 60, data_dir: str | None = None) -> dict:
-    """Train ``spec``'s shipped recipe on its real data for ``seconds`` with
-    ``runtime`` (device, precision, and the processes torchrun started) and print the
-    items trained per second by all of them together, validation time left out (rank
-    0 validates while the others wait). Nothing is saved."""
+def throughput_key(spec) -> str:
+    """The key of `train_throughput`'s figure for ``spec``: ``train_<items>_per_s``."""
+    return f"train_{spec.items}_per_s"
+
+
+def train_throughput(spec, runtime: Runtime | None = None, seconds: float = 60, data_dir: str | None = None) -> dict:
+    """``bench throughput TASK``: train ``spec``'s shipped recipe on its real data for
+    ``seconds`` with ``runtime`` (device, precision, and the processes torchrun
+    started; None: one process on the CPU) and print the items trained per second by
+    all of them together, validation time left out (rank 0 validates while the
+    others wait). Nothing is saved."""
+    runtime = runtime or Runtime()
     _, result = spec.train({"max_minutes": seconds / 60}, data_dir=data_dir, runtime=runtime)
     training = max(result.elapsed - result.eval_seconds, 1e-9)
-    out = {"task": spec.name, **runtime.record(), "steps": result.steps, "seconds": training,
-           "validation_seconds": result.eval_seconds, f"{spec.items}_per_s": result.tokens / training}
+    key = throughput_key(spec)
+    out = {"task": spec.name, **runtime.record(), "threads": torch.get_num_threads(), "budget_seconds": seconds,
+           "steps": result.steps, "seconds": training, "validation_seconds": result.eval_seconds,
+           key: result.tokens / training}
     if runtime.is_main:
         print(f"{spec.name}, the shipped recipe on {runtime.world_size} x {out['device']} ({runtime.precision}, "
-              f"{torch.get_num_threads()} intra-op thread(s) each): {out[f'{spec.items}_per_s']:,.0f} "
-              f"{spec.items}/s over {result.steps} steps in {training:.0f} s "
-              f"(+{result.eval_seconds:.0f} s validating, not counted)", flush=True)
+              f"{out['threads']} intra-op thread(s) each): {out[key]:,.0f} {spec.items}/s over "
+              f"{result.steps} steps in {training:.0f} s (+{result.eval_seconds:.0f} s validating, not counted)",
+              flush=True)
     return out

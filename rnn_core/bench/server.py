@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -114,8 +115,8 @@ def tab_request(task: str, rng: random.Random) -> tuple[tuple, str]:
 
 
 def startup() -> dict:
-    """Time to the first HTTP 200 of ``python app.py`` and its memory with the four
-    models loaded (the tabs load their models while the page is built), then after
+    """Time to the first HTTP 200 of ``python app.py`` and its memory with every tab's
+    model loaded (the tabs load their models while the page is built), then after
     one request to every tab (buffers the first inference allocates)."""
     Client = gradio_client().Client
 
@@ -129,7 +130,7 @@ def startup() -> dict:
         used = rss_mb(proc.pid)
     out = {"first_200_s": seconds, "rss_at_first_200_mb": first["rss_mb"],
            "rss_after_every_tab_mb": used["rss_mb"], "peak_rss_mb": used["peak_mb"]}
-    print(f"python app.py: first HTTP 200 after {seconds:.1f} s; RSS with the four models loaded "
+    print(f"python app.py: first HTTP 200 after {seconds:.1f} s; RSS with the models loaded "
           f"{first['rss_mb']:.0f} MB, after one request to every tab {used['rss_mb']:.0f} MB "
           f"(peak {used['peak_mb']:.0f} MB)")
     return out
@@ -174,105 +175,9 @@ def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentimen
         out["peak_rss_mb"] = rss_mb(proc.pid)["peak_mb"]
     print(f"server peak RSS {out['peak_rss_mb']:.0f} MB")
     if sessions:
+        from .bounds import bounds  # built on this module's helpers: imported when it runs
         out["bounds"] = bounds(sessions, uploads, flood, seed=seed)
     return out
-
-
-def bounds(sessions: int = 300, uploads: int = 100, flood: int = 60, probes: int = 40, seed: int = 0) -> dict:
-    """What a long-running server keeps, and whether a flood of retrains starves anyone:
-
-    1. RSS and the size of Gradio's cache and the app's temporary files, before and
-       after ``sessions`` new visitors (one sentiment request each) and ``uploads``
-       speech recordings (each a new file, in one session);
-    2. a sentiment request's latency (``probes`` in a row) idle, then while ``flood``
-       retrain requests from as many sessions are pending (posted, never read), the
-       way the attack in issue 15 did; the ratio of the two p95s.
-    """
-    import tempfile
-
-    import soundfile as sf
-
-    Client = gradio_client().Client
-    handle_file = gradio_client().handle_file
-    out = {"sessions": sessions, "uploads": uploads, "flood": flood}
-    with tempfile.TemporaryDirectory() as tmp, \
-            served_app(log=Path(tmp) / "server.log", scratch=Path(tmp)) as (proc, url, _):
-        tmp = Path(tmp)
-
-        def measure(when: str) -> None:
-            out[when] = {"rss_mb": rss_mb(proc.pid)["rss_mb"], "gradio_cache": folder_size(tmp / "gradio"),
-                         "app_files": folder_size(tmp / "app")}
-
-        first, rng = Client(url, verbose=False), random.Random(seed)
-        for tab in TASK_NAMES:  # every model loaded and run once: what is measured is what visitors add
-            args, api = tab_request(tab, rng)
-            first.predict(*args, api_name=api)
-        measure("before")
-        for i in range(sessions):
-            c = Client(url, verbose=False)
-            c.predict(f"visitor {i} found it warm", api_name="/sentiment_classify")
-            c.close()
-            if (i + 1) % max(1, sessions // 3) == 0 or i + 1 == sessions:  # a curve, not one point
-                measure(f"after {i + 1} sessions")
-        rng = np.random.default_rng(seed)
-        for i in range(uploads):
-            path = tmp / f"upload-{i}.wav"
-            sr = int(rng.choice([8000, 16000, 44100, 48000]))
-            sf.write(path, rng.normal(0, 0.1, int(sr * rng.uniform(1, 5))).astype(np.float32), sr)
-            try:
-                first.predict(handle_file(str(path)), "pretrained", api_name="/speech_transcribe")
-            except Exception:  # noise may be refused ("no digits"): the upload still happened
-                pass
-            path.unlink()
-            if (i + 1) % max(1, uploads // 3) == 0 or i + 1 == uploads:
-                measure(f"after {i + 1} uploads")
-
-        def latencies() -> np.ndarray:
-            times = []
-            for i in range(probes):
-                t = time.perf_counter()
-                first.predict(f"a fine film, number {i}", api_name="/sentiment_classify")
-                times.append(time.perf_counter() - t)
-            return np.array(times) * 1000
-
-        idle = latencies()
-        # the attackers in a process of their own: 60 clients' threads in this one would
-        # slow the timed visitor's client, not the server
-        flooder = subprocess.Popen([sys.executable, "-c", _FLOOD, url, str(flood)], stdout=subprocess.PIPE,
-                                   text=True)
-        try:
-            refused = int(flooder.stdout.readline() or 0)  # printed once every request is in
-            busy = latencies()
-        finally:
-            flooder.kill()
-        out["predict_idle_p95_ms"], out["predict_flooded_p95_ms"] = (float(np.percentile(idle, 95)),
-                                                                     float(np.percentile(busy, 95)))
-        out["retrains_refused_at_once"] = refused
-    for when in [k for k in out if k == "before" or k.startswith("after")]:
-        m = out[when]
-        print(f"{when:>20}: RSS {m['rss_mb']:.0f} MB; Gradio cache {m['gradio_cache']['files']} files, "
-              f"{m['gradio_cache']['mb']:.1f} MB; app files {m['app_files']['files']}, {m['app_files']['mb']:.1f} MB")
-    if sessions and uploads:
-        grow_s = (out[f"after {sessions} sessions"]["rss_mb"] - out["before"]["rss_mb"]) / sessions
-        grow_u = (out[f"after {uploads} uploads"]["rss_mb"] - out[f"after {sessions} sessions"]["rss_mb"]) / uploads
-        print(f"  RSS per new session {grow_s * 1024:.0f} kB, per new upload {grow_u * 1024:.0f} kB (averages)")
-    print(f"sentiment request p95: idle {out['predict_idle_p95_ms']:.0f} ms, with {flood} retrain requests "
-          f"pending {out['predict_flooded_p95_ms']:.0f} ms (x{out['predict_flooded_p95_ms'] / out['predict_idle_p95_ms']:.2f}); "
-          f"{refused} of them refused at once (queue full)")
-    return out
-
-
-# Run as `python -c _FLOOD URL N`: N visitors each ask for a retrain and never read the
-# answer; prints how many were refused at once, then waits to be killed.
-_FLOOD = """
-import sys, time
-from gradio_client import Client
-url, n = sys.argv[1], int(sys.argv[2])
-jobs = [Client(url, verbose=False).submit(api_name="/sentiment_retrain") for _ in range(n)]
-time.sleep(2)
-print(sum(1 for j in jobs if j.done() and j.exception() is not None), flush=True)
-time.sleep(3600)
-"""
 
 
 def cpu_seconds(pid: int) -> float:
