@@ -7,20 +7,16 @@ Run alone with ``python -m apps.forecast``.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import gradio as gr
 import matplotlib.pyplot as plt
 import numpy as np
 
 from rnn_core.data import DataError
-from rnn_core.data.timeseries import BUILT_IN, MAX_CSV_MB, MAX_ROWS, TableError, load_series, read_table
-from rnn_core.options import whole_number
+from rnn_core.data.timeseries import BUILT_IN, MAX_CSV_MB, MAX_ROWS, load_series
 from rnn_core.tasks import TASKS
-from rnn_core.tasks.forecast.features import split_points
-from rnn_core.tasks.forecast.predictor import ForecastPredictor
-from rnn_core.tasks.forecast.tail import baseline_forecasts, fit_ridge, tail_figures
-from rnn_core.tasks.forecast.train import Recipe, encoder_for
+from rnn_core.tasks.forecast.outlook import (Outlook, SeriesView, forecast_from, model_view, nearest_horizon,
+                                             read_csv)
 
 from .layout import model_card_md, shape_header
 from .retrain import retrain_panel
@@ -41,38 +37,32 @@ pretrained = shipped_model(SPEC)  # pretrained(series=name): a built-in series' 
 
 
 @functools.lru_cache(maxsize=len(BUILT_IN))
-def built_in_series(name: str):
-    """(series, the ridge baseline fitted on its training part), read once.
+def built_in_series(name: str) -> SeriesView:
+    """A built-in series with its shipped model and ridge baseline, read once.
     ``built_in_series.cache_clear()`` forgets them (tests point the data elsewhere)."""
-    series = load_series(name)
-    return series, fit_ridge(series, pretrained(series=name).encoder.horizon)
+    return model_view(load_series(name), pretrained(series=name))
 
 
 def warm() -> None:
     """Read every built-in series and compute its shipped model's interval calibration
     (PM2.5's takes 2 s), so that no visitor's first forecast pays for it (`app.warm_up`)."""
     for name in BUILT_IN:
-        series, _ = built_in_series(name)
-        pretrained(series=name).calibration(series)
+        pretrained(series=name).calibration(built_in_series(name).series)
 
 
-def read_upload(path, target=None, covariates=()) -> dict:
-    """Handler piece: a visitor's CSV as the tab keeps it (series, encoder, ridge and
-    the baselines' figures on its tail). Raises gr.Error with one sentence."""
+def read_upload(path, target=None, covariates=()) -> SeriesView:
+    """Handler piece: a visitor's CSV as the tab keeps it (`read_csv`: the series, its
+    baselines and their figures on its tail). Raises gr.Error with one sentence."""
     if not path:
         raise gr.Error("Upload a CSV first: a date column and one or more numeric columns (a stock export works).")
     try:
-        series = read_table(Path(path).read_bytes(), target or None, tuple(c for c in covariates or () if c != target))
-        enc = encoder_for(Recipe(series="upload"), series)
-    except (TableError, ValueError) as e:
+        return read_csv(path, target, covariates)
+    except ValueError as e:  # TableError included: the table's own one sentence
         raise gr.Error(str(e)) from None
-    ridge = fit_ridge(series, enc.horizon)
-    return {"path": str(path), "series": series, "enc": enc, "ridge": ridge,
-            "figures": tail_figures(None, series, enc, ridge=ridge)}
 
 
-def _view(choice: str, upload: dict | None, which: str, retrained):
-    """(predictor or None, series, encoder, ridge, figures, notes) for the visitor's choice."""
+def _view(choice: str, upload: SeriesView | None, which: str, retrained) -> SeriesView:
+    """The series and model the visitor chose; gr.Error for a choice that cannot be shown."""
     if choice not in {v for _, v in SERIES}:
         raise gr.Error(f"Pick one of the series: {', '.join(v for _, v in SERIES)}.")
     mine = which == MODEL_CHOICES[1]
@@ -81,32 +71,20 @@ def _view(choice: str, upload: dict | None, which: str, retrained):
     if choice == "upload":
         if upload is None:
             raise gr.Error("Upload a CSV first (or pick a built-in series).")
-        predictor = None
-        if mine:
-            if (retrained.config.get("options", {}).get("csv") != upload["path"]
-                    or retrained.encoder.columns != upload["series"].columns):
-                raise gr.Error("Your retrained model was trained on another series: retrain on this CSV first.")
-            predictor = retrained
-        return predictor, upload["series"], upload["enc"], upload["ridge"], \
-            (predictor.figures() if predictor else upload["figures"]), list(upload["series"].notes)
+        if not mine:
+            return upload
+        if (retrained.config.get("options", {}).get("csv") != upload.csv
+                or retrained.encoder.columns != upload.series.columns):
+            raise gr.Error("Your retrained model was trained on another series: retrain on this CSV first.")
+        return upload.with_model(retrained)
     try:
-        series, ridge = built_in_series(choice)
+        view = built_in_series(choice)
     except DataError as e:
         raise gr.Error(f"The built-in series are not on this server ({e}); upload a CSV instead.") from None
-    predictor = retrained if mine else pretrained(series=choice)
+    predictor = retrained if mine else view.predictor
     if predictor.encoder.series != choice:
         raise gr.Error(f"Your retrained model was trained on {predictor.encoder.series}: pick that series or retrain.")
-    if predictor.encoder.horizon > ridge.horizon:  # a retrained model may look further ahead
-        ridge = fit_ridge(series, predictor.encoder.horizon)
-    return predictor, series, predictor.encoder, ridge, predictor.figures(), list(series.notes)
-
-
-def _nearest(figures: dict, horizon: int) -> tuple[str, dict] | tuple[None, None]:
-    rows = figures.get("horizons", {})
-    if not rows:
-        return None, None
-    key = min(rows, key=lambda h: abs(int(h) - horizon))
-    return key, rows[key]
+    return view.with_model(predictor)
 
 
 def naive_is_hard_to_beat(figures: dict, slack: float = 1.05) -> bool:
@@ -119,7 +97,7 @@ def naive_is_hard_to_beat(figures: dict, slack: float = 1.05) -> bool:
 
 def verdict(figures: dict, horizon: int, trained: bool) -> str:
     """The tab's sentence on the test tail: does the network beat the simple forecasts?"""
-    h, row = _nearest(figures, horizon)
+    h, row = nearest_horizon(figures, horizon)
     if row is None:
         return ""
     best = row["best_baseline"]
@@ -162,11 +140,12 @@ def figures_md(figures: dict) -> str:
             "yesterday's value as a forecast of today.")
 
 
-def forecast_plot(series, t: int, horizon: int, fc: dict | None, base: dict, best: str | None, window: int):
+def forecast_plot(view: SeriesView, outlook: Outlook):
     """History up to the origin, the truth after it, the network's median and interval,
     and the best baseline."""
+    series, t, horizon, fc, best = view.series, outlook.origin, outlook.horizon, outlook.network, outlook.best
     fig, ax = plt.subplots(figsize=(8, 3.6), dpi=90)
-    start = max(0, t - min(window, max(4 * horizon, 30)))
+    start = max(0, t - min(view.encoder.window, max(4 * horizon, 30)))
     x = np.arange(start, t + 1)
     ax.plot(x - t, series.target[start:t + 1], color="#1f2937", lw=1.2, label="history")
     ahead = np.arange(1, horizon + 1)
@@ -177,7 +156,8 @@ def forecast_plot(series, t: int, horizon: int, fc: dict | None, base: dict, bes
         ax.fill_between(ahead, fc["lo"][0], fc["hi"][0], color=COLOURS["network"], alpha=0.18, label="80% interval")
         ax.plot(ahead, fc["median"][0], color=COLOURS["network"], lw=2, marker="o", ms=3, label="network")
     if best:
-        ax.plot(ahead, base[best][0], color=COLOURS[best], lw=1.5, ls="--", label=f"{best} (best baseline)")
+        ax.plot(ahead, outlook.baselines[best][0], color=COLOURS[best], lw=1.5, ls="--",
+                label=f"{best} (best baseline)")
     ax.axvline(0, color="#999", lw=0.8)
     ax.set_xlabel(f"{series.step}s from the forecast origin")
     ax.set_ylabel(series.unit or series.columns[0])
@@ -192,22 +172,10 @@ def forecast_plot(series, t: int, horizon: int, fc: dict | None, base: dict, bes
 def answer(choice, horizon, origin, which, upload=None, retrained=None):
     """Handler: forecast the chosen series from the chosen point of its test tail
     (100%: its last row, so the future). Returns (plot, verdict, figures table, notes)."""
-    predictor, series, enc, ridge, figures, notes = _view(choice, upload, which, retrained)
-    want = whole_number(horizon, 1)
-    h = min(max(want, 1), enc.horizon)
-    if h != want:
-        notes.append(f"This model forecasts 1 to {enc.horizon} steps ahead; showing {h}.")
-    _, val_end = split_points(len(series))
-    pos = min(max(whole_number(origin, 100), 0), 100)
-    t = val_end + round(pos / 100 * (len(series) - 1 - val_end))
-    fc = predictor.forecast(series, [t], h) if predictor is not None else None
-    base = {k: v[:, :h] for k, v in baseline_forecasts(series, enc, np.array([t]), enc.horizon, ridge).items()}
-    _, row = _nearest(figures, h)
-    when = str(series.dates[t])[:16].replace("T", " ")
-    notes.insert(0, f"Forecast made at {when} (row {t + 1:,} of {len(series):,})"
-                    + ("; what comes after is the future, not in the data." if t == len(series) - 1 else "."))
-    return (forecast_plot(series, t, h, fc, base, row["best_baseline"] if row else None, enc.window),
-            verdict(figures, h, predictor is not None), figures_md(figures), "\n".join(f"- {n}" for n in notes))
+    view = _view(choice, upload, which, retrained)
+    out = forecast_from(view, horizon, origin)
+    return (forecast_plot(view, out), verdict(view.figures, out.horizon, view.predictor is not None),
+            figures_md(view.figures), "\n".join(f"- {n}" for n in out.notes))
 
 
 def upload_changed(path, target, covariates):
@@ -222,7 +190,7 @@ def upload_changed(path, target, covariates):
     except gr.Error as e:  # said beside the upload box: an error here would mark the series picker as failed
         gr.Warning(e.message)
         return *cleared, f"&#9888; {e.message}"
-    s = state["series"]
+    s = state.series
     mended = f" {len(s.notes)} thing{'s' * (len(s.notes) != 1)} mended: see the notes under the plot." if s.notes else ""
     return (state, gr.update(choices=s.choices, value=s.columns[0]),
             gr.update(choices=[c for c in s.choices if c != s.columns[0]], value=s.columns[1:]), "upload",
@@ -235,8 +203,8 @@ def retrain_series(choice, upload) -> dict:
     if choice == "upload":
         if upload is None:
             raise gr.Error("Upload a CSV first, or pick a built-in series to retrain on.")
-        s = upload["series"]
-        return {"series": "upload", "csv": upload["path"], "target": s.columns[0], "covariates": ",".join(s.columns[1:])}
+        s = upload.series
+        return {"series": "upload", "csv": upload.csv, "target": s.columns[0], "covariates": ",".join(s.columns[1:])}
     if choice not in BUILT_IN:
         raise gr.Error(f"Pick one of the series: {', '.join(v for _, v in SERIES)}.")
     return {"series": choice}

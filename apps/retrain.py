@@ -5,11 +5,8 @@ only in that visitor's session. UI and event wiring only: no torch here."""
 from __future__ import annotations
 
 import html
-import os
-import shutil
 import time
-import zipfile
-from pathlib import Path
+from dataclasses import dataclass, field, fields
 
 import gradio as gr
 import matplotlib
@@ -17,14 +14,14 @@ import matplotlib
 matplotlib.use("Agg")  # no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 
-from rnn_core.checkpoint import CheckpointError  # noqa: E402
-from rnn_core.jobs import QUEUED_MAX_MINUTES, busy, job_for  # noqa: E402
+from rnn_core.jobs import cap_if_queued, job_for  # noqa: E402
 from rnn_core.metrics import Metric  # noqa: E402
 from rnn_core.options import Option  # noqa: E402
+from rnn_core.stopping import StopReason  # noqa: E402
 from rnn_core.tasks.spec import TaskSpec  # noqa: E402
 
+from .checkpoint_zip import MAX_CHECKPOINT_MB, checkpoint_from_upload, checkpoint_zip  # noqa: E402
 from .job_slots import claim_job, release_job, session_key, stop_session_job  # noqa: E402
-from .scratch import new_folder  # noqa: E402
 
 
 def training_curve(history: list[dict], metric: Metric):
@@ -94,6 +91,53 @@ def comparison_html(metric: Metric, rows: list[tuple[str, float | None]]) -> str
             f"<th>{html.escape(metric.label)}</th></tr>{cells}</table>") if cells else ""
 
 
+@dataclass
+class PanelUpdate:
+    """One update of the retrain panel, an output by name; ``gr.skip()`` leaves one as it is."""
+    status: object = field(default_factory=gr.skip)     # progress bar, status line, figures (HTML)
+    curve: object = field(default_factory=gr.skip)      # the training curve
+    download: object = field(default_factory=gr.skip)   # the retrained checkpoint's zip
+    retrained: object = field(default_factory=gr.skip)  # the session's retrained predictor
+    candidate: object = field(default_factory=gr.skip)  # a finished run that was not better
+    use_new: object = field(default_factory=gr.skip)    # the button that takes the candidate anyway
+
+    def values(self) -> tuple:
+        """The values in field order, the order of `Panel.outputs` (what a handler returns)."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+
+@dataclass
+class Panel:
+    """The retrain panel's components."""
+    controls: dict      # retrain setting name -> its control, in `TaskSpec.retrain_bounds` order
+    start: gr.Button
+    stop: gr.Button
+    upload: gr.File
+    status: gr.HTML
+    curve: gr.Plot
+    download: gr.File
+    retrained: gr.State
+    candidate: gr.State
+    use_new: gr.Button
+
+    def outputs(self) -> list:
+        """The components a `PanelUpdate` sets, in its field order."""
+        return [getattr(self, f.name) for f in fields(PanelUpdate)]
+
+
+@dataclass
+class RunLog:
+    """What a retrain has reported so far: a row per report, and how far it has gone."""
+    history: list[dict] = field(default_factory=list)
+    fraction: float = 0.0
+
+    def read(self, job) -> None:
+        """Add the job's reports since the last read (waiting up to 0.3 s for one)."""
+        for p in job.updates(timeout=0.3):
+            self.history.append({"step": p.step, "train_loss": p.train_loss, **(p.val or {})})
+            self.fraction = p.fraction
+
+
 def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | None = None,
                   pretrained=None, extra_inputs: list | None = None, extra_options=None) -> gr.State:
     """The Retrain accordion: settings, Retrain/Stop, a progress bar, a live curve, a
@@ -120,18 +164,23 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
         retrain finishes). It lives only in this visitor's session (for at most
         `STATE_SECONDS`); the shipped weights are never touched.
     """
+    panel = _layout(spec, budget_note, {**RETRAIN_LABELS, **(labels or {})})
+    _wire(spec, panel, pretrained, list(extra_inputs or ()), extra_options)
+    return panel.retrained
+
+
+def _layout(spec: TaskSpec, budget_note: str, labels: dict[str, str]) -> Panel:
+    """The panel's components, in a closed accordion."""
     retrained = gr.State(None, time_to_live=STATE_SECONDS)
     candidate = gr.State(None, time_to_live=STATE_SECONDS)  # a finished run that was not better
-    metric = spec.metric
     with gr.Accordion("Retrain it yourself", open=False):
         gr.Markdown(budget_note + " The model you train lives only in this browser session; "
                     "the pretrained weights everyone else uses are never changed.")
         names = list(spec.retrain_bounds)
-        labels = {**RETRAIN_LABELS, **(labels or {})}
-        controls = []
+        controls = {}
         for row in range(0, len(names), 4):
             with gr.Row():
-                controls += [_control(n, spec.retrain_bounds[n], labels.get(n, n)) for n in names[row:row + 4]]
+                controls.update({n: _control(n, spec.retrain_bounds[n], labels.get(n, n)) for n in names[row:row + 4]})
         with gr.Row():
             start = gr.Button("Retrain", variant="primary")
             stop = gr.Button("Stop retraining", variant="stop")
@@ -141,78 +190,16 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
         download = gr.File(label="your retrained checkpoint (model.safetensors + config.json)")
         upload = gr.File(label=f"or bring back a checkpoint you downloaded here before (.zip, "
                                f"{MAX_CHECKPOINT_MB} MB at most)", file_types=[".zip"], type="filepath")
+    return Panel(controls, start, stop, upload, status, curve, download, retrained, candidate, use_new)
 
-    def pretrained_score():
-        try:
-            return best_score(pretrained(), metric) if pretrained else None
-        except gr.Error:  # no shipped model: nothing to compare with
-            return None
+
+def _wire(spec: TaskSpec, panel: Panel, pretrained, extra_inputs: list, extra_options) -> None:
+    """The panel's events: Retrain, Stop, take the candidate, bring a checkpoint back."""
+    metric = spec.metric
 
     def run(values: dict, request: gr.Request):
         # `values` maps each control (and the states) to its value (the inputs are given as a set)
-        options, notes = spec.retrain_options({n: values[c] for n, c in zip(names, controls)})
-        if extra_options is not None:
-            options.update(extra_options(*(values[c] for c in extra_inputs)))
-        previous = values[retrained]
-        key = session_key(request)
-        if busy() and options.get("max_minutes", 0) > QUEUED_MAX_MINUTES:
-            options["max_minutes"] = QUEUED_MAX_MINUTES
-            notes.append(f"Other visitors' retrains are running or waiting, so this one is capped at "
-                         f"{QUEUED_MAX_MINUTES:g} minutes.")
-        job = claim_job(key, job_for(spec.name, options))
-        notes_html = "".join(f"<div>&#9888; {html.escape(n)}</div>" for n in notes)
-        history, fraction, last_yield, last_curve, drawn = [], 0.0, 0.0, 0.0, 0
-        hide = gr.update(visible=False)
-        try:
-            yield (notes_html + progress_html(0, "Loading data and building the model..."), None, None,
-                   gr.skip(), None, hide)
-            while not job.finished():
-                for p in job.updates(timeout=0.3):
-                    history.append({"step": p.step, "train_loss": p.train_loss, **(p.val or {})})
-                    fraction = p.fraction
-                if time.monotonic() - last_yield > 1.0:
-                    last_yield = time.monotonic()
-                    if job.waiting:
-                        ahead = job.ahead
-                        line = f"Waiting for the training slot: {ahead} retrain{'s' * (ahead != 1)} ahead of you..."
-                    elif job.stop_event.is_set():
-                        line = "Stopping after the current step; the best weights so far are kept..."
-                    else:
-                        line = _status_line(history, metric)
-                    # the curve only when it has news, every CURVE_SECONDS at most: drawing it is
-                    # most of what a waiting or running retrain costs the server
-                    curve_now = len(history) > drawn and time.monotonic() - last_curve > CURVE_SECONDS
-                    if curve_now:
-                        last_curve, drawn = time.monotonic(), len(history)
-                    yield (notes_html + progress_html(fraction, line) + _latest_sample(history),
-                           training_curve(history, metric) if curve_now else gr.skip(),
-                           gr.skip(), gr.skip(), gr.skip(), gr.skip())
-            if job.error:
-                yield (notes_html + progress_html(fraction, f"Training failed: {job.error}"), gr.skip(), None,
-                       gr.skip(), gr.skip(), gr.skip())
-                return
-            folder = new_folder(f"{spec.name}-retrained-")
-            job.predictor.save(folder / "checkpoint")
-            archive = _zip(folder / "checkpoint", folder / f"{spec.name}-retrained")
-            shutil.rmtree(folder / "checkpoint", ignore_errors=True)  # the zip is what is offered
-            r = job.result
-            new, old = best_score(job.predictor, metric), best_score(previous, metric)
-            keep_old = keeps_earlier(metric, old, new)  # old is None without an earlier retrain
-            how = (f"stopped at {fraction:.0%}" if r.stopped == "stopped" else r.stopped.replace("_", " "))
-            line = (f"<b>Done</b> ({how}) after {r.steps} steps in {r.elapsed:.0f} s: best {metric.label} "
-                    f"{r.best.get(metric.key, float('nan')):.3f}. ")
-            line += ("It is not better than your earlier retrained model, so that one stays in use."
-                     if keep_old else "Your model is ready in this tab, for this session only.")
-            table = comparison_html(metric, [("pretrained", pretrained_score()),
-                                             ("your earlier retrain", old),
-                                             ("this run", new)])
-            bar = fraction if r.stopped == "stopped" else 1.0
-            yield (notes_html + progress_html(bar, line, raw=True) + table + _latest_sample(history),
-                   training_curve(history, metric), archive,
-                   previous if keep_old else job.predictor, job.predictor if keep_old else None,
-                   gr.update(visible=keep_old))
-        finally:
-            release_job(key, job)
+        yield from _retrain(spec, panel, values, session_key(request), pretrained, extra_inputs, extra_options)
 
     def stop_job(request: gr.Request):
         stop_session_job(request, spec.name)  # the running retrain's next status update says so
@@ -231,55 +218,103 @@ def retrain_panel(spec: TaskSpec, budget_note: str, labels: dict[str, str] | Non
 
     # Not in Gradio's queue: a retrain returns at once when the training queue is full,
     # so waiting retrains never hold the queue's places or its threads (`jobs.MAX_WAITING`).
-    start.click(run, set(controls) | {retrained} | set(extra_inputs or ()),
-                [status, curve, download, retrained, candidate, use_new],
-                api_name=f"{spec.name}_retrain", concurrency_limit=None, show_progress="hidden")
-    stop.click(stop_job, None, status, api_name=f"{spec.name}_stop", queue=False)
-    use_new.click(take_candidate, candidate, [retrained, candidate, use_new, status], queue=False,
-                  api_visibility="private")
-    upload.upload(bring_back, upload, [retrained, status], api_name=f"{spec.name}_upload_checkpoint",
-                  concurrency_id="predict")
-    return retrained
+    panel.start.click(run, set(panel.controls.values()) | {panel.retrained} | set(extra_inputs), panel.outputs(),
+                      api_name=f"{spec.name}_retrain", concurrency_limit=None, show_progress="hidden")
+    panel.stop.click(stop_job, None, panel.status, api_name=f"{spec.name}_stop", queue=False)
+    panel.use_new.click(take_candidate, panel.candidate, [panel.retrained, panel.candidate, panel.use_new,
+                                                          panel.status], queue=False, api_visibility="private")
+    panel.upload.upload(bring_back, panel.upload, [panel.retrained, panel.status],
+                        api_name=f"{spec.name}_upload_checkpoint", concurrency_id="predict")
 
 
-MAX_CHECKPOINT_MB = 12  # the shipped checkpoints are under 10 MB; a retrained one is smaller
-CHECKPOINT_FILES = {"model.safetensors", "config.json"}
-
-
-def checkpoint_from_upload(spec: TaskSpec, path) -> object:
-    """The predictor in a zip a visitor uploads (what the panel's download gives):
-    exactly `CHECKPOINT_FILES`, each at most `MAX_CHECKPOINT_MB` unpacked, holding a
-    model of ``spec``'s task whose weights fit its config.
-
-    Raises:
-        gr.Error: with a one-sentence reason, for anything else.
-    """
-    if not path:
-        raise gr.Error("Choose the .zip you downloaded from a retrain first.")
-    limit = MAX_CHECKPOINT_MB * 2**20
-    if os.path.getsize(path) > limit:
-        raise gr.Error(f"That file is over {MAX_CHECKPOINT_MB} MB: a checkpoint of this gallery is smaller.")
+def _retrain(spec: TaskSpec, panel: Panel, values: dict, key: str, pretrained, extra_inputs: list,
+             extra_options):
+    """The Retrain button's handler: the panel's outputs at the start, about each second
+    while the job waits or trains, and at its end (see `_follow`, `_finish`)."""
+    options, notes = _options(spec, panel, values, extra_inputs, extra_options)
+    previous = values[panel.retrained]
+    job = claim_job(key, job_for(spec.name, options))
+    notes_html = "".join(f"<div>&#9888; {html.escape(n)}</div>" for n in notes)
+    log = RunLog()
     try:
-        with zipfile.ZipFile(path) as archive:
-            entries = archive.infolist()
-            if {e.filename for e in entries} != CHECKPOINT_FILES or len(entries) != len(CHECKPOINT_FILES):
-                raise gr.Error("The zip must hold model.safetensors and config.json and nothing else, "
-                               "as the retrain panel's download does.")
-            if any(e.file_size > limit for e in entries):  # unpacked sizes, read before unpacking
-                raise gr.Error(f"A file in that zip unpacks to over {MAX_CHECKPOINT_MB} MB.")
-            folder = new_folder(f"{spec.name}-upload-")
-            archive.extractall(folder)  # the names are exactly the two above: no paths
-    except zipfile.BadZipFile:
-        raise gr.Error("That is not a zip file: upload the .zip the retrain panel gave you.") from None
-    try:
-        return spec.predictor.from_pretrained(folder)
-    except CheckpointError as e:
-        reason = str(e).replace(str(folder), "the upload")  # the server's folders are not the visitor's business
-        raise gr.Error(f"That is not a {spec.name} checkpoint this gallery can use: {reason}.") from None
-    except Exception:  # noqa: BLE001 -- a malformed config (its encoder, say) must not crash the server
-        raise gr.Error(f"That is not a {spec.name} checkpoint this gallery can use.") from None
+        yield PanelUpdate(status=notes_html + progress_html(0, "Loading data and building the model..."),
+                          curve=None, download=None, candidate=None, use_new=gr.update(visible=False)).values()
+        for update in _follow(job, spec.metric, notes_html, log):
+            yield update.values()
+        yield _finish(spec, job, log, previous, notes_html, pretrained).values()
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        release_job(key, job)
+
+
+def _options(spec: TaskSpec, panel: Panel, values: dict, extra_inputs: list, extra_options) -> tuple[dict, list[str]]:
+    """The training options a visitor's settings give, and notes on what was changed
+    (clamped to the task's bounds, capped while others wait: `rnn_core.jobs.cap_if_queued`)."""
+    options, notes = spec.retrain_options({n: values[c] for n, c in panel.controls.items()})
+    if extra_options is not None:
+        options.update(extra_options(*(values[c] for c in extra_inputs)))
+    options, capped = cap_if_queued(options)
+    if capped:
+        notes.append(capped)
+    return options, notes
+
+
+def _follow(job, metric: Metric, notes_html: str, log: RunLog):
+    """`PanelUpdate`s while ``job`` waits or trains, about one a second, reading its
+    reports into ``log`` until every report of the finished job is read."""
+    last_yield, last_curve, drawn = 0.0, 0.0, 0
+    while not job.finished():
+        log.read(job)
+        if time.monotonic() - last_yield <= 1.0:
+            continue
+        last_yield = time.monotonic()
+        if job.waiting:
+            ahead = job.ahead
+            line = f"Waiting for the training slot: {ahead} retrain{'s' * (ahead != 1)} ahead of you..."
+        elif job.stop_event.is_set():
+            line = "Stopping after the current step; the best weights so far are kept..."
+        else:
+            line = _status_line(log.history, metric)
+        # the curve only when it has news, every CURVE_SECONDS at most: drawing it is
+        # most of what a waiting or running retrain costs the server
+        curve_now = len(log.history) > drawn and time.monotonic() - last_curve > CURVE_SECONDS
+        if curve_now:
+            last_curve, drawn = time.monotonic(), len(log.history)
+        yield PanelUpdate(status=notes_html + progress_html(log.fraction, line) + _latest_sample(log.history),
+                          curve=training_curve(log.history, metric) if curve_now else gr.skip())
+
+
+def _finish(spec: TaskSpec, job, log: RunLog, previous, notes_html: str, pretrained) -> PanelUpdate:
+    """The panel once ``job`` has ended: why and with what figure, beside the shipped
+    model's (``pretrained``: its loader) and the session's earlier retrain's, and the
+    checkpoint to download. The new model is the session's only when it is better
+    than ``previous``."""
+    metric, fraction = spec.metric, log.fraction
+    if job.error:
+        return PanelUpdate(status=notes_html + progress_html(fraction, f"Training failed: {job.error}"), download=None)
+    archive = checkpoint_zip(spec, job.predictor)
+    r = job.result
+    new, old = best_score(job.predictor, metric), best_score(previous, metric)
+    keep_old = keeps_earlier(metric, old, new)  # old is None without an earlier retrain
+    how = (f"stopped at {fraction:.0%}" if r.stopped == StopReason.STOPPED else r.stopped.replace("_", " "))
+    line = (f"<b>Done</b> ({how}) after {r.steps} steps in {r.elapsed:.0f} s: best {metric.label} "
+            f"{r.best.get(metric.key, float('nan')):.3f}. ")
+    line += ("It is not better than your earlier retrained model, so that one stays in use."
+             if keep_old else "Your model is ready in this tab, for this session only.")
+    table = comparison_html(metric, [("pretrained", _shipped_score(pretrained, metric)), ("your earlier retrain", old),
+                                     ("this run", new)])
+    bar = fraction if r.stopped == StopReason.STOPPED else 1.0
+    return PanelUpdate(status=notes_html + progress_html(bar, line, raw=True) + table + _latest_sample(log.history),
+                       curve=training_curve(log.history, metric), download=archive,
+                       retrained=previous if keep_old else job.predictor,
+                       candidate=job.predictor if keep_old else None, use_new=gr.update(visible=keep_old))
+
+
+def _shipped_score(pretrained, metric: Metric) -> float | None:
+    """The shipped model's validation figure (None without a loader or a shipped model)."""
+    try:
+        return best_score(pretrained(), metric) if pretrained else None
+    except gr.Error:  # no shipped model: nothing to compare with
+        return None
 
 
 def progress_html(fraction: float, line: str, raw: bool = False) -> str:
@@ -307,7 +342,3 @@ def _latest_sample(history: list[dict]) -> str:
         return ""
     return (f'<div>latest sample:</div><pre style="white-space:pre-wrap;background:#f6f6f6;padding:6px">'
             f'{html.escape(sample)}</pre>')
-
-
-def _zip(folder: Path, base: Path) -> str:
-    return shutil.make_archive(str(base), "zip", folder)

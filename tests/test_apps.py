@@ -102,7 +102,7 @@ def test_a_downloaded_checkpoint_can_be_brought_back_and_nothing_else(tiny_senti
     import json
     import zipfile
 
-    from apps.retrain import checkpoint_from_upload
+    from apps.checkpoint_zip import checkpoint_from_upload
     from rnn_core.tasks import TASKS
 
     sentiment = TASKS["sentiment"]
@@ -132,3 +132,67 @@ def test_a_downloaded_checkpoint_can_be_brought_back_and_nothing_else(tiny_senti
         with pytest.raises(gr.Error, match=reason) as info:
             checkpoint_from_upload(sentiment, path)
         assert str(tmp_path) not in str(info.value) and "/tmp" not in str(info.value)
+
+
+def test_retrain_panel_outputs_are_named_in_one_order():
+    """The Retrain button's outputs are the panel's components in `PanelUpdate`'s field
+    order, and an update names what it changes (the rest is left as it is)."""
+    from apps.retrain import PanelUpdate, retrain_panel
+    from rnn_core.tasks import TASKS
+
+    with gr.Blocks() as demo:
+        retrained = retrain_panel(TASKS["sentiment"], "a note")
+    (fn,) = [f for f in demo.fns.values() if f.api_name == "sentiment_retrain"]
+    status, curve, download, state, candidate, use_new = fn.outputs
+    assert (type(status), type(curve), type(download), state, type(candidate)) == \
+        (gr.HTML, gr.Plot, gr.File, retrained, gr.State)
+    assert isinstance(use_new, gr.Button) and use_new.value == "Use this run's model anyway"
+    assert PanelUpdate(status="x", candidate=None).values() == ("x", gr.skip(), gr.skip(), gr.skip(), None, gr.skip())
+
+
+class _FakeJob:
+    """What `_follow` and `_finish` read of a `rnn_core.jobs.TrainingJob`."""
+
+    def __init__(self, predictor=None, result=None, error=None, ahead=0):
+        self.predictor, self.result, self.error, self.ahead = predictor, result, error, ahead
+        self.waiting, self.polls = ahead > 0, 0
+
+    def finished(self):
+        self.polls += 1
+        return self.polls > 1  # one round of the loop
+
+    def updates(self, timeout):
+        return []
+
+
+class _FakePredictor:
+    def __init__(self, accuracy):
+        self.config = {"result": {"best": {"accuracy": accuracy}}}
+
+    def save(self, folder):
+        folder.mkdir(parents=True)
+        for name in ("model.safetensors", "config.json"):
+            (folder / name).write_text("{}")
+        return folder
+
+
+def test_a_finished_retrain_updates_the_panel_by_name():
+    from types import SimpleNamespace
+
+    from apps.retrain import RunLog, _finish, _follow
+    from rnn_core.metrics import Metric
+    from rnn_core.train import TrainResult
+
+    spec = SimpleNamespace(name="sentiment", metric=Metric("accuracy", "accuracy", True))
+    (waiting,) = _follow(_FakeJob(ahead=2), spec.metric, "", RunLog())
+    assert "2 retrains ahead of you" in waiting.status and waiting.retrained == gr.skip()
+    new, result = _FakePredictor(0.8), TrainResult(best={"accuracy": 0.8}, steps=10, elapsed=3.0)
+    first = _finish(spec, _FakeJob(new, result), RunLog(), None, "", None)
+    assert "Done</b> (completed) after 10 steps in 3 s: best accuracy 0.800" in first.status
+    assert first.retrained is new and first.candidate is None and first.download.endswith(".zip")
+    better = _FakePredictor(0.9)  # an earlier retrain that was better stays; the new one is offered
+    kept = _finish(spec, _FakeJob(new, result), RunLog(), better, "", None)
+    assert kept.retrained is better and kept.candidate is new and kept.use_new["visible"] is True
+    failed = _finish(spec, _FakeJob(error="RuntimeError: boom"), RunLog(), better, "", None)
+    assert "Training failed: RuntimeError: boom" in failed.status and failed.download is None
+    assert failed.retrained == gr.skip() and failed.curve == gr.skip()

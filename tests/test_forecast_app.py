@@ -74,6 +74,23 @@ def test_upload_baselines_then_retrain(tab, tmp_path):
         tab.answer("sunspots", 5, 100, "my retrained model", state, mine)
 
 
+def test_a_visitors_csv_forecast_without_the_tab(tmp_path):
+    """`read_csv` + `forecast_from`: what the tab (and ``predict``) call, no gradio."""
+    from rnn_core.tasks.forecast.outlook import forecast_from, read_csv
+
+    view = read_csv(_stock_csv(tmp_path / "stock.csv"))
+    assert view.predictor is None and view.csv.endswith("stock.csv") and view.series.columns[0] == "Close"
+    future = forecast_from(view, 5, 100)
+    assert future.origin == len(view.series) - 1 and future.horizon == 5 and future.network is None
+    assert {k: v.shape for k, v in future.baselines.items()} == {b: (1, 5) for b in ("naive", "seasonal naive", "ridge")}
+    assert "the future" in future.notes[0] and future.best in future.baselines
+    far = forecast_from(view, 10**6, 0)
+    assert far.horizon == view.encoder.horizon and f"showing {view.encoder.horizon}" in far.notes[-1]
+    (tmp_path / "short.csv").write_text("Date,Close\n2020-01-01,1\n2020-01-02,2\n")
+    with pytest.raises(ValueError, match="at least 100"):
+        read_csv(tmp_path / "short.csv")
+
+
 def test_verdict_says_when_the_naive_forecast_wins():
     from apps.forecast import verdict
 

@@ -132,3 +132,36 @@ def test_job_for_trains_every_task(task, tiny_data, monkeypatch, tmp_path):
     assert job.result.steps > 0
     assert type(job.predictor) is TASKS[task].predictor
     assert (job.predictor.save(tmp_path / task) / "model.safetensors").is_file()
+
+
+def test_the_line_refuses_the_job_one_past_its_cap_with_the_visitors_message(monkeypatch):
+    """With the slot taken and MAX_WAITING waiting, the next job is refused at once with
+    the same sentence as ever; one place fewer waiting and it joins the line."""
+    from rnn_core import jobs
+
+    monkeypatch.setattr(jobs, "MAX_WAITING", 2)
+    monkeypatch.setattr(jobs, "_running", [object()])  # the training slot is taken
+    monkeypatch.setattr(jobs, "_waiting", [object(), object()])
+    with pytest.raises(jobs.QueueFull) as refused:
+        _job(steps=1).start()
+    assert str(refused.value) == ("3 retrains are running or waiting already, the most this server takes: "
+                                  "please try again in a few minutes.")
+    jobs._waiting.pop()
+    job = _job(steps=1).start()
+    assert job.waiting and job.ahead == 2
+    job.stop()  # it gives up its place without training
+    assert job.done.wait(10) and "Stopped before it started" in job.error and len(jobs._waiting) == 1
+
+
+def test_a_retrain_that_must_wait_is_capped_and_told_so(monkeypatch):
+    from rnn_core import jobs
+
+    options = {"hidden": 8, "max_minutes": 5.0}
+    assert jobs.cap_if_queued(options) == (options, None)  # the slot is free: no cap
+    monkeypatch.setattr(jobs, "_running", [object()])
+    capped, note = jobs.cap_if_queued(options)
+    assert capped == {"hidden": 8, "max_minutes": jobs.QUEUED_MAX_MINUTES} and options["max_minutes"] == 5.0
+    assert note == ("Other visitors' retrains are running or waiting, so this one is capped at "
+                    f"{jobs.QUEUED_MAX_MINUTES:g} minutes.")
+    short = {"max_minutes": jobs.QUEUED_MAX_MINUTES / 2}
+    assert jobs.cap_if_queued(short) == (short, None) and jobs.cap_if_queued({}) == ({}, None)
