@@ -1,6 +1,6 @@
-"""Command line: ``python -m rnn_core {train,evaluate,bench,download} TASK [...]``.
+"""Command line: ``python -m rnn_core {train,evaluate,predict,bench,download} TASK [...]``.
 
-``train`` and ``bench --device`` also run under ``torchrun`` (one process per GPU, or
+``train`` and ``bench throughput`` also run under ``torchrun`` (one process per GPU, or
 several on CPUs), the same command: ``torchrun --nproc_per_node=2 -m rnn_core train
 sentiment ...``; only rank 0 prints and writes the checkpoint.
 
@@ -12,7 +12,9 @@ and ``evaluate --split`` the task's own splits; anything else is a one-line
 Examples:
     python -m rnn_core train sentiment --data ../shared/data/sst2 --out assets/sentiment
     python -m rnn_core evaluate sentiment --data ../shared/data/sst2 --split dev --json
-    python -m rnn_core bench sentiment
+    python -m rnn_core predict sentiment --text "A gorgeous, witty movie." --json
+    python -m rnn_core bench latency sentiment
+    python -m rnn_core bench throughput textgen --device cuda --seconds 60
     python -m rnn_core bench all          # docs/benchmarks.md
     python -m rnn_core download sentiment
 """
@@ -26,18 +28,16 @@ import typing
 
 from .checkpoint import CheckpointError, assets_dir
 from .data import DataError
+from .predict import add_parsers as add_predict_parsers, predict as run_predict
 from .runtime import DEVICES, PRECISIONS
 from .tasks import TASK_NAMES, TASKS
-
-SERVER_BENCHES = ("startup", "load", "all")
-# benches of no task: the gradient lab trains live (no data set, no shipped weights)
-LAB_BENCHES = ("gradients",)
 
 
 class Parser(argparse.ArgumentParser):
     """An argument parser whose mistakes are one line: ``error: ...``, exit status 2."""
 
     def error(self, message: str) -> typing.NoReturn:
+        """Print ``message`` as one ``error:`` line and exit with status 2."""
         self.exit(2, f"error: {self.prog}: {message}\n")
 
 
@@ -54,6 +54,12 @@ def _optional(kind: type):
         return None if text.lower() == "none" else kind(text)
     parse.__name__ = kind.__name__  # argparse names the type in its error message
     return parse
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
 
 
 def _flag_type(annotation) -> tuple[typing.Callable, str | None]:
@@ -87,7 +93,8 @@ def add_runtime_flags(parser: argparse.ArgumentParser, default: str | None = "au
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = Parser(prog="python -m rnn_core", description="Train, evaluate, benchmark and download the "
+    """The whole command line: one sub-parser per verb, and per task where flags differ."""
+    p = Parser(prog="python -m rnn_core", description="Train, evaluate, run, benchmark and download the "
                "RNN Gallery's models.")
     verbs = p.add_subparsers(dest="verb", required=True, metavar="VERB")
     train = verbs.add_parser("train", help="train a model from its task's recipe and save a checkpoint",
@@ -95,13 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
                              "them) and save model.safetensors + config.json to --out.")
     evaluate = verbs.add_parser("evaluate", help="score a checkpoint beside its baseline",
                                 description="Score a checkpoint on a split, beside the task's baseline.")
-    bench = verbs.add_parser("bench", help="latency, throughput, start-up, memory and load figures",
-                             description="TASK: inference latency (p50/p95) and training throughput. "
-                             "startup: `python app.py`'s time to its first HTTP 200 and its memory. "
-                             "load: many visitors at once through gradio_client while one retrains. "
-                             "all: every figure, written to docs/benchmarks.md with plots. "
-                             "gradients: the gradient lab's presets on one core (vanishing, exploding, "
-                             "gates, clipping).")
+    predict = verbs.add_parser("predict", help="one prediction from a model, as its tab makes it",
+                               description="Run TASK's model (the shipped one unless --weights) on your "
+                               "input and print its answer (--json: one line of JSON).")
+    add_predict_parsers(predict)
+    bench = verbs.add_parser("bench", help="latency, throughput, start-up, memory, load and gradient figures",
+                             description="One measurement per sub-command, each with its own flags.")
+    add_bench_parsers(bench)
     download = verbs.add_parser("download", help="fetch a task's data set into the cache (sha256-checked)",
                                 description="Download TASK's data set into the cache unless a local copy "
                                 "($RNN_GALLERY_DATA or the cache) already has it; print where it is.")
@@ -113,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
         add_recipe_flags(t, spec.recipe)
         t.add_argument("--data", metavar="DIR", help="data folder in the ../shared/data/<set>/ layout")
         t.add_argument("--out", metavar="DIR", help=f"checkpoint folder (default: runs/{name})")
+        t.add_argument("--preset", choices=sorted(spec.presets), default="default",
+                       help="a named recipe (tiny: seconds on one core; large: for a GPU); flags given "
+                            "override its values")
+        t.add_argument("--max-steps", type=_positive_int, metavar="N",
+                       help="stop after N optimiser steps (the final weights are still validated)")
         add_runtime_flags(t)
         e = evaluates.add_parser(name, help=f"evaluate {name}")
         e.add_argument("--weights", metavar="DIR", help=f"checkpoint folder (default: assets/{name})")
@@ -130,31 +142,71 @@ def build_parser() -> argparse.ArgumentParser:
         e.add_argument("--write-metrics", action="store_true",
                        help="save the figures as metrics.json beside the weights (the model card's source)")
 
-    bench.add_argument("task", choices=TASK_NAMES + SERVER_BENCHES + LAB_BENCHES,
-                       metavar="TASK|startup|load|all|gradients")
-    bench.add_argument("--weights", metavar="DIR", help="checkpoint folder (default: assets/TASK)")
-    add_runtime_flags(bench, default=None, device_help="time the task's shipped recipe training on the real "
-                      "data (--data) on this device for --seconds, in as many processes as torchrun "
-                      "started, instead of one visitor's latency on the CPU")
-    bench.add_argument("--repeats", type=int, default=200, help="timed predictions")
-    bench.add_argument("--retrain", action="store_true",
-                       help="also time the UI's default retrain (needs the data set; with all: every task's)")
-    bench.add_argument("--data", metavar="DIR", help="data folder for --retrain")
-    bench.add_argument("--clients", type=int, default=20, help="load: visitors at once")
-    bench.add_argument("--seconds", type=float, default=60,
-                       help="load: how long they keep asking; --device: how long to train")
-    bench.add_argument("--think", type=float, default=0.0,
-                       help="load: average pause between a visitor's requests (0: a stress test)")
-    bench.add_argument("--retrainer", choices=TASK_NAMES + ("none",), default="sentiment",
-                       help="load: the task one more visitor retrains meanwhile (its UI defaults)")
-    bench.add_argument("--sessions", type=int, default=300,
-                       help="load: new visitors whose memory cost is measured (0: skip that part)")
-    bench.add_argument("--uploads", type=int, default=100, help="load: new recordings uploaded, likewise")
-    bench.add_argument("--flood", type=int, default=60,
-                       help="load: retrain requests left pending while a visitor's requests are timed")
-    bench.add_argument("--out", metavar="DIR", default="docs", help="all: where benchmarks.md goes")
     download.add_argument("task", choices=TASK_NAMES)
     return p
+
+
+def add_bench_parsers(bench: argparse.ArgumentParser) -> None:
+    """``bench MEASUREMENT``: one sub-command per measurement, each taking only its own
+    flags (another measurement's flag is an ``error:``)."""
+    kinds = bench.add_subparsers(dest="measurement", required=True, metavar="MEASUREMENT")
+
+    def measurement(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        # no abbreviations: `bench load --retrain` must not pass for load's --retrainer
+        return kinds.add_parser(name, help=summary, description=description, allow_abbrev=False)
+
+    latency = measurement("latency", "one visitor's latency for TASK's tab, in-process",
+                          "p50/p95 of what TASK's tab computes for one visitor, on one intra-op thread "
+                          "(the server's policy).")
+    latency.add_argument("task", choices=TASK_NAMES, metavar="TASK", help=", ".join(TASK_NAMES))
+    latency.add_argument("--weights", metavar="DIR", help="checkpoint folder (default: assets/TASK)")
+    _add_latency_flags(latency, repeats=200)
+    latency.add_argument("--data", metavar="DIR", help="data folder for --retrain and the timed inputs "
+                         "(speech's recordings, forecast's series)")
+    throughput = measurement("throughput", "training throughput of TASK's shipped recipe on a device",
+                             "Train TASK's shipped recipe on the real data for --seconds on --device, in as "
+                             "many processes as torchrun started, and print the items trained per second "
+                             "(validation left out). Nothing is saved.")
+    throughput.add_argument("task", choices=TASK_NAMES, metavar="TASK", help=", ".join(TASK_NAMES))
+    add_runtime_flags(throughput)
+    throughput.add_argument("--seconds", type=float, default=60, help="how long to train")
+    throughput.add_argument("--data", metavar="DIR", help="data folder in the ../shared/data/<set>/ layout")
+    measurement("startup", "`python app.py`: time to its first HTTP 200, and its memory",
+                "Start `python app.py`; time its first HTTP 200 and its RSS, then after one request to every tab.")
+    load = measurement("load", "many visitors at once through gradio_client while one retrains",
+                       "Visitors on loopback against one `python app.py`, alone and while one more retrains; "
+                       "then, on a fresh server, what a long-running server keeps.")
+    _add_load_flags(load, seconds_help="how long the visitors keep asking, in each phase")
+    measurement("gradients", "the gradient lab's presets on one core",
+                "Every gradient lab preset on one thread (vanishing, exploding, gates, clipping): accuracy "
+                "against chance, gradient ratio and norms, each claim met or not.")
+    every = measurement("all", "every figure, written to docs/benchmarks.md with plots",
+                        "Every tab's latency and training throughput, the gradient lab, start-up and load; "
+                        "the figures go to OUT/benchmarks.json, the report (with quality from each model's "
+                        "metrics.json) to OUT/benchmarks.md.")
+    every.add_argument("--out", metavar="DIR", default="docs", help="where benchmarks.md, .json and the plots go")
+    _add_latency_flags(every, repeats=50)
+    _add_load_flags(every, seconds_help="how long each task trains for its throughput and each load phase lasts")
+
+
+def _add_latency_flags(parser: argparse.ArgumentParser, repeats: int) -> None:
+    parser.add_argument("--repeats", type=int, default=repeats, help="timed predictions")
+    parser.add_argument("--retrain", action="store_true",
+                        help="also time the UI's default retrain (needs the data set)")
+
+
+def _add_load_flags(parser: argparse.ArgumentParser, seconds_help: str) -> None:
+    parser.add_argument("--clients", type=int, default=20, help="visitors at once")
+    parser.add_argument("--seconds", type=float, default=60, help=seconds_help)
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="average pause between a visitor's requests (0: a stress test)")
+    parser.add_argument("--retrainer", choices=TASK_NAMES + ("none",), default="sentiment",
+                        help="the task one more visitor retrains meanwhile (its UI defaults)")
+    parser.add_argument("--sessions", type=int, default=300,
+                        help="new visitors whose memory cost is measured (0: skip that part)")
+    parser.add_argument("--uploads", type=int, default=100, help="new recordings uploaded, likewise")
+    parser.add_argument("--flood", type=int, default=60,
+                        help="retrain requests left pending while a visitor's requests are timed")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args, unknown = parser.parse_known_args(argv)
-        if unknown:  # say which task lacks the flag (argparse's own line names no task)
-            where = f"{args.verb} {args.task}"
+        if unknown:  # say which command lacks the flag (argparse's own line names none)
+            where = " ".join(getattr(args, k) for k in ("verb", "measurement", "task") if getattr(args, k, None))
             parser.error(f"{where} does not take {' '.join(unknown)} "
                          f"(see python -m rnn_core {where} --help)")
     except SystemExit as e:  # argparse's exit (an error, or --help): its status, returned
@@ -178,12 +230,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.verb == "bench" and args.task in SERVER_BENCHES:
-        return run_server_bench(args)
-    if args.verb == "bench" and args.task in LAB_BENCHES:
-        from .gradlab.bench import bench_gradients
-        bench_gradients()
-        return 0
+    """Carry out a parsed command; returns the exit status."""
+    if args.verb == "predict":
+        return run_predict(args)
+    if args.verb == "bench":
+        return run_bench(args)
     spec = TASKS[args.task]
     if args.verb == "train":
         run_training(spec, args)
@@ -205,19 +256,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {weights}/metrics.json")
         if args.json:
             print(json.dumps(metrics))
-    elif args.verb == "bench" and args.device:
-        from .bench import training_throughput
-        from .runtime import finish, start
-        runtime = start(args.device, args.precision)
-        try:
-            training_throughput(spec, runtime, args.seconds, data_dir=args.data)
-        finally:
-            finish(runtime)
-    elif args.verb == "bench":
-        from .bench import bench_task
-        from .jobs import share_cores
-        share_cores()  # time what the server does: one intra-op thread (speech times two as well)
-        bench_task(spec, args.weights, repeats=args.repeats, retrain=args.retrain, data_dir=args.data)
     elif args.verb == "download":
         from .data import SOURCES, locate
         for name in (spec.data_source, *spec.more_sources):
@@ -230,7 +268,8 @@ def run_training(spec, args: argparse.Namespace) -> None:
     and saves; every rank trains)."""
     from .runtime import finish, start
 
-    options = {f.name: getattr(args, f.name) for f in dataclasses.fields(spec.recipe) if hasattr(args, f.name)}
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(spec.recipe) if hasattr(args, f.name)}
+    options = {**spec.presets[args.preset], **given}  # a flag given beats the preset
     out = args.out or f"runs/{args.task}"
     runtime = start(args.device, args.precision)
 
@@ -241,28 +280,50 @@ def run_training(spec, args: argparse.Namespace) -> None:
 
     try:
         _, result = spec.train(options, data_dir=args.data, out_dir=out if runtime.is_main else None,
-                               on_progress=show, runtime=runtime)
+                               on_progress=show, runtime=runtime, max_steps=args.max_steps)
     finally:
         finish(runtime)
     if runtime.is_main:
-        where = ", ".join(f"{k} {v}" for k, v in runtime.record().items())
+        where = ", ".join(f"{k} {v}" for k, v in result.runtime.items())
         print(f"saved {out}: best {result.best} after {result.steps} steps "
               f"({result.elapsed / 60:.1f} min, {result.stopped}; {where})")
 
 
-def run_server_bench(args: argparse.Namespace) -> int:
-    """``bench startup|load|all``: the gallery as a served app (data for retraining
-    comes from $RNN_GALLERY_DATA, which the server inherits)."""
+def run_bench(args: argparse.Namespace) -> int:
+    """``bench MEASUREMENT``: the server benches talk to a served ``python app.py``
+    (data for retraining comes from $RNN_GALLERY_DATA, which the server inherits)."""
+    from . import bench
     from .bench import server
-    if args.task == "startup":
+    from .jobs import share_cores
+    if args.measurement == "throughput":
+        from .runtime import finish, start
+        runtime = start(args.device, args.precision)
+        try:
+            bench.train_throughput(TASKS[args.task], runtime, args.seconds, data_dir=args.data)
+        finally:
+            finish(runtime)
+    elif args.measurement == "latency":
+        share_cores()  # time what the server does: one intra-op thread (speech times two as well)
+        bench.task_latency(TASKS[args.task], args.weights, repeats=args.repeats, retrain=args.retrain,
+                           data_dir=args.data)
+    elif args.measurement == "gradients":
+        from .gradlab.bench import bench_gradients
+        bench_gradients()
+    elif args.measurement == "startup":
         server.startup()
-    elif args.task == "load":
-        server.load(args.clients, args.seconds, None if args.retrainer == "none" else args.retrainer,
-                    think=args.think, sessions=args.sessions, uploads=args.uploads, flood=args.flood)
+    elif args.measurement == "load":
+        server.load(**load_options(args))
     else:
         from .bench.report import run_all
-        run_all(args.out, clients=args.clients, seconds=args.seconds, retrain=args.retrain)
+        run_all(args.out, repeats=args.repeats, retrain=args.retrain, load=load_options(args))
     return 0
+
+
+def load_options(args: argparse.Namespace) -> dict:
+    """`rnn_core.bench.server.load`'s keyword arguments from ``bench load|all``'s flags."""
+    return {"clients": args.clients, "seconds": args.seconds, "think": args.think, "sessions": args.sessions,
+            "retrain": None if args.retrainer == "none" else args.retrainer, "uploads": args.uploads,
+            "flood": args.flood}
 
 
 if __name__ == "__main__":

@@ -193,57 +193,66 @@ def ctc_prefix_beam(log_probs, beam: int = 8, blank: int = 0, lexicon: Iterable 
         one are returned (a recording cut mid-word).
     """
     lp = _log_probs_array(log_probs)
-    n_frames, n_labels = lp.shape
     top_k = beam if top_k is None else top_k
     log_prune = math.log(prune) if prune > 0 else _NEG_INF
+    lex = None
     if lexicon is not None:
-        if space is None:
-            space = getattr(alphabet, "space_id", 1)
         prefixes, words = _lexicon_sets(lexicon, alphabet)
+        lex = (prefixes, words, getattr(alphabet, "space_id", 1) if space is None else space)
     # prefix -> [log p(paths ending in blank), log p(paths ending in non-blank)]
     beams: dict[tuple[int, ...], list[float]] = {(): [0.0, _NEG_INF]}
     partial: dict[tuple[int, ...], tuple[int, ...]] = {(): ()}  # current word of each prefix
-    for t in range(n_frames):
-        row = lp[t]
-        k = min(top_k, n_labels)
-        cand = np.argpartition(row, -k)[-k:] if k < n_labels else np.arange(n_labels)
+    for row in lp:
+        k = min(top_k, len(row))
+        cand = np.argpartition(row, -k)[-k:] if k < len(row) else np.arange(len(row))
         cand = [int(c) for c in cand if c != blank and row[c] >= log_prune]
-        row_list = row.tolist()
-        p_blank = row_list[blank]
-        nxt: dict[tuple[int, ...], list[float]] = {}
-        for prefix, (pb, pnb) in beams.items():
-            total = _logadd(pb, pnb)
-            entry = nxt.setdefault(prefix, [_NEG_INF, _NEG_INF])
-            entry[0] = _logadd(entry[0], total + p_blank)
-            last = prefix[-1] if prefix else None
-            if last is not None:  # the last label repeated without a blank: same prefix
-                entry[1] = _logadd(entry[1], pnb + row_list[last])
-            for c in cand:
-                if lexicon is not None:
-                    word = partial[prefix]
-                    if c == space:
-                        if word not in words:
-                            continue
-                        new_word: tuple[int, ...] = ()
-                    else:
-                        new_word = word + (c,)
-                        if new_word not in prefixes:
-                            continue
-                new = prefix + (c,)
-                # after the same label, only paths ending in blank start a new label
-                p = (pb if c == last else total) + row_list[c]
-                if p == _NEG_INF:
-                    continue
-                e = nxt.setdefault(new, [_NEG_INF, _NEG_INF])
-                e[1] = _logadd(e[1], p)
-                if lexicon is not None:
-                    partial[new] = new_word
-        kept = heapq.nlargest(beam, nxt.items(), key=lambda kv: _logadd(kv[1][0], kv[1][1]))
-        beams = dict(kept)
-        if lexicon is not None:
+        nxt = _extend(beams, partial, row.tolist(), cand, blank, lex)
+        beams = dict(heapq.nlargest(beam, nxt.items(), key=lambda kv: _logadd(kv[1][0], kv[1][1])))
+        if lex is not None:
             partial = {p: partial[p] for p in beams}
-    return _finish(beams, partial if lexicon is not None else None,
-                   words if lexicon is not None else None, space, beam)
+    return _finish(beams, partial if lex is not None else None, lex[1] if lex is not None else None,
+                   lex[2] if lex is not None else space, beam)
+
+
+def _next_word(word: tuple[int, ...], label: int, lex: tuple) -> tuple[int, ...] | None:
+    """The current word after ``label`` under the lexicon ``lex`` (prefixes, words,
+    space), or None where the lexicon forbids it: a space closes only a complete word,
+    any other label must keep the word a prefix of one."""
+    prefixes, words, space = lex
+    if label == space:
+        return () if word in words else None
+    longer = word + (label,)
+    return longer if longer in prefixes else None
+
+
+def _extend(beams: dict, partial: dict, row: list[float], cand: list[int], blank: int,
+            lex: tuple | None) -> dict:
+    """One frame of the prefix beam search: every hypothesis continued by a blank, by
+    its last label repeated, and by each candidate label (``partial`` gains the current
+    word of each new prefix when there is a lexicon)."""
+    p_blank = row[blank]
+    nxt: dict[tuple[int, ...], list[float]] = {}
+    for prefix, (pb, pnb) in beams.items():
+        total = _logadd(pb, pnb)
+        entry = nxt.setdefault(prefix, [_NEG_INF, _NEG_INF])
+        entry[0] = _logadd(entry[0], total + p_blank)
+        last = prefix[-1] if prefix else None
+        if last is not None:  # the last label repeated without a blank: same prefix
+            entry[1] = _logadd(entry[1], pnb + row[last])
+        for c in cand:
+            new_word = _next_word(partial[prefix], c, lex) if lex is not None else ()
+            if new_word is None:
+                continue
+            # after the same label, only paths ending in blank start a new label
+            p = (pb if c == last else total) + row[c]
+            if p == _NEG_INF:
+                continue
+            new = prefix + (c,)
+            e = nxt.setdefault(new, [_NEG_INF, _NEG_INF])
+            e[1] = _logadd(e[1], p)
+            if lex is not None:
+                partial[new] = new_word
+    return nxt
 
 
 def _finish(beams: dict, partial: dict | None, words: set | None, space: int | None,

@@ -74,6 +74,7 @@ class Runtime:
 
     @property
     def distributed(self) -> bool:
+        """Whether several processes train together."""
         return self.world_size > 1
 
     @property

@@ -234,10 +234,10 @@ def test_cli_evaluate_json(tiny_speech, fsdd_dir, capsys):
     assert {"name", "digit_accuracy"} <= set(out["baseline"])
 
 
-def test_bench_prints_latency_and_throughput(tiny_speech, fsdd_dir, capsys):
+def test_bench_prints_latency(tiny_speech, fsdd_dir, capsys):
     out = speech.bench(tiny_speech, repeats=2, data_dir=str(fsdd_dir))
     assert out["transcribe_1s_1_threads"]["p50_ms"] > 0 and out["transcribe_5s_1_threads"]["n"] == 2
-    assert out["train_utterances_per_s"] > 0 and "transcribe a 5 s recording" in capsys.readouterr().out
+    assert "transcribe a 5 s recording" in capsys.readouterr().out
 
 
 def test_training_can_go_on_from_a_checkpoint(rec, tiny_speech, fsdd_dir):

@@ -62,6 +62,7 @@ class DataSource:
     prepare: Callable[[Path], None] | None = field(default=None, compare=False)
 
     def is_complete(self, folder: Path) -> bool:
+        """Whether ``folder`` holds every file the set needs."""
         return all((folder / r).exists() for r in self.required)
 
 
@@ -71,6 +72,7 @@ def cache_dir() -> Path:
 
 
 def sha256_of(path: Path) -> str:
+    """The file's SHA-256, hex (read in 1 MB chunks)."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

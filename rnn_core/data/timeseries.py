@@ -141,61 +141,13 @@ def read_table(data: bytes, target: str | None = None, covariates: tuple[str, ..
         TableError: no numeric column, too few rows, an unknown column, a file too
             large or not a CSV; the message says what to do.
     """
-    if len(data) > MAX_CSV_MB * 2**20:
-        raise TableError(f"That file is {len(data) / 2**20:.1f} MB; this tab reads CSVs up to {MAX_CSV_MB} MB "
-                         f"(about {MAX_ROWS:,} rows): keep the most recent rows and upload it again.")
-    if not data.strip():
-        raise TableError("That file is empty: upload a CSV with a date column and a numeric column.")
-    if b"\x00" in data[:4096]:
-        raise TableError("That is not a CSV (it holds binary data): export the table as CSV and upload that.")
-    try:
-        header = pd.read_csv(io.BytesIO(data), nrows=0, sep=None, engine="python")
-        if len(header.columns) > MAX_COLUMNS:
-            raise TableError(f"That table has {len(header.columns)} columns; this tab reads at most {MAX_COLUMNS}.")
-        df = pd.read_csv(io.BytesIO(data), sep=None, engine="python", skipinitialspace=True)
-    except TableError:
-        raise
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, csv.Error) as e:
-        raise TableError(f"That file could not be read as a CSV ({str(e).splitlines()[0][:120]}).") from None
+    df = _read_csv(data)
     notes: list[str] = []
-    df.columns = [str(c).strip() for c in df.columns]
     date_col = _date_column(df)
-    numeric = {}
-    for c in df.columns:
-        if c == date_col:
-            continue
-        raw = df[c]
-        col = raw.astype(float) if raw.dtype.kind in "biuf" else pd.to_numeric(
-            raw.astype(str).str.replace(",", "", regex=False).str.strip(), errors="coerce")
-        if col.notna().mean() >= 0.5:
-            bad = int(col.isna().sum() - raw.isna().sum())
-            if bad:
-                notes.append(f"{bad:,} cell{'s' * (bad != 1)} of {c} {'were' if bad != 1 else 'was'} not a number "
-                             "and counted as gaps.")
-            numeric[c] = col
-    if not numeric:
-        raise TableError("That table has no numeric column to forecast: it needs a column of numbers "
-                         "(e.g. Close) beside the dates.")
+    numeric = _numeric_columns(df, date_col, notes)
     table = pd.DataFrame(numeric)
     if date_col is not None:
-        dates = _parse_dates(df[date_col])
-        bad = int(dates.isna().sum())
-        if bad:
-            notes.append(f"{bad:,} row{'s' * (bad != 1)} whose {date_col} is not a date {'were' if bad != 1 else 'was'} "
-                         "dropped.")
-        keep = dates.notna().to_numpy()
-        table, dates = table[keep], dates[keep]
-        if not dates.is_monotonic_increasing:
-            notes.append("The rows were not in date order; they were sorted.")
-            order = np.argsort(dates.to_numpy(), kind="stable")
-            table, dates = table.iloc[order], dates.iloc[order]
-        duplicated = dates.duplicated(keep="last").to_numpy()
-        if duplicated.any():
-            count = int(duplicated.sum())
-            notes.append(f"{count:,} duplicated date{'s' * (count != 1)}: "
-                         "the last row of each was kept.")
-            table, dates = table[~duplicated], dates[~duplicated]
-        dates = dates.to_numpy()
+        table, dates = _in_date_order(table, df[date_col], date_col, notes)
     else:
         notes.append("No date column was found: the rows are read as consecutive steps.")
         dates = np.arange(len(table))
@@ -221,6 +173,75 @@ def read_table(data: bytes, target: str | None = None, covariates: tuple[str, ..
                      f"rows): the rows are read as consecutive {step}s.")
     return Series("upload", f"{columns[0]} (uploaded)", dates, values, columns, observed, step, season, notes=notes,
                   choices=list(numeric))
+
+
+def _read_csv(data: bytes) -> pd.DataFrame:
+    """The CSV's cells, with stripped column names; a file too large, empty, binary or
+    unreadable is a `TableError` that says so."""
+    if len(data) > MAX_CSV_MB * 2**20:
+        raise TableError(f"That file is {len(data) / 2**20:.1f} MB; this tab reads CSVs up to {MAX_CSV_MB} MB "
+                         f"(about {MAX_ROWS:,} rows): keep the most recent rows and upload it again.")
+    if not data.strip():
+        raise TableError("That file is empty: upload a CSV with a date column and a numeric column.")
+    if b"\x00" in data[:4096]:
+        raise TableError("That is not a CSV (it holds binary data): export the table as CSV and upload that.")
+    try:
+        header = pd.read_csv(io.BytesIO(data), nrows=0, sep=None, engine="python")
+        if len(header.columns) > MAX_COLUMNS:
+            raise TableError(f"That table has {len(header.columns)} columns; this tab reads at most {MAX_COLUMNS}.")
+        df = pd.read_csv(io.BytesIO(data), sep=None, engine="python", skipinitialspace=True)
+    except TableError:
+        raise
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, csv.Error) as e:
+        raise TableError(f"That file could not be read as a CSV ({str(e).splitlines()[0][:120]}).") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def _numeric_columns(df: pd.DataFrame, date_col: str | None, notes: list[str]) -> dict[str, pd.Series]:
+    """The columns (other than the dates) at least half numbers, as floats; text cells
+    become gaps, with a note. None at all is a `TableError`."""
+    numeric = {}
+    for c in df.columns:
+        if c == date_col:
+            continue
+        raw = df[c]
+        col = raw.astype(float) if raw.dtype.kind in "biuf" else pd.to_numeric(
+            raw.astype(str).str.replace(",", "", regex=False).str.strip(), errors="coerce")
+        if col.notna().mean() >= 0.5:
+            bad = int(col.isna().sum() - raw.isna().sum())
+            if bad:
+                notes.append(f"{bad:,} cell{'s' * (bad != 1)} of {c} {'were' if bad != 1 else 'was'} not a number "
+                             "and counted as gaps.")
+            numeric[c] = col
+    if not numeric:
+        raise TableError("That table has no numeric column to forecast: it needs a column of numbers "
+                         "(e.g. Close) beside the dates.")
+    return numeric
+
+
+def _in_date_order(table: pd.DataFrame, raw_dates: pd.Series, date_col: str,
+                   notes: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """``table``'s rows with a parsable date, sorted by it, the last of each duplicated
+    date kept (each with a note), and those dates."""
+    dates = _parse_dates(raw_dates)
+    bad = int(dates.isna().sum())
+    if bad:
+        notes.append(f"{bad:,} row{'s' * (bad != 1)} whose {date_col} is not a date {'were' if bad != 1 else 'was'} "
+                     "dropped.")
+    keep = dates.notna().to_numpy()
+    table, dates = table[keep], dates[keep]
+    if not dates.is_monotonic_increasing:
+        notes.append("The rows were not in date order; they were sorted.")
+        order = np.argsort(dates.to_numpy(), kind="stable")
+        table, dates = table.iloc[order], dates.iloc[order]
+    duplicated = dates.duplicated(keep="last").to_numpy()
+    if duplicated.any():
+        count = int(duplicated.sum())
+        notes.append(f"{count:,} duplicated date{'s' * (count != 1)}: "
+                     "the last row of each was kept.")
+        table, dates = table[~duplicated], dates[~duplicated]
+    return table, dates.to_numpy()
 
 
 def _date_column(df: pd.DataFrame) -> str | None:

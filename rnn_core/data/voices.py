@@ -135,6 +135,7 @@ def load(folder: str | Path | None = None) -> list[Utterance]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Command line: build the synthetic-voice corpus."""
     p = argparse.ArgumentParser(description="Build the synthetic-voice digit corpus (espeak-ng, flite).")
     p.add_argument("--out", type=Path, default=None, help="folder (default: the data cache)")
     p.add_argument("--per-voice", type=int, default=80)

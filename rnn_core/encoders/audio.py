@@ -64,6 +64,25 @@ def _read_file(path: Path, max_seconds: float) -> tuple[np.ndarray, int, bool]:
     return data[:keep], sr, len(data) > keep
 
 
+def _samples(source, max_seconds: float) -> tuple[np.ndarray, int, bool]:
+    """(samples (n,) or (n, channels), sample rate, whether it was cut to
+    ``max_seconds``) of a path or a ``(sample_rate, samples)`` tuple."""
+    if not isinstance(source, tuple):
+        path = Path(source)
+        if not path.is_file():
+            raise AudioError(f"The audio file {path.name} does not exist.")
+        return _read_file(path, max_seconds)
+    if len(source) != 2 or not np.isscalar(source[0]):
+        raise AudioError("Expected audio as (sample_rate, samples).")
+    sr, data = int(source[0]), np.asarray(source[1])
+    if sr <= 0:
+        raise AudioError(f"The sample rate {sr} is not valid.")
+    if data.ndim == 2 and data.shape[0] <= 8 < data.shape[1]:
+        data = data.T  # (channels, n) -> (n, channels)
+    keep = int(max_seconds * sr)
+    return data[:keep], sr, len(data) > keep
+
+
 def load_audio(source, target_sr: int = SAMPLE_RATE,
                max_seconds: float = 60.0) -> tuple[np.ndarray, list[str]]:
     """One mono float32 wave at ``target_sr``, checked for what would make it useless.
@@ -84,22 +103,7 @@ def load_audio(source, target_sr: int = SAMPLE_RATE,
             or (near) silence.
     """
     notes: list[str] = []
-    if isinstance(source, tuple):
-        if len(source) != 2 or not np.isscalar(source[0]):
-            raise AudioError("Expected audio as (sample_rate, samples).")
-        sr, data = int(source[0]), np.asarray(source[1])
-        if sr <= 0:
-            raise AudioError(f"The sample rate {sr} is not valid.")
-        if data.ndim == 2 and data.shape[0] <= 8 < data.shape[1]:
-            data = data.T  # (channels, n) -> (n, channels)
-        keep = int(max_seconds * sr)
-        cut = len(data) > keep
-        data = data[:keep]
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise AudioError(f"The audio file {path.name} does not exist.")
-        data, sr, cut = _read_file(path, max_seconds)
+    data, sr, cut = _samples(source, max_seconds)
     if cut:
         notes.append(f"The recording is longer than {max_seconds:g} s; only the first "
                      f"{max_seconds:g} s were used.")

@@ -79,6 +79,7 @@ class MelodyEncoder:
         return [ids[j - k * (bar_len + 1)] if j >= k * (bar_len + 1) else self.bos for k in self.lookback]
 
     def note_id(self, pitch: int) -> int:
+        """The token of a note of ``pitch``."""
         return self.first_note + pitch - self.low
 
     def pitch_of(self, token: int) -> int | None:
@@ -86,9 +87,11 @@ class MelodyEncoder:
         return token - self.first_note + self.low if token >= self.first_note else None
 
     def meter_id(self, meter: str) -> int:
+        """The token of ``meter`` ("6/8")."""
         return self.index[f"meter {meter}"]
 
     def meter_of(self, token: int) -> str | None:
+        """The meter a token sets, or None for any other token."""
         name = self.tokens[token]
         return name[6:] if name.startswith("meter ") else None
 

@@ -53,6 +53,7 @@ class Melody:
         return lines
 
     def meter_at(self, step: int) -> str:
+        """The meter in force at ``step``."""
         current = self.meters[0][1] if self.meters else "4/4"
         for s, m in self.meters:
             if s <= step:
@@ -60,6 +61,7 @@ class Melody:
         return current
 
     def transpose(self, semitones: int) -> "Melody":
+        """The same melody, every pitch moved by ``semitones``."""
         return Melody([(p + semitones, s, e) for p, s, e in self.notes], list(self.meters), self.length)
 
     def crop(self, start: int, end: int) -> "Melody":

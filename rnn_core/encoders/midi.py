@@ -19,34 +19,9 @@ def melody_from_midi(source, max_steps: int | None = None) -> tuple[Melody, list
     Raises:
         MelodyError: not a MIDI file, no pitched notes, ...
     """
-    import pretty_midi
-
     notes_out: list[str] = []
-    if isinstance(source, pretty_midi.PrettyMIDI):
-        pm = source
-    else:
-        try:
-            data = source if isinstance(source, bytes) else open(source, "rb").read()
-            first, dense = _first_steps(data, max_steps)
-            pm = pretty_midi.PrettyMIDI(io.BytesIO(first))
-            if dense:
-                notes_out.append(f"The file is dense: only the first {MAX_TRACK_EVENTS:,} events of each "
-                                 "track were read.")
-        except MelodyError:
-            raise
-        except Exception as e:  # mido/pretty_midi raise many types on a broken file
-            raise MelodyError("This is not a MIDI file that can be read: it is damaged or not MIDI.") from e
-    tracks = [i for i in pm.instruments if not i.is_drum and i.notes]
-    if not tracks:
-        has_drums = any(i.is_drum and i.notes for i in pm.instruments)
-        raise MelodyError("This MIDI file has only drums: there is no melody to continue." if has_drums
-                          else "This MIDI file has no notes.")
-    total = sum(len(i.notes) for i in tracks)
-    candidates = [i for i in tracks if len(i.notes) >= total / 4] or tracks
-    track = max(candidates, key=lambda i: np.mean([n.pitch for n in i.notes]))
-    if len(tracks) > 1:
-        notes_out.append(f"Took the melody from track '{track.name or tracks.index(track) + 1}' "
-                         f"(the highest of {len(tracks)} pitched tracks).")
+    pm = _parse(source, max_steps, notes_out)
+    track = _melody_track(pm, notes_out)
     per_step = pm.resolution / STEPS_PER_QUARTER
 
     def grid(t: float) -> int:
@@ -72,6 +47,44 @@ def melody_from_midi(source, max_steps: int | None = None) -> tuple[Melody, list
     if not meters or meters[0][0] != 0:
         meters.insert(0, (0, "4/4"))
     return Melody(notes, meters), notes_out
+
+
+def _parse(source, max_steps: int | None, notes_out: list[str]):
+    """``source`` as a ``pretty_midi.PrettyMIDI`` (only the first events of a dense
+    file are read, with a note); anything unreadable is a `MelodyError`."""
+    import pretty_midi
+
+    if isinstance(source, pretty_midi.PrettyMIDI):
+        return source
+    try:
+        data = source if isinstance(source, bytes) else open(source, "rb").read()
+        first, dense = _first_steps(data, max_steps)
+        pm = pretty_midi.PrettyMIDI(io.BytesIO(first))
+    except MelodyError:
+        raise
+    except Exception as e:  # mido/pretty_midi raise many types on a broken file
+        raise MelodyError("This is not a MIDI file that can be read: it is damaged or not MIDI.") from e
+    if dense:
+        notes_out.append(f"The file is dense: only the first {MAX_TRACK_EVENTS:,} events of each "
+                         "track were read.")
+    return pm
+
+
+def _melody_track(pm, notes_out: list[str]):
+    """The non-drum track with the highest mean pitch among those holding at least a
+    quarter of the notes (with a note when there was a choice)."""
+    tracks = [i for i in pm.instruments if not i.is_drum and i.notes]
+    if not tracks:
+        has_drums = any(i.is_drum and i.notes for i in pm.instruments)
+        raise MelodyError("This MIDI file has only drums: there is no melody to continue." if has_drums
+                          else "This MIDI file has no notes.")
+    total = sum(len(i.notes) for i in tracks)
+    candidates = [i for i in tracks if len(i.notes) >= total / 4] or tracks
+    track = max(candidates, key=lambda i: np.mean([n.pitch for n in i.notes]))
+    if len(tracks) > 1:
+        notes_out.append(f"Took the melody from track '{track.name or tracks.index(track) + 1}' "
+                         f"(the highest of {len(tracks)} pitched tracks).")
+    return track
 
 
 MAX_TRACK_EVENTS = 8192  # 64 bars of 16th-note chords of four notes, on and off

@@ -1,6 +1,6 @@
-"""``python -m rnn_core bench forecast``: the time the tab's answer spends forecasting
-(the network and the baselines from one origin) for each shipped series, and
-training throughput (figures, not asserts)."""
+"""``python -m rnn_core bench latency forecast``: the time the tab's answer spends
+forecasting (the network and the baselines from one origin) for each shipped series
+(figures, not asserts; training throughput is ``bench throughput forecast``)."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -121,6 +121,7 @@ class SeriesEncoder:
 
     @property
     def n_features(self) -> int:
+        """Inputs per step: the columns, then a sine and cosine per calendar phase."""
         return len(self.columns) + 2 * len(self.calendar)
 
     def encode(self, series: Series) -> np.ndarray:

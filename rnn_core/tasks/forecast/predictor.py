@@ -43,6 +43,7 @@ class ForecastPredictor(Predictor):
         return predictor
 
     def describe(self) -> str:
+        """One line on the network (cell, size, window, strategy) for the tab."""
         a = self.model.model_args
         how = "direct" if a["horizon"] >= self.encoder.horizon else "recursive (one step at a time)"
         return (f"{a['num_layers']}-layer {a['cell'].upper()}, hidden {a['hidden_size']}, reading {self.encoder.window} "

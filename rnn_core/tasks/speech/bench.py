@@ -1,5 +1,5 @@
-"""``python -m rnn_core bench speech``: transcription latency for one visitor and
-training throughput (figures, not asserts)."""
+"""``python -m rnn_core bench latency speech``: transcription latency for one visitor
+(figures, not asserts; training throughput is ``bench throughput speech``)."""
 from __future__ import annotations
 
 import os
@@ -8,13 +8,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ...bench import describe_machine, time_calls, train_throughput
+from ...bench import describe_machine, time_calls
 from ...data import DataError
 from ...data.fsdd import by_speaker, list_clips, random_connected, usual_split
-from ...encoders.audio import HOP_MS, SAMPLE_RATE
-from ...models import create_model
+from ...encoders.audio import SAMPLE_RATE
 from .predictor import SpeechRecognizer
-from .train import Recipe
 
 
 def bench_waves(data_dir: str | None = None, seconds=(1.0, 5.0)) -> dict[float, np.ndarray]:
@@ -31,8 +29,8 @@ def bench_waves(data_dir: str | None = None, seconds=(1.0, 5.0)) -> dict[float, 
 
 
 def bench(weights: str | Path | None = None, repeats: int = 50, data_dir: str | None = None) -> dict:
-    """Print transcription latency (features + network + greedy + beam) for a 1 s and a
-    5 s recording, and training throughput (utterances/s and audio seconds/s)."""
+    """Print and return transcription latency (features + network + greedy + beam) for
+    a 1 s and a 5 s recording, on one intra-op thread and on one per core."""
     rec = SpeechRecognizer.from_pretrained(weights)
     print(f"machine: {describe_machine()}; model: {rec.describe()}")
     out = {}
@@ -47,13 +45,4 @@ def bench(weights: str | Path | None = None, repeats: int = 50, data_dir: str | 
             print(f"transcribe a {s:g} s recording, {threads} intra-op thread(s): p50 {t['p50_ms']:.0f} ms, "
                   f"p95 {t['p95_ms']:.0f} ms")
     torch.set_num_threads(default_threads)
-    # throughput on batches shaped like training's (utterances of ~1 s, 8 labels)
-    model = create_model(rec.model.architecture, **rec.model.model_args)
-    n, frames = Recipe.batch_size, int(1000 / HOP_MS)
-    batches = [{"x": torch.randn(n, frames, rec.n_mels), "lengths": torch.full((n,), frames),
-                "targets": torch.randint(1, rec.encoder.vocab_size, (n, 8))} for _ in range(8)]
-    ups = train_throughput(model, batches, lambda b: len(b["lengths"]))
-    out["train_utterances_per_s"] = ups
-    print(f"training throughput: {ups:,.0f} utterances/s of 1 s ({ups:,.0f} s of audio per second), "
-          "network only (features and augmentation come on top)")
     return out

@@ -80,6 +80,7 @@ def make(out_dir: str | Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Command line: write the example clips."""
     p = argparse.ArgumentParser(description="Make the speech tab's example clips with espeak-ng.")
     p.add_argument("--out", default="assets/speech/examples")
     for path in make(p.parse_args(argv).out):

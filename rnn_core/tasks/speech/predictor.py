@@ -85,6 +85,7 @@ class SpeechRecognizer(Predictor):
 
     @property
     def n_mels(self) -> int:
+        """Log-mel bands the network reads."""
         return self.model.model_args.get("n_mels", 40)
 
     @property
@@ -98,6 +99,7 @@ class SpeechRecognizer(Predictor):
         return HOP_MS / 1000 * self.model.stride
 
     def describe(self) -> str:
+        """One line on the network (front end, cell, size) for the tab."""
         a = self.model.model_args
         front = (f"conv front end ({a['conv_channels']} channels, stride 2) + " if a.get("conv_channels")
                  else "")
