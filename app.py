@@ -92,6 +92,7 @@ def warm_up_in_background(demo: gr.Blocks) -> threading.Thread:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Serve the gallery (``python app.py --host --port``)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
