@@ -5,46 +5,52 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import torch
 
 
 def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0,
-                  top_p: float = 1.0) -> torch.Tensor:
-    """Next-token probabilities after temperature, top-k and nucleus (top-p) filtering.
+                  top_p: float = 1.0, hook: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+    """Next-token probabilities after a logits hook, temperature, top-k and nucleus
+    (top-p) filtering: the one sampling path of every generator (text and melody).
 
     Args:
-        logits: (V,) scores.
+        logits: (V,) scores, or (B, V) for a batch of sequences.
         temperature: > 0; below 1 sharpens, above 1 flattens.
         top_k: keep only the k most likely tokens (0 = all).
         top_p: keep the smallest set of most likely tokens whose probability
             reaches ``top_p`` (1 = all).
+        hook: changes the logits first, e.g. a key mask that adds -inf to the
+            notes outside the scale (`rnn_core.tasks.melody.predictor.allowed_mask`).
 
     Returns:
-        (V,) probabilities summing to 1, zero outside the kept set.
+        probabilities of ``logits``' shape, each row summing to 1, zero outside the kept set.
     """
+    if hook is not None:
+        logits = hook(logits)
     probs = torch.softmax(logits.float() / max(temperature, 1e-4), dim=-1)
-    if 0 < top_k < probs.numel():
-        kth = torch.topk(probs, top_k).values[-1]
+    if 0 < top_k < probs.size(-1):
+        kth = torch.topk(probs, top_k, dim=-1).values[..., -1:]
         probs = torch.where(probs >= kth, probs, torch.zeros_like(probs))
     if top_p < 1.0:
-        sorted_p, order = torch.sort(probs, descending=True)
-        cum = torch.cumsum(sorted_p, 0) / sorted_p.sum()
+        sorted_p, order = torch.sort(probs, dim=-1, descending=True)
+        total = sorted_p.sum(-1, keepdim=True)
         # keep a token if the mass before it is still below top_p (so the first always stays)
-        keep_sorted = (cum - sorted_p / sorted_p.sum()) < top_p
-        keep = torch.zeros_like(probs, dtype=torch.bool)
-        keep[order[keep_sorted]] = True
+        keep_sorted = (torch.cumsum(sorted_p, -1) / total - sorted_p / total) < top_p
+        keep = torch.zeros_like(probs, dtype=torch.bool).scatter(-1, order, keep_sorted)
         probs = torch.where(keep, probs, torch.zeros_like(probs))
-    return probs / probs.sum()
+    return probs / probs.sum(-1, keepdim=True)
 
 
 def sample(logits: torch.Tensor, generator: torch.Generator, temperature: float = 1.0,
-           top_k: int = 0, top_p: float = 1.0) -> tuple[int, torch.Tensor]:
-    """Draw one token id; returns (id, the filtered distribution it was drawn from)."""
-    probs = filter_logits(logits, temperature, top_k, top_p)
-    return int(torch.multinomial(probs, 1, generator=generator)), probs
+           top_k: int = 0, top_p: float = 1.0, hook: Callable[[torch.Tensor], torch.Tensor] | None = None):
+    """Draw the next token (`filter_logits`' arguments); returns (id, or (B,) ids for a
+    batch, and the filtered distribution it was drawn from)."""
+    probs = filter_logits(logits, temperature, top_k, top_p, hook)
+    drawn = torch.multinomial(probs, 1, generator=generator)
+    return (int(drawn) if probs.dim() == 1 else drawn[:, 0]), probs
 
 
 # ---------------------------------------------------------------------------------------

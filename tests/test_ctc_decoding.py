@@ -147,3 +147,24 @@ def test_lexicon_keeps_the_words_before_a_cut_mid_word():
     """A recording cut inside a word still gives the complete words before it."""
     lp = posteriors([{"f": 0.9}, {"o": 0.9}, {"u": 0.9}, {"r": 0.9}, {" ": 0.9}, {"s": 0.9}, {"e": 0.9}])
     assert text_of(ctc_prefix_beam(lp, lexicon=DIGIT_WORDS, alphabet=ABC)[0][0]) == "four"
+
+
+def test_one_sampling_path_for_batches_and_hooks():
+    """Melody (a batch, a key mask as a hook) and text (one sequence, top-k/top-p)
+    share `filter_logits`: a batch row equals that row alone, and a hook's -inf
+    tokens get no probability."""
+    import torch
+
+    from rnn_core.decoding import filter_logits, sample
+
+    torch.manual_seed(0)
+    logits = torch.randn(3, 12)
+    for k, p in ((0, 1.0), (4, 1.0), (0, 0.7), (5, 0.8)):
+        batch = filter_logits(logits, 0.9, k, p)
+        rows = torch.stack([filter_logits(row, 0.9, k, p) for row in logits])
+        torch.testing.assert_close(batch, rows)
+        assert torch.allclose(batch.sum(-1), torch.ones(3))
+    blocked = torch.zeros(12)
+    blocked[[0, 5, 7]] = float("-inf")
+    ids, probs = sample(logits, torch.Generator().manual_seed(1), 1.0, hook=lambda s: s + blocked)
+    assert ids.shape == (3,) and (probs[:, [0, 5, 7]] == 0).all() and not set(ids.tolist()) & {0, 5, 7}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ...decoding import sample
 from ...encoders.events import MelodyEncoder
 from ...encoders.melody import (MAJOR_KEY_NAMES, METERS, PITCH_HIGH, PITCH_LOW, WHITE_KEYS, Melody, bar_steps,
                                 diatonic_shift, fit_range, key_name)
@@ -57,7 +58,8 @@ def sample_events(start, step, enc: MelodyEncoder, steps: int, bar_len: int, pos
         start: () -> (B, V) logits after the prefix.
         step: (B,) token ids -> (B, V) logits for the next token.
         pos: steps already in the current bar when the prefix ends.
-        allowed: (V,) mask of tokens that may be sampled (see `allowed_mask`).
+        allowed: (V,) mask of tokens that may be sampled (see `allowed_mask`), applied
+            as a logits hook of the shared sampler (`rnn_core.decoding.sample`).
 
     Returns:
         (B, n) token ids, bar lines included.
@@ -70,8 +72,7 @@ def sample_events(start, step, enc: MelodyEncoder, steps: int, bar_len: int, pos
             tokens = torch.full((logits.size(0),), enc.bar, dtype=torch.long)
             pos = 0
         else:
-            probs = torch.softmax(logits.float() / max(temperature, 1e-4) + blocked, -1)
-            tokens = torch.multinomial(probs, 1, generator=generator)[:, 0]
+            tokens, _ = sample(logits, generator, temperature, hook=lambda scores: scores + blocked)
             made, pos = made + 1, pos + 1
         out.append(tokens)
         if made < steps or pos == bar_len:
