@@ -75,6 +75,7 @@ def test_latency_bench_prints_and_returns_what_the_report_reads(capsys):
     assert "one prediction" in out and "p95" in out and "(n=3)" in out
     figures = task_latency(TASKS["sentiment"], repeats=3)
     assert figures["predict"]["n"] == 3 and "retrain" not in figures
+    assert "the network alone" in out and figures["network_forward"]["n"] == 3  # on its example_batch()
     rows = report.latency_rows({"sentiment": figures})  # the keys the report reads are there
     assert [r[2] for r in rows] == [figures[key]["p50_ms"] for _, key in report.TIMED["sentiment"]]
     assert report.answer_ms("sentiment", {"sentiment": figures}) == figures["predict_explained"]["p95_ms"]

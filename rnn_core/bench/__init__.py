@@ -1,11 +1,13 @@
 """``python -m rnn_core bench``: one function per measurement of a task, figures not
-asserts: `task_latency` (one visitor, in-process) and `train_throughput` (the shipped
+asserts: `task_latency` (one visitor, in-process; `network_forward`, the network alone on
+its head's `example_batch()`) and `train_throughput` (the shipped
 recipe training on the real data). The gallery as a served app is measured in
 `server`; `report` writes every figure to docs/benchmarks.md."""
 from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -35,9 +37,30 @@ def task_latency(spec, weights=None, repeats: int = 50, retrain: bool = False, d
     """``bench latency TASK``: the task's own latency benchmark (`TaskSpec.bench`), and
     with ``retrain`` the retrain a visitor waits for (`timed_retrain`) under "retrain"."""
     out = spec.bench(weights, repeats=repeats, data_dir=data_dir)
+    out["network_forward"] = network_forward(spec, weights, repeats)
     if retrain:
         out["retrain"] = timed_retrain(spec, data_dir)
     return out
+
+
+def network_forward(spec, weights=None, repeats: int = 50) -> dict:
+    """The shipped network alone on its head's ``example_batch()`` (one sequence, no
+    pre- or post-processing): the share of a visitor's latency that is the network's."""
+    from ..checkpoint import assets_dir
+    from ..runtime import evaluating
+
+    folder = Path(weights or assets_dir(spec.name))
+    if not (folder / "config.json").exists():  # forecasting ships a folder per series: the first
+        folder = sorted(c.parent for c in folder.glob("*/config.json"))[0]
+    model = spec.predictor.from_pretrained(folder).model
+    batch = model.example_batch(batch_size=1)
+    batch.pop("targets", None)
+    batch.pop("mask", None)
+    with evaluating(model):
+        figures = time_calls(lambda: model(**batch), repeats)
+    print(f"the network alone, forward on its example batch ({tuple(batch['x'].shape)}): "
+          f"p50 {figures['p50_ms']:.2f} ms, p95 {figures['p95_ms']:.2f} ms")
+    return figures
 
 
 def timed_retrain(spec, data_dir: str | None = None) -> dict:
