@@ -222,11 +222,14 @@ def _child(train_fn: Callable, reports, stop, parent_pid: int) -> None:
         pass
     share_cores()
 
-    def watch_parent():  # the server died: stop rather than train for nobody
-        while not stop.is_set():
-            if os.getppid() != parent_pid:
-                stop.set()
-            time.sleep(1)
+    def watch_parent():  # the server died: end now rather than train for nobody
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        # Not stop.set(): the run may be loading data (no step checks the flag), and a
+        # result put on the queue afterwards blocks this process's exit for ever (the
+        # queue's pipe is full and its only reader is this process's own copy). Nothing
+        # here is worth saving for a server that is gone.
+        os._exit(0)
 
     threading.Thread(target=watch_parent, daemon=True).start()
     try:

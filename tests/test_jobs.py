@@ -165,3 +165,47 @@ def test_a_retrain_that_must_wait_is_capped_and_told_so(monkeypatch):
                     f"{jobs.QUEUED_MAX_MINUTES:g} minutes.")
     short = {"max_minutes": jobs.QUEUED_MAX_MINUTES / 2}
     assert jobs.cap_if_queued(short) == (short, None) and jobs.cap_if_queued({}) == ({}, None)
+
+
+def _finishes_large_after_the_server_died(on_progress, stop):
+    """Ignores the stop flag for 3 s (data loading does), then returns a result far larger
+    than a pipe holds (a predictor's pickled weights)."""
+    time.sleep(3)
+    return bytes(4 << 20), None
+
+
+def test_the_training_process_ends_when_the_server_is_killed(tmp_path):
+    """A server killed mid-retrain (SIGKILL: no cleanup runs) must not leave its training
+    child behind, still holding memory and a core for nobody (seen after `bench all`)."""
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "server.py"
+    script.write_text(
+        "import os, sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})\n"
+        "from rnn_core.jobs import TrainingJob\n"
+        "from tests.test_jobs import _finishes_large_after_the_server_died\n"
+        "if __name__ == '__main__':\n"
+        "    job = TrainingJob(_finishes_large_after_the_server_died).start()\n"
+        "    import multiprocessing\n"
+        "    while not multiprocessing.active_children():\n"
+        "        time.sleep(0.05)\n"
+        "    print(multiprocessing.active_children()[0].pid, flush=True)\n"
+        "    os.kill(os.getpid(), 9)\n")
+    # (the child inherits the server's stdout: read one line, don't wait for the pipe to close)
+    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    child = int(server.stdout.readline())
+    assert server.wait(timeout=60) == -signal.SIGKILL
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return  # gone
+        if Path(f"/proc/{child}/stat").exists() and Path(f"/proc/{child}/stat").read_text().split()[2] == "Z":
+            return  # ended, waiting only to be reaped by init
+        time.sleep(0.2)
+    os.kill(child, signal.SIGKILL)
+    pytest.fail("the training process outlived its server by 15 s")
