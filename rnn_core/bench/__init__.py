@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -46,13 +45,9 @@ def task_latency(spec, weights=None, repeats: int = 50, retrain: bool = False, d
 def network_forward(spec, weights=None, repeats: int = 50) -> dict:
     """The shipped network alone on its head's ``example_batch()`` (one sequence, no
     pre- or post-processing): the share of a visitor's latency that is the network's."""
-    from ..checkpoint import assets_dir
     from ..runtime import evaluating
 
-    folder = Path(weights or assets_dir(spec.name))
-    if not (folder / "config.json").exists():  # forecasting ships a folder per series: the first
-        folder = sorted(c.parent for c in folder.glob("*/config.json"))[0]
-    model = spec.predictor.from_pretrained(folder).model
+    model = spec.predictor.from_pretrained(weights).model  # forecasting: its default series
     batch = model.example_batch(batch_size=1)
     batch.pop("targets", None)
     batch.pop("mask", None)
