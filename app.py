@@ -16,12 +16,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from apps import forecast, gradients, melody, sentiment, speech, textgen
+from apps import forecast, gradients, melody, sentiment, speech, textgen, translation
 from apps.layout import CSS, MAX_UPLOAD_MB, landing_html
 from rnn_core.jobs import share_cores
 from rnn_core.tasks import TASK_NAMES, TASKS
 
-TABS = [sentiment, textgen, melody, speech, forecast, gradients]  # each builds its tab; see apps/
+TABS = [sentiment, textgen, melody, speech, forecast, translation, gradients]  # each builds its tab; see apps/
 THEME = gr.themes.Soft()
 # What launch() is given, here and in the tests. Gradio's /monitoring dashboard (per-
 # endpoint traffic) is off: visitors need not see one another's traffic.

@@ -17,6 +17,7 @@ _SHAPES = {
     "many-to-one": ([1, 1, 1, 1], [0, 0, 0, 1]),
     "one-to-many": ([1, 0, 0, 0], [1, 1, 1, 1]),
     "many-to-many": ([1, 1, 1, 1], [1, 1, 1, 1]),
+    "encoder-decoder": ([1, 1, 0, 0], [0, 0, 1, 1]),
 }
 
 
@@ -98,6 +99,7 @@ SHAPE_MEANINGS = {
     "many-to-one": "a whole sequence in, one answer out",
     "one-to-many": "one input (or a short prime) in, a sequence out, each output fed back in",
     "many-to-many": "a sequence in, an answer at every step",
+    "encoder-decoder": "a whole sequence read first, then another written, of its own length",
 }
 
 

@@ -245,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
         metrics = spec.evaluate(weights, data_dir=args.data, split=args.split, device=str(resolve_device(args.device)))
         if getattr(args, "suite", None):
             print(spec.suites[args.suite](metrics))
-        else:
+        elif not args.json:  # --json: the one JSON object only, for scripts
             for k, v in metrics.items():
                 print(f"{k:>20}: {v}")
         if args.write_metrics:

@@ -199,3 +199,27 @@ def mfcc_svm(train_waves, train_labels, eval_waves, eval_labels, sr: int = 8000)
     pred = clf.predict(np.stack([mfcc_stats(w, sr) for w in eval_waves]))
     return {"name": "MFCC + delta statistics (mean, std), standardised, RBF SVM",
             "digit_accuracy": float(np.mean(pred == np.asarray(eval_labels)))}
+
+
+class RetrievalTranslator:
+    """Translation by lookup: the French of the training English sentence most like
+    the given one (cosine of TF-IDF over character 2-4-grams), the translation
+    baseline every figure of the translation tab stands beside."""
+
+    def __init__(self, pairs: list[tuple[str, str]]):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        firsts: dict[str, str] = {}
+        for en, fr in pairs:
+            firsts.setdefault(en, fr)  # one French per English sentence: the first
+        self.english, self.french = list(firsts), list(firsts.values())
+        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), lowercase=True, sublinear_tf=True)
+        self.matrix = self.vectorizer.fit_transform(self.english)
+
+    def translate(self, sentences: list[str], chunk: int = 512) -> list[str]:
+        """The retrieved French for each English sentence."""
+        out = []
+        for k in range(0, len(sentences), chunk):
+            sims = self.vectorizer.transform(sentences[k:k + chunk]) @ self.matrix.T
+            out += [self.french[int(i)] for i in np.asarray(sims.argmax(axis=1)).ravel()]
+        return out

@@ -1,5 +1,9 @@
 """Checkpoints as a folder: ``model.safetensors`` + ``config.json`` (+ ``metrics.json``).
 
+A model whose weights exceed `MAX_FILE_BYTES` (a Hugging Face Space takes files up to
+10 MB without Git LFS) is stored in shards as the Hub does: ``model-00001-of-00002.safetensors``
+... and ``model.safetensors.index.json`` mapping each tensor to its file.
+
 Weights are safetensors only (pickles are unsafe to load and break on refactors).
 ``config.json`` holds everything needed to rebuild the model without the training
 code: the architecture name, its constructor arguments, the encoder's vocabulary,
@@ -18,6 +22,8 @@ from .models import create_model
 
 FORMAT_VERSION = 1
 WEIGHTS, CONFIG, METRICS = "model.safetensors", "config.json", "metrics.json"
+INDEX = "model.safetensors.index.json"
+MAX_FILE_BYTES = 10_000_000
 
 
 ASSETS_ENV = "RNN_GALLERY_ASSETS"
@@ -64,12 +70,57 @@ def save_pretrained(model: torch.nn.Module, out_dir: str | Path, task: str,
             tensors[k], tensors[k + QSCALE] = _quantize_rows(v.float())
         else:
             tensors[k] = (v.half() if half and v.is_floating_point() else v).contiguous()
-    save_file(tensors, str(out / WEIGHTS))
+    _save_weights(tensors, out)
     config = {"format_version": FORMAT_VERSION, "task": task,
               "architecture": model.architecture, "model_args": model.model_args,
               "encoder": encoder, **(extra or {})}
     (out / CONFIG).write_text(json.dumps(config, indent=1))
     return out
+
+
+def _save_weights(tensors: dict[str, torch.Tensor], out: Path) -> None:
+    """One ``model.safetensors``, or shards of at most `MAX_FILE_BYTES` and their index."""
+    for old in [out / WEIGHTS, out / INDEX, *out.glob("model-*-of-*.safetensors")]:
+        old.unlink(missing_ok=True)
+    size = lambda t: t.numel() * t.element_size()
+    total = sum(size(t) for t in tensors.values())
+    if total <= MAX_FILE_BYTES:
+        save_file(tensors, str(out / WEIGHTS))
+        return
+    shards, current, used = [], {}, 0
+    for name, t in tensors.items():  # greedy, in the state dict's order
+        if current and used + size(t) > MAX_FILE_BYTES:
+            shards.append(current)
+            current, used = {}, 0
+        current[name], used = t, used + size(t)
+    shards.append(current)
+    weight_map = {}
+    for i, shard in enumerate(shards, 1):
+        name = f"model-{i:05d}-of-{len(shards):05d}.safetensors"
+        save_file(shard, str(out / name))
+        weight_map.update({k: name for k in shard})
+    (out / INDEX).write_text(json.dumps({"metadata": {"total_size": total}, "weight_map": weight_map}, indent=1))
+
+
+def weight_files(path: str | Path) -> list[Path]:
+    """The weights files of a checkpoint folder: ``model.safetensors``, or the shards
+    its index names.
+
+    Raises:
+        CheckpointError: neither is there, or the index is unreadable.
+    """
+    path = Path(path)
+    if (path / INDEX).exists():
+        try:
+            names = sorted(set(json.loads((path / INDEX).read_text())["weight_map"].values()))
+        except (json.JSONDecodeError, KeyError, AttributeError) as e:
+            raise CheckpointError(f"{path / INDEX} is not a valid shard index") from e
+        if any("/" in n or "\\" in n or not (path / n).is_file() for n in names):
+            raise CheckpointError(f"{path / INDEX} names shards that are not in {path}")
+        return [path / n for n in names]
+    if not (path / WEIGHTS).exists():
+        raise CheckpointError(f"no {WEIGHTS} in {path}")
+    return [path / WEIGHTS]
 
 
 def read_config(path: str | Path) -> dict:
@@ -98,12 +149,12 @@ def load_pretrained(path: str | Path, task: str | None = None) -> tuple[torch.nn
     config = read_config(path)
     if task is not None and config.get("task") != task:
         raise CheckpointError(f"{path} holds a {config.get('task')!r} model, not {task!r}")
-    if not (path / WEIGHTS).exists():
-        raise CheckpointError(f"no {WEIGHTS} in {path}")
-    try:
-        stored = load_file(str(path / WEIGHTS))
-    except Exception as e:  # safetensors raises its own error types on a damaged file
-        raise CheckpointError(f"{path / WEIGHTS} is not a readable safetensors file") from e
+    stored = {}
+    for file in weight_files(path):
+        try:
+            stored.update(load_file(str(file)))
+        except Exception as e:  # safetensors raises its own error types on a damaged file
+            raise CheckpointError(f"{file} is not a readable safetensors file") from e
     model = _build(config, sum(v.numel() for k, v in stored.items() if not k.endswith(QSCALE)), path)
     state = {}
     for k, v in stored.items():

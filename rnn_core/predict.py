@@ -217,7 +217,18 @@ def _forecast_table(r: dict) -> str:
     return "\n".join(rows)
 
 
-PREDICTIONS = {"sentiment": sentiment, "textgen": textgen, "melody": melody, "speech": speech, "forecast": forecast}
+def translation(args: argparse.Namespace) -> tuple[dict, str]:
+    """The French for ``--text``, the beam's alternatives and their scores."""
+    predictor = _load(args)
+    t = predictor.translate(_text(args.text), **_settings(predictor, args, ("beam", "alpha")))
+    out = {"text": t.text, "confidence": t.confidence, "unknown": t.unknown, "notes": t.notes,
+           "alternatives": [{"text": a, "score": s, "confidence": c} for a, s, c in t.alternatives]}
+    lines = [t.text] + [f"  {s:7.3f}  {a}" for a, s, _ in t.alternatives[1:]]
+    return out, "\n".join(lines)
+
+
+PREDICTIONS = {"sentiment": sentiment, "textgen": textgen, "melody": melody, "speech": speech, "forecast": forecast,
+               "translation": translation}
 
 
 def _sentiment_flags(p: argparse.ArgumentParser) -> None:
@@ -263,8 +274,14 @@ def _forecast_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", metavar="DIR", help="data folder for the built-in series (without --csv)")
 
 
+def _translation_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--text", required=True, help="the English to translate (-: read it from stdin)")
+    p.add_argument("--beam", type=int, help="beam width, 1 is greedy (default 5)")
+    p.add_argument("--alpha", type=float, help="length normalisation, 0 is none (default 0.6)")
+
+
 FLAGS = {"sentiment": _sentiment_flags, "textgen": _textgen_flags, "melody": _melody_flags,
-         "speech": _speech_flags, "forecast": _forecast_flags}
+         "speech": _speech_flags, "forecast": _forecast_flags, "translation": _translation_flags}
 
 
 def add_parsers(verb: argparse.ArgumentParser) -> None:

@@ -146,11 +146,66 @@ def tiny_melody(tmp_path_factory, nottingham_dir) -> Path:
     return out
 
 
+# Tiny English-French: subject-verb-object sentences, "you" with two translations (tu /
+# vous) so that some English sentences have several references, as in Tatoeba.
+SUBJECTS = [("I", ["je"], 0), ("you", ["tu", "vous"], 1), ("we", ["nous"], 3), ("they", ["ils"], 5),
+            ("Tom", ["Tom"], 2)]
+VERBS = [("see", ["vois", "vois", "voit", "voyons", "voyez", "voient"]),
+         ("like", ["aime", "aimes", "aime", "aimons", "aimez", "aiment"]),
+         ("want", ["veux", "veux", "veut", "voulons", "voulez", "veulent"])]
+OBJECTS = [("the cat", "le chat"), ("the dog", "le chien"), ("the house", "la maison"), ("the car", "la voiture"),
+           ("the book", "le livre"), ("the red apple", "la pomme rouge"), ("the big tree", "le grand arbre")]
+_FORM = {"tu": 1, "vous": 4}
+
+
+def _french(subject: str, person: int, verb: list[str]) -> str:
+    return f"{subject} {verb[_FORM.get(subject, person)]}"
+
+
+def write_tatoeba(folder: Path) -> Path:
+    """A tiny eng-fra.txt in Tatoeba's layout (English<TAB>French, one line per
+    translation), some sentences joined by "and" so that a few are 10+ words long."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for en_s, fr_ss, person in SUBJECTS:
+        for en_v, fr_v in VERBS:
+            for en_o, fr_o in OBJECTS:
+                en = f"{en_s} {en_v}{'s' if en_s == 'Tom' else ''} {en_o}"
+                for fr_s in fr_ss:
+                    fr = f"{_french(fr_s, person, fr_v)} {fr_o}"
+                    lines.append(f"{en}.\t{fr[0].upper() + fr[1:]}.")
+                    lines.append(f"{en} and {en_o} too.\t{fr[0].upper() + fr[1:]} et {fr_o} aussi.")
+    (folder / "eng-fra.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
 @pytest.fixture(scope="session")
-def tiny_assets(tmp_path_factory, tiny_sentiment, tiny_textgen, tiny_melody, tiny_speech, tiny_forecast):
+def tatoeba_dir(tmp_path_factory) -> Path:
+    return write_tatoeba(tmp_path_factory.mktemp("data") / "tatoeba")
+
+
+@pytest.fixture(scope="session")
+def tiny_translation(tmp_path_factory, tatoeba_dir) -> Path:
+    """A small translator (and one without attention beside it, as shipped) trained
+    for a few seconds on the tiny pairs."""
+    from rnn_core.tasks import TASKS
+    from rnn_core.tasks.translation.metrics import PLAIN
+
+    out = tmp_path_factory.mktemp("assets") / "translation"
+    tiny = {"embed": 24, "hidden": 24, "epochs": 12, "batch_size": 16, "dropout": 0.0, "lr": 1e-2, "min_freq": 1,
+            "max_minutes": None, "half": False}
+    TASKS["translation"].train(tiny, data_dir=str(tatoeba_dir), out_dir=out)
+    TASKS["translation"].train({**tiny, "attention": "none", "epochs": 2}, data_dir=str(tatoeba_dir),
+                               out_dir=out / PLAIN)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_assets(tmp_path_factory, tiny_sentiment, tiny_textgen, tiny_melody, tiny_speech, tiny_forecast,
+                tiny_translation):
     """One assets folder holding every tiny checkpoint, as assets/ holds the real ones."""
     root = tmp_path_factory.mktemp("tiny_assets")
-    for ckpt in (tiny_sentiment, tiny_textgen, tiny_melody, tiny_speech, tiny_forecast):
+    for ckpt in (tiny_sentiment, tiny_textgen, tiny_melody, tiny_speech, tiny_forecast, tiny_translation):
         (root / ckpt.name).symlink_to(ckpt)
     return root
 
@@ -164,16 +219,19 @@ def link_data(root: Path, folders) -> Path:
 
 
 @pytest.fixture
-def tiny_data(tmp_path, sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir, timeseries_dir):
-    return link_data(tmp_path / "data", (sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir, timeseries_dir))
+def tiny_data(tmp_path, sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir, timeseries_dir, tatoeba_dir):
+    return link_data(tmp_path / "data", (sst2_dir, shakespeare_dir, nottingham_dir, fsdd_dir, timeseries_dir,
+                                         tatoeba_dir))
 
 
 def shipped_loaders():
     """Every tab's shipped-model loader (they cache: clear them when the assets move)."""
-    from apps import forecast, melody, sentiment, speech, textgen
+    from apps import forecast, melody, sentiment, speech, textgen, translation
 
-    # forecasting also keeps its built-in series, read from the data folder
-    return [tab.pretrained for tab in (sentiment, textgen, melody, speech, forecast)] + [forecast.built_in_series]
+    # forecasting also keeps its built-in series, read from the data folder; translation
+    # its model without attention
+    return ([tab.pretrained for tab in (sentiment, textgen, melody, speech, forecast, translation)]
+            + [forecast.built_in_series, translation.no_attention])
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from rnn_core.encoders import Encoder, TokenEncoder
 from rnn_core.encoders.audio import CTCAlphabet, LogMelFeatures
 from rnn_core.encoders.events import MelodyEncoder
 from rnn_core.encoders.melody import Melody
+from rnn_core.encoders.bilingual import PairEncoder
 from rnn_core.encoders.text import CharEncoder, WordEncoder
 from rnn_core.tasks.forecast.features import SeriesEncoder
 
@@ -46,8 +47,11 @@ CASES = {
                                  and abs(times[-1] - len(raw) / 8000) < 0.02),
     "series": lambda: (SeriesEncoder.fit(_series(), window=14, horizon=3), _series(),
                        None),  # decode maps the scaled target back: checked below
+    "sentence pairs": lambda: (PairEncoder.build([("I see Tom.", "Je vois Tom."), ("You see it.", "Tu le vois.")],
+                                                 min_freq=1),
+                               "I see Tom.", None),  # English in; French out: checked below
 }
-ENCODERS = (WordEncoder, CharEncoder, MelodyEncoder, CTCAlphabet, LogMelFeatures, SeriesEncoder)
+ENCODERS = (WordEncoder, CharEncoder, MelodyEncoder, CTCAlphabet, LogMelFeatures, SeriesEncoder, PairEncoder)
 
 
 def test_every_encoder_has_a_case():
@@ -74,6 +78,8 @@ def test_encoder_protocol_and_round_trip(name):
     assert _same(rebuilt.encode(raw), encoded)  # the loaded encoder reads input identically
     if compare is not None:
         assert compare(enc.decode(encoded), raw)
+    elif isinstance(enc, PairEncoder):  # decode writes French: the target side round-trips, capitals back
+        assert enc.decode(enc.encode_target("Je vois Tom.")) == "Je vois Tom."
     else:  # series: the scaled target decodes to the values
         assert np.allclose(encoded[:, 0], enc.scaled_target(raw.target))
         assert np.allclose(enc.decode(encoded[:, 0]), raw.target)

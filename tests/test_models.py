@@ -14,6 +14,7 @@ HEAD_ARGS = {
     "SequenceLM": dict(vocab_size=30, embed_dim=8, hidden_size=6, num_layers=2),
     "CTCRecognizer": dict(vocab_size=7, n_mels=5, hidden_size=6, num_layers=2, conv_channels=4),
     "Forecaster": dict(input_size=3, horizon=4, hidden_size=6, num_layers=2),
+    "Seq2Seq": dict(src_vocab=20, tgt_vocab=25, embed_dim=8, hidden_size=6),
 }
 
 
@@ -55,7 +56,7 @@ def _output(out) -> torch.Tensor:
 # the main output's shape for the example batch of HEAD_ARGS' model (batch 4, length 6;
 # CTC: 12 frames, halved by its strided conv)
 OUTPUT_SHAPES = {"SequenceClassifier": (4, 3), "EnsembleClassifier": (4, 3), "SequenceLM": (4, 6, 30),
-                 "CTCRecognizer": (4, 6, 7), "Forecaster": (4, 4, 3)}
+                 "CTCRecognizer": (4, 6, 7), "Forecaster": (4, 4, 3), "Seq2Seq": (4, 7, 25)}
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

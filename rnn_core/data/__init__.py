@@ -53,6 +53,14 @@ SOURCES: dict[str, DataSource] = {
         sha256="d5bb07d87474b3eb8d30b4deccbc23f19d742a6c5718fbacc65485b70b95c5fa",
         required=("amazon-snippets.tsv", "tweets.tsv"), archive_root="hutto_ICWSM_2014",
         prepare=prepare.vader_tsvs),
+    # Tatoeba English-French pairs as manythings.org publishes them (its 2019-04 release):
+    # the archive's fra.txt becomes eng-fra.txt (`prepare.tatoeba_pairs`). The archive is
+    # rebuilt with each Tatoeba export, so its bytes are not stable: the copy is checked by
+    # the digest of eng-fra.txt. CC BY 2.0 FR: credit Tatoeba (tatoeba.org) and its contributors.
+    "tatoeba": DataSource(
+        name="tatoeba", url="https://www.manythings.org/anki/fra-eng.zip", sha256=None,
+        required=("eng-fra.txt",), archive_root="", prepare=prepare.tatoeba_pairs,
+        spot_checks=(("eng-fra.txt", "9be17ca1cd95b5cd6c21a71fd33044f1a39e41df5e2a737112f6b91d7e5c0fd3"),)),
 }
 
 __all__ = ["SOURCES", "DATA_ENV", "CACHE_ENV", "DataError", "DataSource", "locate", "fetch", "cache_dir"]

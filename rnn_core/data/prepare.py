@@ -39,3 +39,13 @@ def vader_tsvs(folder: Path) -> None:
                 parts = line.rstrip("\n").split("\t")
                 if len(parts) >= 3 and abs(float(parts[1])) >= CLEAR_RATING:
                     out.write(f"{parts[2]}\t{int(float(parts[1]) > 0)}\n")
+
+
+def tatoeba_pairs(folder: Path) -> None:
+    """manythings.org's ``fra.txt`` (``English<TAB>French[<TAB>attribution]``) ->
+    ``eng-fra.txt`` holding the first two columns, as in the offline copy."""
+    with open(folder / "fra.txt", encoding="utf-8") as f, open(folder / "eng-fra.txt", "w", encoding="utf-8") as out:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 2:
+                out.write(f"{parts[0]}\t{parts[1]}\n")

@@ -17,11 +17,13 @@ from .classifier import EnsembleClassifier, SequenceClassifier
 from .ctc import CTCRecognizer
 from .forecaster import Forecaster, pinball_loss
 from .lm import TBPTT, SequenceLM
+from .seq2seq import ATTENTIONS, Seq2Seq
 from .rnn import CELLS, detach_state, final_hidden, init_state, make_rnn, run_rnn, step_rnn
 
 __all__ = [
     "CELLS", "make_rnn", "init_state", "run_rnn", "final_hidden", "step_rnn", "detach_state",
     "SequenceClassifier", "EnsembleClassifier", "SequenceLM", "TBPTT", "CTCRecognizer", "Forecaster", "pinball_loss",
+    "Seq2Seq", "ATTENTIONS",
     "MODELS", "create_model", "count_parameters",
 ]
 
@@ -32,6 +34,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "SequenceLM": SequenceLM,
     "CTCRecognizer": CTCRecognizer,
     "Forecaster": Forecaster,
+    "Seq2Seq": Seq2Seq,
 }
 
 

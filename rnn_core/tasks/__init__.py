@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from .spec import TaskSpec
 
-TASK_NAMES = ("sentiment", "textgen", "melody", "speech", "forecast")
+TASK_NAMES = ("sentiment", "textgen", "melody", "speech", "forecast", "translation")
 
 
 class _Registry(Mapping):
