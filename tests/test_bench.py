@@ -109,7 +109,8 @@ def _fake_latency(name: str) -> dict:
             "textgen": {"generate_chars_per_s": 2000.0},
             "melody": {"generate_16_bars": ms, "generate_16_bars_4_variations": ms, "synthesis": ms},
             "speech": {f"transcribe_{s}s_{k}_threads": ms for s in (1, 5) for k in (1, 2)},
-            "forecast": {s: {**ms, "first_ms": 321.0} for s in ("temperatures", "sunspots", "pm25")}}[name]
+            "forecast": {s: {**ms, "first_ms": 321.0} for s in ("temperatures", "sunspots", "pm25")},
+            "translation": {f"beam{k}": ms for k in (1, 5, 10)}}[name]
 
 
 def _fake_load(retrain: str | None, clients: int, seconds: float, sessions: int, **_) -> dict:

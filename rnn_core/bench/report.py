@@ -30,6 +30,7 @@ EXTRAS = {
                ("strings exactly right", ("connected_string_accuracy",))],
     "forecast": [(f"{name} 80% interval coverage", (name, "coverage"))
                  for name in ("temperatures", "sunspots", "pm25")],
+    "translation": [("chrF", ("chrf",)), ("without attention: BLEU", ("no_attention", "bleu"))],
 }
 
 TEXT_CHARS = 400  # the text tab's default length
@@ -42,9 +43,12 @@ TIMED = {
                ("16 bars, four variations at once", "generate_16_bars_4_variations"),
                ("16 bars to audio (synthesis)", "synthesis")],
     "speech": [("a 1 s recording", "transcribe_1s_1_threads"), ("a 5 s recording", "transcribe_5s_1_threads")],
+    "translation": [("one sentence, greedy", "beam1"), ("one sentence, beam 5 (the tab's default)", "beam5"),
+                    ("one sentence, beam 10", "beam10")],
 }
 # The timed call that is the tab's answer (the latency plot's grey bar).
-ANSWER = {"sentiment": "predict_explained", "melody": "generate_16_bars", "speech": "transcribe_5s_1_threads"}
+ANSWER = {"sentiment": "predict_explained", "melody": "generate_16_bars", "speech": "transcribe_5s_1_threads",
+          "translation": "beam5"}
 
 
 def _dig(metrics: dict, path: tuple):

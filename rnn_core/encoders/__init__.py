@@ -10,6 +10,7 @@ their ``vocab_size``. tests/test_encoders.py checks the round trips of every one
 |---|---|---|
 | `text.WordEncoder` | a sentence | word ids (decode: the words, unknown ones as ``<unk>``) |
 | `text.CharEncoder` | text | character ids |
+| `bilingual.PairEncoder` | an English sentence | word ids (decode: French ids -> French text, capitals restored) |
 | `events.MelodyEncoder` | a `melody.Melody` | event ids |
 | `audio.CTCAlphabet` | a transcript | CTC label ids |
 | `audio.LogMelFeatures` | an 8 kHz wave | (frames, n_mels) log-mel; decode: the frames' times |

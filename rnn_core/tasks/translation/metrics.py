@@ -54,6 +54,17 @@ def by_length(sources: list[str], refs: list[list[str]], systems: dict[str, list
     return rows
 
 
+def unknown_rates(encoder, pairs) -> dict:
+    """Share of the words (punctuation excluded) of each side outside the vocabulary:
+    what a word vocabulary costs on these sentences (French ones can only come out as
+    ``<unk>``, English ones are read as ``<unk>``)."""
+    rates = {}
+    for side, vocab, i in (("english", encoder.src.stoi, 0), ("french", encoder.tgt.stoi, 1)):
+        toks = [t.lower() for pair in pairs for t in words(pair[i]) if any(c.isalnum() for c in t)]
+        rates[side] = round(sum(t not in vocab for t in toks) / max(1, len(toks)), 4)
+    return rates
+
+
 def evaluate(weights: str | Path | None = None, data_dir: str | None = None, split: str = "test",
              device: str = "cpu", beam: int = 5) -> dict:
     """BLEU and chrF of a checkpoint (beam search) beside the retrieval baseline, and
@@ -79,6 +90,7 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
            **scores(systems["attention"], refs),
            "baseline": {"name": "retrieval (TF-IDF over character 2-4-grams, nearest training sentence)",
                         **scores(systems["baseline"], refs)},
+           "unknown_words": unknown_rates(model.encoder, scored),
            "parameters": model.parameters, "network": model.describe()}
     if (plain / "config.json").exists():
         other = Translator.from_pretrained(plain)
