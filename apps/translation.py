@@ -81,13 +81,14 @@ def translate(text, beam, which, retrained=None):
         yield " ".join(shown), gr.skip(), gr.skip(), gr.skip()
         time.sleep(WORD_EVERY_S)
     summary = f"Confidence {t.confidence:.0%} (the geometric mean of its words' probabilities)."
-    notes = "\n".join(f"- {n}" for n in t.notes)
+    if t.notes:
+        summary += "\n\n" + "\n".join(f"- {n}" for n in t.notes)
     plain = no_attention()
-    if plain is not None and model is not plain:
+    if plain is not None:
         p = plain.translate(text[:MAX_CHARS + 1], beam=beam)
-        summary += f"\n\n**Without attention** (the 2014 fixed-vector encoder-decoder): {p.text}"
+        summary += f"\n\n**Without attention** (the 2014 fixed-vector encoder-decoder, same data): {p.text}"
     rows = [[a, s, c] for a, s, c in t.alternatives]
-    yield t.text, summary + ("\n\n" + notes if notes else ""), attention_plot(t), rows
+    yield t.text, summary, attention_plot(t), rows
 
 
 @card_of(pretrained)
@@ -121,8 +122,8 @@ def length_table(model: Translator) -> str:
 
 def build() -> None:
     """Build the tab's UI inside the current Blocks context."""
-    shape_header(SHAPE, "an encoder-decoder: the encoder reads the whole English sentence; "
-                 "then the decoder writes French one word at a time, feeding each word back in, for as "
+    shape_header(SHAPE, "one network (the encoder) reads the whole English sentence; a second (the "
+                 "decoder) then writes French one word at a time, feeding each word back in, for as "
                  "many words as French needs. At each word, attention looks back over the English.",
                  *DIAGRAM)
     with gr.Row():
@@ -136,11 +137,11 @@ def build() -> None:
             which = gr.Radio(list(MODEL_CHOICES), value=MODEL_CHOICES[0], label="model")
     french = gr.Textbox(label="French", lines=2, interactive=False)
     summary = gr.Markdown()
-    with gr.Row():
-        plot = gr.Plot(label="Attention: which English words each French word looked at", format="png")
-        alternatives = gr.Dataframe(headers=["the beam's translations", "score", "confidence"],
-                                    label="The beam's alternatives (score: log-probability / length penalty)",
-                                    interactive=False, wrap=True)
+    gr.Markdown("**Attention**: which English words each French word looked at (darker: more)")
+    plot = gr.Plot(label="attention map", show_label=False, format="png")  # label: its alt text
+    alternatives = gr.Dataframe(headers=["the beam's translations", "score", "confidence"],
+                                label="The beam's alternatives (score: log-probability / length penalty)",
+                                interactive=False, wrap=True)
     gr.Markdown(length_table())
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())

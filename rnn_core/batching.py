@@ -39,31 +39,34 @@ def token_batch(seqs: list[list[int]], labels: list[int] | None = None,
     return batch
 
 
-def bucketed_batches(seqs: list[list[int]], labels: list[int], batch_size: int,
-                     seed: int | None = None, pool: int = 50,
-                     subwords: list[list[list[int]]] | None = None) -> list[dict]:
-    """Batches of similar-length sequences, as ``model(**batch)`` keyword dicts.
+def bucketed_groups(keys: list, batch_size: int, seed: int | None = None, pool: int = 50) -> list[list[int]]:
+    """Indices of the examples in batches of similar ``keys`` (lengths).
 
     Sorting within pools of ``pool * batch_size`` random examples keeps padding
     (and so wasted recurrence) small while batches stay shuffled; ``seed=None``
-    keeps the original order (for evaluation). ``subwords``, when given, holds
-    each token's subword ids and travels with its sequence.
+    keeps the original order (for evaluation).
     """
-    order = list(range(len(seqs)))
+    order = list(range(len(keys)))
     rng = random.Random(seed)
     if seed is not None:
         rng.shuffle(order)
         span = pool * batch_size
-        order = [i for k in range(0, len(order), span)
-                 for i in sorted(order[k:k + span], key=lambda i: len(seqs[i]))]
-    batches = []
-    for k in range(0, len(order), batch_size):
-        idx = order[k:k + batch_size]
-        batches.append(token_batch([seqs[i] for i in idx], [labels[i] for i in idx],
-                               None if subwords is None else [subwords[i] for i in idx]))
+        order = [i for k in range(0, len(order), span) for i in sorted(order[k:k + span], key=lambda i: keys[i])]
+    groups = [order[k:k + batch_size] for k in range(0, len(order), batch_size)]
     if seed is not None:
-        rng.shuffle(batches)
-    return batches
+        rng.shuffle(groups)
+    return groups
+
+
+def bucketed_batches(seqs: list[list[int]], labels: list[int], batch_size: int,
+                     seed: int | None = None, pool: int = 50,
+                     subwords: list[list[list[int]]] | None = None) -> list[dict]:
+    """Batches of similar-length sequences (`bucketed_groups`), as ``model(**batch)``
+    keyword dicts. ``subwords``, when given, holds each token's subword ids and
+    travels with its sequence."""
+    return [token_batch([seqs[i] for i in idx], [labels[i] for i in idx],
+                        None if subwords is None else [subwords[i] for i in idx])
+            for idx in bucketed_groups([len(s) for s in seqs], batch_size, seed, pool)]
 
 
 def pad_features(feats: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

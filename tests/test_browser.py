@@ -36,7 +36,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 RESULT_MS = 60_000  # the machine is slow and shared: give every result a generous minute
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}  # "" covers blob: and data: URLs
 TABS = {"sentiment": "Sentiment", "textgen": "Text", "melody": "Melody", "speech": "Speech", "forecast": "Forecast",
-        "gradients": "Gradients"}
+        "translation": "Translation", "gradients": "Gradients"}
 # Records the text of every Gradio error toast that ever appears, before it fades away.
 TOAST_SPY = """
 window.__errorToasts = [];
@@ -213,6 +213,19 @@ def test_forecast(page, shots, monkeypatch, tmp_path):
     expect(panel.get_by_text(re.compile(r"Read 299 rows"))).to_be_visible()
     expect(panel.get_by_text(re.compile(r"No network has learned this series yet"))).to_be_visible()
     finish(page, shots, "forecast")
+
+
+def test_translation(page, shots):
+    panel = open_tab(page, "translation")
+    panel.get_by_label("English").fill("Where is the train station?")
+    panel.get_by_role("button", name="Translate").click()
+    # the last update brings the attention map and the beam's alternatives
+    expect(panel.get_by_test_id("matplotlib").locator('img[src^="data:image/png"]')).to_be_visible()
+    french = panel.get_by_label("French").input_value()
+    assert french and french != "Where is the train station?"
+    expect(panel.get_by_text("Without attention")).to_be_visible()
+    expect(panel.get_by_role("cell", name=french, exact=True).first).to_be_visible()
+    finish(page, shots, "translation")
 
 
 def test_error_toast_is_detected(page, shots):

@@ -3,11 +3,10 @@ the decoder's validation loss."""
 from __future__ import annotations
 
 import math
-import random
 
 import torch
 
-from ...batching import pad_batch
+from ...batching import bucketed_groups, pad_batch
 from ...encoders.bilingual import PairEncoder
 
 MAX_TOKENS = 40  # training pairs longer than this on either side are left out (0.1%)
@@ -30,20 +29,11 @@ def pair_batch(items: list[tuple[list[int], list[int]]]) -> dict:
     return {"x": x, "lengths": lengths, "targets": targets}
 
 
-def batches(items, batch_size: int, seed: int | None = None, pool: int = 50) -> list[dict]:
-    """Batches of pairs of similar source length (shuffled when ``seed`` is given):
-    sorting within pools of ``pool * batch_size`` keeps padding small."""
-    order = list(range(len(items)))
-    if seed is not None:
-        rng = random.Random(seed)
-        rng.shuffle(order)
-        span = pool * batch_size
-        order = [i for k in range(0, len(order), span)
-                 for i in sorted(order[k:k + span], key=lambda i: (len(items[i][0]), len(items[i][1])))]
-    out = [pair_batch([items[i] for i in order[k:k + batch_size]]) for k in range(0, len(order), batch_size)]
-    if seed is not None:
-        rng.shuffle(out)
-    return out
+def batches(items, batch_size: int, seed: int | None = None) -> list[dict]:
+    """Batches of pairs of similar source (then target) length, shuffled when ``seed``
+    is given (`rnn_core.batching.bucketed_groups`)."""
+    keys = [(len(src), len(tgt)) for src, tgt in items]
+    return [pair_batch([items[i] for i in idx]) for idx in bucketed_groups(keys, batch_size, seed)]
 
 
 @torch.no_grad()
