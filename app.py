@@ -17,7 +17,7 @@ from pathlib import Path
 import gradio as gr
 
 from apps import forecast, gradients, melody, sentiment, speech, textgen, translation
-from apps.layout import CSS, MAX_UPLOAD_MB, landing_html
+from apps.layout import CSS, MAX_UPLOAD_MB, landing_html, tab_key
 from rnn_core.jobs import share_cores
 from rnn_core.tasks import TASK_NAMES, TASKS
 
@@ -42,17 +42,26 @@ def build_demo() -> gr.Blocks:
     with gr.Blocks(title="RNN Gallery", delete_cache=DELETE_CACHE) as demo:
         gr.Markdown("# RNN Gallery")
         gr.HTML(landing_html(TABS))
-        # on a phone six tab names need two rows: they wrap rather than hide in a "more" menu
-        with gr.Tabs(overflow_behavior="wrap"):
+        # on a phone seven tab names need two rows: they wrap rather than hide in a "more" menu
+        with gr.Tabs(overflow_behavior="wrap") as tabs:
             for module in TABS:
-                with gr.Tab(module.TITLE):  # short names (the shapes are in the headers)
+                # short names (the shapes are in the headers); the id is what ?tab= names
+                with gr.Tab(module.TITLE, id=tab_key(module)):
                     module.build()
+        # a link can open one tab: ?tab=speech (the landing cards are such links)
+        demo.load(open_linked_tab, None, tabs, show_progress="hidden", api_visibility="private")
     # Every tab's prediction is in one concurrency group ("predict"): four run at once,
     # the rest wait in the queue (64 at most) instead of piling threads onto the cores.
     # Retrain panels poll in their own group; training itself runs one at a time, in a
     # low-priority child process (rnn_core/jobs.py), so it cannot starve predictions.
     demo.queue(default_concurrency_limit=4, max_size=64)
     return demo
+
+
+def open_linked_tab(request: gr.Request):
+    """The tab a link's ``?tab=NAME`` asks for (unknown names: the first tab)."""
+    wanted = (request.query_params.get("tab") or "").strip().lower() if request else ""
+    return gr.Tabs(selected=wanted) if wanted in {tab_key(m) for m in TABS} else gr.skip()
 
 
 def warm_up(demo: gr.Blocks) -> dict[str, str]:

@@ -103,6 +103,11 @@ SHAPE_MEANINGS = {
 }
 
 
+def tab_key(module) -> str:
+    """A tab's name in links (``?tab=NAME``): its module's, e.g. ``speech``."""
+    return module.__name__.rsplit(".", 1)[-1]
+
+
 def landing_html(tabs) -> str:
     """The gallery's header: what the task shapes are, one card per tab with its
     diagram (the same drawing as the tab's own header), and how retraining works.
@@ -115,13 +120,13 @@ def landing_html(tabs) -> str:
     def picture(t) -> str:
         return t.CARD_SVG(210) if hasattr(t, "CARD_SVG") else diagram_svg(t.SHAPE, *t.DIAGRAM, width=210)
 
-    cards = "".join(
-        '<div class="rg-card" style="flex:1 1 210px;max-width:300px;border:1px solid #d5dcea;border-radius:8px;'
-        'padding:8px 10px;background:#fafcff;color:#1f2937">'
+    cards = "".join(  # each card is a link that opens its tab (?tab=NAME)
+        f'<a class="rg-card" href="?tab={tab_key(t)}" style="flex:1 1 210px;max-width:300px;border:1px solid #d5dcea;'
+        'border-radius:8px;padding:8px 10px;background:#fafcff;color:#1f2937;text-decoration:none;display:block;text-align:left">'
         f'<div style="font-weight:600;color:#1f2937">{html.escape(t.TITLE)} '
         f'<span style="color:#b5480b;font-weight:400">&middot; {t.SHAPE}</span></div>'
         f'<div class="rg-detail">{picture(t)}'
-        f'<div style="font-size:0.92em;color:#1f2937">{html.escape(t.SUMMARY)}</div></div></div>' for t in tabs)
+        f'<div style="font-size:0.92em;color:#1f2937">{html.escape(t.SUMMARY)}</div></div></a>' for t in tabs)
     shapes = " ".join(f"<b>{s}</b>: {m}." for s, m in SHAPE_MEANINGS.items())
     return ('<div style="margin-bottom:6px">'
             '<p style="margin:0 0 6px 0">A recurrent network reads and writes sequences one step at a '

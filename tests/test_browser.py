@@ -228,6 +228,17 @@ def test_translation(page, shots):
     finish(page, shots, "translation")
 
 
+def test_a_link_opens_its_tab_and_the_landing_cards_are_such_links(page, gallery_url, shots):
+    page.goto(gallery_url + "?tab=translation")
+    expect(page.get_by_role("tab", name=TABS["translation"])).to_have_attribute("aria-selected", "true")
+    page.locator(".rg-card", has_text="Speech").click()  # a card is a link: ?tab=speech
+    expect(page.get_by_role("tab", name=TABS["speech"])).to_have_attribute("aria-selected", "true")
+    assert page.url.endswith("?tab=speech")
+    page.goto(gallery_url + "?tab=nonsense")  # an unknown name: the first tab, no error
+    expect(page.get_by_role("tab", name=TABS["sentiment"])).to_have_attribute("aria-selected", "true")
+    finish(page, shots, "linked-tab")
+
+
 def test_error_toast_is_detected(page, shots):
     """Classifying an empty box shows Gradio's error toast: proof the checks above can fail."""
     panel = open_tab(page, "sentiment")
