@@ -39,13 +39,16 @@ def _pick(which: str, retrained) -> TextGenerator:
 
 
 def generate(prime, length, temperature, top_k, top_p, seed, which, retrained=None):
-    """Handler: stream generated text; the last update also carries the analysis."""
+    """Handler: stream the prime and the text generated after it; the last update also
+    hands the whole text to "look inside"."""
     gen = _pick(which, retrained)
     settings, notes = gen.generation_settings({"length": length, "temperature": temperature,
                                                "top_k": top_k, "top_p": top_p, "seed": seed})
     prime, prime_notes = gen.prepare(prime)
     notes = "\n".join(f"- {n}" for n in notes + prime_notes)
-    text, shown = "", time.monotonic()
+    # the visitor's prime (as the network read it) opens the text: the continuation
+    # alone reads as if their words were lost
+    text, shown = prime, time.monotonic()
     for step in gen.generate(prime, **settings):
         text += step.char
         # an update every 0.1 s reads as streaming; one per few characters would cost

@@ -77,12 +77,13 @@ def sentiment(args: argparse.Namespace) -> tuple[dict, str]:
 
 
 def textgen(args: argparse.Namespace) -> tuple[dict, str]:
-    """``--length`` characters after ``--prime``, sampled as the tab samples them."""
+    """``--prime`` and ``--length`` characters after it, sampled as the tab samples them."""
     gen = _load(args)
     settings = _settings(gen, args, ("length", "temperature", "top_k", "top_p", "seed"))
     prime, notes = gen.prepare(_text(args.prime))
     text = "".join(step.char for step in gen.generate(prime, **settings))
-    return {"prime": prime, "text": text, "settings": settings, "notes": notes}, text
+    # printed after its prime, as the tab shows it; --json keeps the two apart
+    return {"prime": prime, "text": text, "settings": settings, "notes": notes}, prime + text
 
 
 def _primer(args: argparse.Namespace, meter: str):
