@@ -59,7 +59,12 @@ def generate(prime, length, temperature, top_k, top_p, seed, which, retrained=No
     yield text, notes, text
 
 
-_TEXT_BOX = '<div style="font-family:monospace;line-height:1.5;white-space:pre-wrap">{}</div>'
+# The coloured views keep a light ground and dark text of their own (as the gallery's
+# figures do): their pale and translucent backgrounds under the dark theme's white text
+# were unreadable.
+INK = "#1f2937"  # on every span too: the theme's prose rules colour spans themselves
+_TEXT_BOX = ('<div class="rg-text-view" style="font-family:monospace;line-height:1.5;white-space:pre-wrap;'
+             'background:#fafcff;color:#1f2937;padding:6px 8px;border-radius:6px">{}</div>')
 
 
 def _shown(c: str) -> str:
@@ -74,18 +79,19 @@ def probability_html(chars: list[str], probs: list[float], mark: int | None = No
     for i, (c, p) in enumerate(zip(chars, probs)):
         colour = f"hsl({int(120 * p)}, 70%, 80%)"
         outline = ";outline:2px solid #1f2937;outline-offset:1px" if i == mark else ""
-        spans.append(f'<span title="P = {p:.3f}" style="background:{colour}{outline}">{_shown(c)}</span>')
+        spans.append(f'<span title="P = {p:.3f}" style="background:{colour};color:{INK}{outline}">{_shown(c)}</span>')
     return _TEXT_BOX.format("".join(spans))
 
 
 def activation_html(chars: list[str], values) -> str:
-    """Each character on a background from blue (unit negative) to orange (positive)."""
+    """Each character on a background from blue (unit negative) to orange (positive), both
+    light enough for the dark text at full strength (contrast >= 4.5:1)."""
     scale = max(1e-6, float(abs(values).max()))
     spans = []
     for c, v in zip(chars, values):
         a = min(1.0, abs(float(v)) / scale)
-        colour = f"rgba(230,120,20,{a:.2f})" if v > 0 else f"rgba(40,100,220,{a:.2f})"
-        spans.append(f'<span title="{float(v):+.3f}" style="background:{colour}">{_shown(c)}</span>')
+        colour = f"rgba(230,120,20,{a:.2f})" if v > 0 else f"rgba(90,150,240,{a:.2f})"
+        spans.append(f'<span title="{float(v):+.3f}" style="background:{colour};color:{INK}">{_shown(c)}</span>')
     return _TEXT_BOX.format("".join(spans))
 
 

@@ -11,7 +11,6 @@ import time
 
 import gradio as gr
 import matplotlib.pyplot as plt
-from gradio.context import Context
 
 from rnn_core.checkpoint import CheckpointError, assets_dir
 from rnn_core.tasks import TASKS
@@ -150,8 +149,6 @@ def build() -> None:
                               "take 3 minutes on 2 CPU cores (expect rough French: the shipped one trained for "
                               "over an hour).")
     outputs = [french, summary, plot, alternatives]
-    Context.root_block.load(translate, [text, beam, which, retrained], outputs, concurrency_id="predict",
-                            show_progress="hidden", api_visibility="private")
     gr.on([go.click, text.submit], translate, [text, beam, which, retrained], outputs,
           api_name="translation_translate", concurrency_id="predict")
 

@@ -228,6 +228,36 @@ def test_translation(page, shots):
     finish(page, shots, "translation")
 
 
+CONTRAST_JS = """
+els => els.map(el => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => { const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+                               return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  // the element's background over its ancestors' (translucent colours blended in)
+  let layers = [], node = el;
+  while (node && node.nodeType === 1) { layers.push(rgb(getComputedStyle(node).backgroundColor)); node = node.parentElement; }
+  let bg = [255, 255, 255];
+  for (const c of layers.reverse()) { const a = c.length > 3 ? c[3] : 1; if (c.length >= 3) bg = bg.map((v, i) => v * (1 - a) + c[i] * a); }
+  const fg = rgb(getComputedStyle(el).color).slice(0, 3);
+  const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+  return (hi + 0.05) / (lo + 0.05);
+})
+"""
+
+
+def test_text_views_are_readable_in_the_dark_theme(phone, shots):
+    """Every character of the probability and hidden-unit views has a contrast of at least
+    4.5:1 with what is behind it (WCAG AA), measured in the dark theme."""
+    panel = open_tab(phone, "textgen")
+    panel.get_by_label("Text to look inside").fill("ROMEO:\nWhat light through yonder window breaks?")
+    panel.get_by_role("button", name="Look inside").click()
+    spans = panel.locator(".rg-text-view span")
+    expect(spans.first).to_be_visible()
+    ratios = spans.evaluate_all(CONTRAST_JS)
+    assert len(ratios) >= 80 and min(ratios) >= 4.5, min(ratios)
+    finish(phone, shots, "phone-dark-textgen-inside")
+
+
 def test_a_link_opens_its_tab_and_the_landing_cards_are_such_links(page, gallery_url, shots):
     page.goto(gallery_url + "?tab=translation")
     expect(page.get_by_role("tab", name=TABS["translation"])).to_have_attribute("aria-selected", "true")
@@ -236,6 +266,10 @@ def test_a_link_opens_its_tab_and_the_landing_cards_are_such_links(page, gallery
     assert page.url.endswith("?tab=speech")
     page.goto(gallery_url + "?tab=nonsense")  # an unknown name: the first tab, no error
     expect(page.get_by_role("tab", name=TABS["sentiment"])).to_have_attribute("aria-selected", "true")
+    # leaving a page aborts its requests still in flight (the browser logs an AbortError
+    # for each): only the page arrived at last is held to having no errors
+    page.errors.clear()
+    expect(page.get_by_text(re.compile(r"with \d+% confidence"))).to_be_visible()  # its first answer
     finish(page, shots, "linked-tab")
 
 
