@@ -193,7 +193,7 @@ def tiny_translation(tmp_path_factory, tatoeba_dir) -> Path:
 
     out = tmp_path_factory.mktemp("assets") / "translation"
     tiny = {"embed": 24, "hidden": 24, "epochs": 12, "batch_size": 16, "dropout": 0.0, "lr": 1e-2, "min_freq": 1,
-            "max_minutes": None, "half": False}
+            "max_minutes": None, "half": False, "int8_embeddings": False}
     TASKS["translation"].train(tiny, data_dir=str(tatoeba_dir), out_dir=out)
     TASKS["translation"].train({**tiny, "attention": "none", "epochs": 2}, data_dir=str(tatoeba_dir),
                                out_dir=out / PLAIN)

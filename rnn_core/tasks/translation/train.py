@@ -39,13 +39,14 @@ class Recipe:
     train_pairs: int | None = None    # use only this many training pairs (None: all)
     seed: int = 0
     half: bool = True                 # store the weights as float16
+    int8_embeddings: bool = True      # and the two embedding tables (most of the size) as int8
     evals_per_epoch: int = 2
 
 
 # tiny: seconds on one core (tests); large: for a GPU.
 PRESETS = {
     "tiny": {"embed": 16, "hidden": 16, "epochs": 1, "batch_size": 8, "max_minutes": None, "half": False,
-             "dropout": 0.0, "train_pairs": 200, "min_freq": 1},
+             "dropout": 0.0, "train_pairs": 200, "min_freq": 1, "int8_embeddings": False},
     "default": {},
     "large": {"embed": 512, "hidden": 512, "batch_size": 128, "epochs": 20, "min_freq": 1},
 }
@@ -89,4 +90,4 @@ def plan(r: Recipe, data_dir: str | None = None) -> Plan:
                 data=f"Tatoeba English-French, training part ({len(train_items):,} pairs, "
                      f"split by English sentence); validated on the dev part ({len(dev_items):,} pairs)",
                 loop={"eval_every": max(20, steps // r.evals_per_epoch), "patience": 4, "clip": 1.0},
-                save={"half": r.half}, figures=lambda m, result: {"steps_planned": total})
+                save={"half": r.half, "int8_embeddings": r.int8_embeddings}, figures=lambda m, result: {"steps_planned": total})
