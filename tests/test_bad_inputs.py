@@ -266,6 +266,28 @@ CASES = [
          refused="no retrained model yet"),
     Case("forecast-retrain-hidden-1e6", "/forecast_retrain", lambda d: retrain("forecast", hidden=10**6),
          refused="greater than maximum value 128"),
+    # translation: encoder-decoder, English in, French out
+    Case("translation-empty", "/translation_translate", lambda d: ("", 5, "pretrained"),
+         refused="Type an English sentence"),
+    Case("translation-none", "/translation_translate", lambda d: (None, 5, "pretrained"),
+         refused="Type an English sentence"),
+    Case("translation-only-symbols", "/translation_translate", lambda d: ("?!... 🐱🐶", 5, "pretrained"),
+         refused="no words to translate"),
+    Case("translation-5000-chars", "/translation_translate", lambda d: ("I see the cat. " * 340, 5, "pretrained"),
+         noted="Only the first 60 words were translated"),
+    Case("translation-another-language", "/translation_translate",
+         lambda d: ("Ich sehe die Katze und den Hund jeden Tag", 5, "pretrained"), noted="is this English"),
+    Case("translation-emoji-and-numbers", "/translation_translate", lambda d: ("I see 42 cats 🐱", 5, "pretrained"),
+         noted="never seen in training"),
+    Case("translation-html", "/translation_translate",
+         lambda d: ("<p>I see <b>the cat</b></p><script>alert(1)</script>", 5, "pretrained"),
+         noted="HTML tags were removed"),
+    Case("translation-beam-0", "/translation_translate", lambda d: ("I see the cat.", 0, "pretrained"),
+         refused="less than minimum value 1"),
+    Case("translation-no-retrained-model", "/translation_translate",
+         lambda d: ("I see the cat.", 5, "my retrained model"), refused="no retrained model yet"),
+    Case("translation-retrain-hidden-0", "/translation_retrain", lambda d: retrain("translation", hidden=0),
+         refused="less than minimum value 16"),
 ]
 
 # What a message for a person is not: a traceback, Gradio's generic stand-in for an
@@ -299,10 +321,10 @@ def test_table_covers_every_tab_and_endpoint():
     assert len(CASES) >= 30 and len({c.id for c in CASES}) == len(CASES)
     apis = {c.api for c in CASES}
     for api in ("/sentiment_classify", "/textgen_generate", "/textgen_inspect", "/melody_generate",
-                "/speech_transcribe", "/forecast_answer"):
+                "/speech_transcribe", "/forecast_answer", "/translation_translate"):
         assert api in apis
     assert {a.split("_")[0] for a in apis if a.endswith("_retrain")} == {"/sentiment", "/textgen", "/melody",
-                                                                         "/speech", "/forecast"}
+                                                                         "/speech", "/forecast", "/translation"}
 
 
 def test_server_alive_after_all(server):

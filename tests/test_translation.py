@@ -81,9 +81,11 @@ def test_length_penalty_favours_no_length_at_alpha_zero():
 def test_unknown_words_are_copied_from_where_the_model_looked(tiny_translation):
     t = Translator.from_pretrained(tiny_translation)
     unk = t.encoder.tgt.stoi["<unk>"]
-    attention = torch.tensor([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1]])
+    attention = torch.tensor([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1]])  # over Zorg, Blix, </s>
     hyp = Hypothesis([t.encoder.tgt.stoi["le"], unk], -1.0, -1.0, attention)
-    assert t._words(hyp, ["Zorg", "Blix", "</s>"]) == ["Le", "Blix"]
+    assert t._words(hyp, ["Zorg", "Blix"]) == ["Le", "Blix"]
+    at_the_end = Hypothesis([unk], -1.0, -1.0, torch.tensor([[0.2, 0.1, 0.7]]))  # most on </s>
+    assert t._words(at_the_end, ["Zorg", "Blix"]) == ["Zorg"]  # the likeliest word, never "<unk>"
 
 
 def test_tiny_translator_learns_its_pairs(tiny_translation, tatoeba_dir):

@@ -112,8 +112,9 @@ class Translator(Predictor):
         toks = self.encoder.cased(self.encoder.tokens(hyp.ids))
         if hyp.attention is None:
             return toks
-        return [source[int(hyp.attention[i].argmax())] if t == UNK and int(hyp.attention[i].argmax()) < len(source)
-                else t for i, t in enumerate(toks)]
+        # argmax over the source's words only: the last column is its </s>, not a word to copy
+        return [source[int(hyp.attention[i, :len(source)].argmax())] if t == UNK and source else t
+                for i, t in enumerate(toks)]
 
     @staticmethod
     def _unknown_notes(unknown: list[str], n_words: int) -> list[str]:
