@@ -71,7 +71,7 @@ def translate(text, beam, which, retrained=None):
         raise gr.Error("Type an English sentence first (or pick an example below).")
     model = pick_model(which, retrained, pretrained)
     try:
-        t = model.translate(text[:MAX_CHARS + 1], beam=beam)
+        t = model.translate(text, beam=beam)
     except TranslationInputError as e:
         raise gr.Error(str(e)) from None
     shown = []
@@ -84,7 +84,7 @@ def translate(text, beam, which, retrained=None):
         summary += "\n\n" + "\n".join(f"- {n}" for n in t.notes)
     plain = no_attention()
     if plain is not None:
-        p = plain.translate(text[:MAX_CHARS + 1], beam=beam)
+        p = plain.translate(text, beam=beam)
         summary += f"\n\n**Without attention** (the 2014 fixed-vector encoder-decoder, same data): {p.text}"
     rows = [[a, s, c] for a, s, c in t.alternatives]
     yield t.text, summary, attention_plot(t), rows

@@ -28,6 +28,11 @@ def words(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+def is_word(token: str) -> bool:
+    """Whether a token is a word (it has a letter or digit): punctuation and emoji are not."""
+    return any(c.isalnum() for c in token)
+
+
 def detokenize(tokens: list[str]) -> str:
     """French text from tokens: no space after an elision ("l'homme") or around a
     hyphen joining words ("est-ce"), none before , and ., one before ! ? : ;."""
@@ -89,13 +94,13 @@ class PairEncoder:
         """The French vocabulary's size (the decoder's output layer)."""
         return len(self.tgt)
 
-    def source_tokens(self, text: str) -> list[str]:
-        """The English tokens the network reads (lower case)."""
-        return [t.lower() for t in words(text)]
-
     def encode(self, text: str) -> list[int]:
         """An English sentence's ids, ending with ``</s>``."""
-        return self.src.ids(self.source_tokens(text)) + [self.src.stoi[EOS]]
+        return self.encode_tokens(words(text))
+
+    def encode_tokens(self, tokens: list[str]) -> list[int]:
+        """The ids of English tokens (any case), ending with ``</s>``."""
+        return self.src.ids([t.lower() for t in tokens]) + [self.src.stoi[EOS]]
 
     def encode_target(self, text: str) -> list[int]:
         """A French sentence's ids as the decoder reads and predicts them: ``<s> ... </s>``."""
@@ -103,7 +108,11 @@ class PairEncoder:
 
     def unknown_source(self, text: str) -> list[str]:
         """The visitor's words the network has never seen (in their own case)."""
-        return [t for t in words(text) if any(c.isalnum() for c in t) and t.lower() not in self.src.stoi]
+        return self.unknown(words(text))
+
+    def unknown(self, tokens: list[str]) -> list[str]:
+        """The words among English ``tokens`` that are not in the vocabulary."""
+        return [t for t in tokens if is_word(t) and t.lower() not in self.src.stoi]
 
     def tokens(self, ids) -> list[str]:
         """French tokens of ``ids``, stopping at ``</s>``, skipping ``<s>``/``<pad>``."""

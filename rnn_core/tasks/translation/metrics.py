@@ -8,7 +8,7 @@ from pathlib import Path
 from ...baselines import RetrievalTranslator
 from ...checkpoint import assets_dir
 from ...data.tatoeba import load_pairs, references, split_pairs
-from ...encoders.bilingual import words
+from ...encoders.bilingual import is_word, words
 from .predictor import Translator
 
 SPLITS = ("test", "dev", "all")
@@ -39,7 +39,7 @@ def scores(hypotheses: list[str], refs: list[list[str]]) -> dict:
 
 def n_words(sentence: str) -> int:
     """English words in a sentence (punctuation is not a word)."""
-    return sum(any(c.isalnum() for c in t) for t in words(sentence))
+    return sum(map(is_word, words(sentence)))
 
 
 def by_length(sources: list[str], refs: list[list[str]], systems: dict[str, list[str]]) -> list[dict]:
@@ -60,7 +60,7 @@ def unknown_rates(encoder, pairs) -> dict:
     ``<unk>``, English ones are read as ``<unk>``)."""
     rates = {}
     for side, vocab, i in (("english", encoder.src.stoi, 0), ("french", encoder.tgt.stoi, 1)):
-        toks = [t.lower() for pair in pairs for t in words(pair[i]) if any(c.isalnum() for c in t)]
+        toks = [t.lower() for pair in pairs for t in words(pair[i]) if is_word(t)]
         rates[side] = round(sum(t not in vocab for t in toks) / max(1, len(toks)), 4)
     return rates
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ...encoders.bilingual import UNK, PairEncoder, detokenize, words
+from ...encoders.bilingual import UNK, PairEncoder, detokenize, is_word, words
 from ...options import Option
 from ...predictor import Predictor
 from .search import Hypothesis, beam_search, specials
@@ -71,7 +71,7 @@ class Translator(Predictor):
             text = _TAG.sub(" ", text)
             notes.append("HTML tags were removed; only the text between them was translated.")
         tokens = words(text)
-        if not any(any(c.isalnum() for c in t) for t in tokens):
+        if not any(map(is_word, tokens)):
             raise TranslationInputError("Please type an English sentence: there are no words to translate.")
         if len(tokens) > MAX_WORDS:
             tokens = tokens[:MAX_WORDS]
@@ -92,12 +92,12 @@ class Translator(Predictor):
         settings, changed = self.generation_settings({"beam": beam, "alpha": alpha})
         notes += changed
         enc: PairEncoder = self.encoder
-        src = torch.tensor(enc.src.ids([t.lower() for t in tokens]) + [enc.src.stoi["</s>"]])
+        src = torch.tensor(enc.encode_tokens(tokens))
         bos, eos = specials(enc)
         hyps = beam_search(self.model, src, bos, eos, beam=int(settings["beam"]),
                            max_len=2 * len(tokens) + 10, alpha=settings["alpha"])
-        unknown = [t for t in tokens if any(c.isalnum() for c in t) and t.lower() not in enc.src.stoi]
-        notes += self._unknown_notes(unknown, len([t for t in tokens if any(c.isalnum() for c in t)]))
+        unknown = enc.unknown(tokens)
+        notes += self._unknown_notes(unknown, sum(map(is_word, tokens)))
         best = hyps[0]
         out = self._words(best, tokens)
         if not best.finished:
@@ -124,8 +124,8 @@ class Translator(Predictor):
         if len(unknown) > n_words / 2:
             return [f"{len(unknown)} of {n_words} words are unknown to the model ({shown}): is this English? "
                     "What follows is a best effort, not a translation to trust."]
-        return [f"{len(unknown)} word{'s' if len(unknown) > 1 else ''} never seen in training ({shown}): "
-                "copied where the model looked at them."]
+        return [f"{len(unknown)} word{'s' if len(unknown) > 1 else ''} never seen in training ({shown}): the "
+                "model reads each as one unknown word; an unknown word in its French is copied from the English."]
 
     def describe(self) -> str:
         """One line on the network."""
