@@ -18,6 +18,7 @@ import gradio as gr
 
 from apps import forecast, gradients, melody, sentiment, speech, textgen, translation
 from apps.layout import CSS, MAX_UPLOAD_MB, landing_html, tab_key
+from apps.refusal import quiet_gradio_refusals
 from rnn_core.jobs import share_cores
 from rnn_core.tasks import TASK_NAMES, TASKS
 
@@ -39,6 +40,7 @@ DELETE_CACHE = (600, 3600)
 
 def build_demo() -> gr.Blocks:
     """Assemble every tab into one Blocks app."""
+    quiet_gradio_refusals()
     with gr.Blocks(title="RNN Gallery", delete_cache=DELETE_CACHE) as demo:
         gr.Markdown("# RNN Gallery")
         gr.HTML(landing_html(TABS))
@@ -50,12 +52,27 @@ def build_demo() -> gr.Blocks:
                     module.build()
         # a link can open one tab: ?tab=speech (the landing cards are such links)
         demo.load(open_linked_tab, None, tabs, show_progress="hidden", api_visibility="private")
+    keep_built_files(demo)
     # Every tab's prediction is in one concurrency group ("predict"): four run at once,
     # the rest wait in the queue (64 at most) instead of piling threads onto the cores.
     # Retrain panels poll in their own group; training itself runs one at a time, in a
     # low-priority child process (rnn_core/jobs.py), so it cannot starve predictions.
     demo.queue(default_concurrency_limit=4, max_size=64)
     return demo
+
+
+def keep_built_files(demo: gr.Blocks) -> int:
+    """Exempt from the cache sweep (`DELETE_CACHE`) every file the gallery put in
+    Gradio's cache while it was built: the examples' files. Gradio means to keep them
+    (`keep_in_cache`) but does not for the copies an example click fetches, so an hour
+    after start every speech example answered 403. Returns how many files are kept."""
+    kept = 0
+    for block in demo.blocks.values():
+        files = set(getattr(block, "temp_files", ()))
+        if files:
+            block.keep_in_cache |= files
+            kept += len(files)
+    return kept
 
 
 def open_linked_tab(request: gr.Request):

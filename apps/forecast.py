@@ -19,8 +19,9 @@ from rnn_core.tasks.forecast.outlook import (Outlook, SeriesView, forecast_from,
                                              read_csv)
 
 from .layout import model_card_md, shape_header
+from .refusal import Refusal
 from .retrain import retrain_panel
-from .shipped import MODEL_CHOICES, shipped_model
+from .shipped import MODEL_CHOICES, shipped_model, summary_section
 
 SPEC = TASKS["forecast"]
 TITLE = "Forecast"
@@ -52,38 +53,38 @@ def warm() -> None:
 
 def read_upload(path, target=None, covariates=()) -> SeriesView:
     """Handler piece: a visitor's CSV as the tab keeps it (`read_csv`: the series, its
-    baselines and their figures on its tail). Raises gr.Error with one sentence."""
+    baselines and their figures on its tail). Raises Refusal with one sentence."""
     if not path:
-        raise gr.Error("Upload a CSV first: a date column and one or more numeric columns (a stock export works).")
+        raise Refusal("Upload a CSV first: a date column and one or more numeric columns (a stock export works).")
     try:
         return read_csv(path, target, covariates)
     except ValueError as e:  # TableError included: the table's own one sentence
-        raise gr.Error(str(e)) from None
+        raise Refusal(str(e)) from None
 
 
 def _view(choice: str, upload: SeriesView | None, which: str, retrained) -> SeriesView:
-    """The series and model the visitor chose; gr.Error for a choice that cannot be shown."""
+    """The series and model the visitor chose; Refusal for a choice that cannot be shown."""
     if choice not in {v for _, v in SERIES}:
-        raise gr.Error(f"Pick one of the series: {', '.join(v for _, v in SERIES)}.")
+        raise Refusal(f"Pick one of the series: {', '.join(v for _, v in SERIES)}.")
     mine = which == MODEL_CHOICES[1]
     if mine and retrained is None:
-        raise gr.Error("You have no retrained model yet: open 'Retrain it yourself' below, or pick 'pretrained'.")
+        raise Refusal("You have no retrained model yet: open 'Retrain it yourself' below, or pick 'pretrained'.")
     if choice == "upload":
         if upload is None:
-            raise gr.Error("Upload a CSV first (or pick a built-in series).")
+            raise Refusal("Upload a CSV first (or pick a built-in series).")
         if not mine:
             return upload
         if (retrained.config.get("options", {}).get("csv") != upload.csv
                 or retrained.encoder.columns != upload.series.columns):
-            raise gr.Error("Your retrained model was trained on another series: retrain on this CSV first.")
+            raise Refusal("Your retrained model was trained on another series: retrain on this CSV first.")
         return upload.with_model(retrained)
     try:
         view = built_in_series(choice)
     except DataError as e:
-        raise gr.Error(f"The built-in series are not on this server ({e}); upload a CSV instead.") from None
+        raise Refusal(f"The built-in series are not on this server ({e}); upload a CSV instead.") from None
     predictor = retrained if mine else view.predictor
     if predictor.encoder.series != choice:
-        raise gr.Error(f"Your retrained model was trained on {predictor.encoder.series}: pick that series or retrain.")
+        raise Refusal(f"Your retrained model was trained on {predictor.encoder.series}: pick that series or retrain.")
     return view.with_model(predictor)
 
 
@@ -144,7 +145,8 @@ def forecast_plot(view: SeriesView, outlook: Outlook):
     """History up to the origin, the truth after it, the network's median and interval,
     and the best baseline."""
     series, t, horizon, fc, best = view.series, outlook.origin, outlook.horizon, outlook.network, outlook.best
-    fig, ax = plt.subplots(figsize=(8, 3.6), dpi=90)
+    # 6 in at 90 dpi: on a 420 px phone the text stays about 9 px (8 in made it 5 px)
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=90)
     start = max(0, t - min(view.encoder.window, max(4 * horizon, 30)))
     x = np.arange(start, t + 1)
     ax.plot(x - t, series.target[start:t + 1], color="#1f2937", lw=1.2, label="history")
@@ -159,11 +161,13 @@ def forecast_plot(view: SeriesView, outlook: Outlook):
         ax.plot(ahead, outlook.baselines[best][0], color=COLOURS[best], lw=1.5, ls="--",
                 label=f"{best} (best baseline)")
     ax.axvline(0, color="#999", lw=0.8)
-    ax.set_xlabel(f"{series.step}s from the forecast origin")
-    ax.set_ylabel(series.unit or series.columns[0])
+    ax.set_xlabel(f"{series.step}s from the forecast origin", fontsize=11)
+    ax.set_ylabel(series.unit or series.columns[0], fontsize=11)
     ax.set_facecolor("#fcfcfd")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", ncol=3, framealpha=0.9)
+    ax.tick_params(labelsize=10)
+    # below the axes: inside, it covered the history or the forecast
+    ax.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -202,11 +206,11 @@ def retrain_series(choice, upload) -> dict:
     """The retrain's series, from the tab (the panel's ``extra_options``)."""
     if choice == "upload":
         if upload is None:
-            raise gr.Error("Upload a CSV first, or pick a built-in series to retrain on.")
+            raise Refusal("Upload a CSV first, or pick a built-in series to retrain on.")
         s = upload.series
         return {"series": "upload", "csv": upload.csv, "target": s.columns[0], "covariates": ",".join(s.columns[1:])}
     if choice not in BUILT_IN:
-        raise gr.Error(f"Pick one of the series: {', '.join(v for _, v in SERIES)}.")
+        raise Refusal(f"Pick one of the series: {', '.join(v for _, v in SERIES)}.")
     return {"series": choice}
 
 
@@ -223,7 +227,7 @@ def card(choice: str) -> str:
         ("network", p.describe()), ("parameters", f"{p.parameters:,}"), ("data", p.config.get("data")),
         ("interval", f"quantiles 0.1 / 0.5 / 0.9, calibrated on the validation part; covers "
                      f"{f['coverage']:.0%} of the test tail" if "coverage" in f else None),
-    ], note="Figures from `python -m rnn_core evaluate forecast --suite tail`.")
+    ], note="Figures from `python -m rnn_core evaluate forecast --suite tail`.") + "\n\n" + summary_section(p)
 
 
 def build() -> None:

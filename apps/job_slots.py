@@ -9,6 +9,8 @@ import gradio as gr
 
 from rnn_core.jobs import QueueFull, TrainingJob
 
+from .refusal import Refusal
+
 _jobs: dict[str, TrainingJob] = {}
 _jobs_lock = threading.Lock()
 
@@ -19,16 +21,16 @@ def session_key(request: gr.Request | None) -> str:
 
 
 def claim_job(key: str, job: TrainingJob, what: str = "A retrain") -> TrainingJob:
-    """Start ``job`` in session ``key``'s slot; else `gr.Error` (the session runs a
+    """Start ``job`` in session ``key``'s slot; else `Refusal` (the session runs a
     training already, named ``what``, or the training queue is full)."""
     with _jobs_lock:
         mine = _jobs.get(key)
         if mine is not None and not mine.done.is_set():
-            raise gr.Error(f"{what} ({mine.task}) is already running in this session: stop it first.")
+            raise Refusal(f"{what} ({mine.task}) is already running in this session: stop it first.")
         try:
             _jobs[key] = job.start()
         except QueueFull as e:
-            raise gr.Error(str(e)) from None
+            raise Refusal(str(e)) from None
     return job
 
 

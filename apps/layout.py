@@ -147,7 +147,12 @@ def landing_html(tabs) -> str:
 # Wide figures (piano roll, spectrogram: `WIDE_PLOT`) keep a readable size there and
 # scroll sideways instead of shrinking to a thumbnail.
 WIDE_PLOT = "rg-wide-plot"
+REFUSED_BADGE = "Not answered: see the message at the top of the screen"
+# A refused request (`apps.refusal.Refusal`) marks its outputs with Gradio's badge, a
+# bare "Error": it says instead where the reason is (the message stays until closed).
 CSS = f"""
+[data-testid="status-tracker"] span.error {{ font-size: 0 !important; }}
+[data-testid="status-tracker"] span.error::after {{ content: "{REFUSED_BADGE}"; font-size: var(--text-md); }}
 @media (max-width: 640px) {{
   .rg-detail {{ display: none; }}
   .rg-cards {{ gap: 6px !important; }}
@@ -155,7 +160,17 @@ CSS = f"""
   .{WIDE_PLOT} {{ overflow-x: auto !important; }}
   .{WIDE_PLOT} .matplotlib {{ justify-content: flex-start !important; align-items: flex-start !important; }}
   .{WIDE_PLOT} img {{ width: 820px !important; max-width: none !important; }}
+  /* a phone hides scrollbars until touched: this one shows that the figure goes on */
+  .{WIDE_PLOT}::-webkit-scrollbar {{ height: 10px; }}
+  .{WIDE_PLOT}::-webkit-scrollbar-thumb {{ background: #8a94a6; border-radius: 5px; }}
+  /* tables break between words, not inside them, and scroll sideways when too wide */
+  .prose table {{ display: block; overflow-x: auto; }}
+  .prose th, .prose td {{ word-break: normal !important; overflow-wrap: normal !important; }}
+  .prose table::-webkit-scrollbar {{ height: 10px; }}
+  .prose table::-webkit-scrollbar-thumb {{ background: #8a94a6; border-radius: 5px; }}
 }}
+/* a plot's label badge sits above the figure, not over its top */
+.block:has(> label.float[data-testid="block-label"]):has([data-testid="matplotlib"] img) {{ padding-top: 38px !important; }}
 """
 
 

@@ -15,6 +15,7 @@ from rnn_core.tasks import TASKS
 from rnn_core.tasks.sentiment.predictor import model_card
 
 from .layout import NEGATIVE, POSITIVE, model_card_md, shape_header
+from .refusal import Refusal
 from .retrain import retrain_panel
 from .shipped import card_of, shipped_model
 
@@ -101,7 +102,7 @@ def analyse(text: str, retrained=None):
     """Handler: classify ``text`` with the pretrained model (and the visitor's
     retrained one, if any). Returns the values for the tab's outputs."""
     if text is None or not text.strip():
-        raise gr.Error("Type a sentence first (or pick an example below).")
+        raise Refusal("Type a sentence first (or pick an example below).")
     notes = []
     if len(text) > MAX_CHARS:
         notes.append(f"The text was {len(text):,} characters long; only the first {MAX_CHARS:,} were kept.")
@@ -109,7 +110,7 @@ def analyse(text: str, retrained=None):
     try:
         r = pretrained().predict(text)
     except ValueError as e:  # e.g. only symbols: nothing the tokenizer calls a word
-        raise gr.Error(str(e)) from None
+        raise Refusal(str(e)) from None
     notes += r["notes"]
     n = r["words"]  # punctuation is not a word: the same count as the notes use
     verdict = f"**{r['label']}** with {r['confidence']:.0%} confidence ({n} word{'s' * (n != 1)} read)."
@@ -135,7 +136,7 @@ def analyse(text: str, retrained=None):
             influence_html(r["tokens"], r["influence"]))
 
 
-@card_of(pretrained)
+@card_of(pretrained, summary=False)
 def limits(predictor) -> str:
     """The "what this model cannot do" line: a sentence of the behavioural suite's
     weakest category that the shipped model still gets wrong (from metrics.json)."""

@@ -8,13 +8,18 @@ import functools
 import gradio as gr
 
 from rnn_core.checkpoint import CheckpointError
+from rnn_core.summary import summary_table_md
 from rnn_core.tasks.spec import TaskSpec
 
+from .refusal import Refusal
 
-def card_of(pretrained):
+
+def card_of(pretrained, *, summary: bool = True):
     """Decorator for a tab's model card: ``make(predictor) -> Markdown`` becomes
-    ``card() -> Markdown`` for the shipped model, or the loader's message when it is
-    missing (so a tab without weights still builds)."""
+    ``card() -> Markdown`` for the shipped model, followed by its collapsed
+    `summary_section`, or the loader's message when it is missing (so a tab without
+    weights still builds). ``summary=False`` for other text about the shipped model
+    (a line under the tab, a table of its figures), which has no summary of its own."""
     def wrap(make):
         @functools.wraps(make)
         def card() -> str:
@@ -22,9 +27,18 @@ def card_of(pretrained):
                 predictor = pretrained()
             except gr.Error as e:
                 return str(e)
-            return make(predictor)
+            text = make(predictor)
+            return f"{text}\n\n{summary_section(predictor)}" if summary else text
         return card
     return wrap
+
+
+def summary_section(predictor) -> str:
+    """The model card's collapsed "Model summary": every layer, its output shape and
+    parameters, and the totals, read off the network itself (`Predictor.summary`)."""
+    # the blank lines let the Markdown table inside the HTML block render as a table
+    return ("<details><summary>Model summary (layers, shapes, parameters)</summary>\n\n"
+            f"{summary_table_md(predictor.summary())}\n\n</details>")
 
 
 MODEL_CHOICES = ("pretrained", "my retrained model")
@@ -35,7 +49,7 @@ def pick_model(which: str, retrained, pretrained):
     yet) or the shipped one (``pretrained``, a `shipped_model` loader)."""
     if which == MODEL_CHOICES[1]:
         if retrained is None:
-            raise gr.Error("You have no retrained model yet: open 'Retrain it yourself' below, or pick 'pretrained'.")
+            raise Refusal("You have no retrained model yet: open 'Retrain it yourself' below, or pick 'pretrained'.")
         return retrained
     return pretrained()
 
@@ -55,7 +69,7 @@ def shipped_model(spec: TaskSpec):
             return load(**choice)
         except CheckpointError as e:
             flags = "".join(f" --{k} {v}" for k, v in choice.items())
-            raise gr.Error(f"The pretrained {spec.name} model is missing ({e}); train one with "
+            raise Refusal(f"The pretrained {spec.name} model is missing ({e}); train one with "
                            f"`python -m rnn_core train {spec.name}{flags}`.") from None
 
     loader.cache_clear = load.cache_clear

@@ -19,6 +19,7 @@ from rnn_core.tasks.speech.examples import shipped_examples
 from rnn_core.tasks.speech.predictor import MAX_SECONDS, SpeechRecognizer
 
 from .layout import MAX_UPLOAD_MB, WIDE_PLOT, model_card_md, shape_header
+from .refusal import Refusal
 from .retrain import retrain_panel
 from .shipped import MODEL_CHOICES, card_of, pick_model, shipped_model
 
@@ -43,17 +44,17 @@ def _source(audio):
     """What `load_audio` reads: a file path (checked for size first) or Gradio's
     ``(rate, samples)`` tuple."""
     if audio is None:
-        raise gr.Error("No audio given: record yourself saying a few digits, or upload a recording.")
+        raise Refusal("No audio given: record yourself saying a few digits, or upload a recording.")
     if isinstance(audio, tuple):
         return audio
     path = Path(audio if isinstance(audio, (str, os.PathLike)) else getattr(audio, "name", str(audio)))
     if not path.is_file():
-        raise gr.Error("The recording did not arrive: please record or upload it again.")
+        raise Refusal("The recording did not arrive: please record or upload it again.")
     size = path.stat().st_size
     if size == 0:
-        raise gr.Error("The file is empty: record or upload some speech.")
+        raise Refusal("The file is empty: record or upload some speech.")
     if size > MAX_UPLOAD_BYTES:
-        raise gr.Error(f"That file is over {MAX_UPLOAD_BYTES // 1_000_000} MB: upload a shorter recording "
+        raise Refusal(f"That file is over {MAX_UPLOAD_BYTES // 1_000_000} MB: upload a shorter recording "
                        f"(only the first {MAX_SECONDS:g} s are used anyway).")
     return str(path)
 
@@ -132,7 +133,7 @@ def transcribe(audio, which, retrained=None):
     try:
         r = rec.transcribe(_source(audio))
     except AudioError as e:  # unreadable, too short, silent...: its message is for the visitor
-        raise gr.Error(str(e)) from None
+        raise Refusal(str(e)) from None
     return headline(r), heard_plot(r)
 
 

@@ -16,6 +16,7 @@ from rnn_core.tasks import TASKS
 from rnn_core.tasks.textgen.predictor import MAX_PRIME, TextGenerator, suggest_units
 
 from .layout import model_card_md, shape_header
+from .refusal import Refusal
 from .retrain import retrain_panel
 from .shipped import MODEL_CHOICES, card_of, pick_model, shipped_model
 
@@ -99,11 +100,11 @@ def analyse(text, which, retrained=None):
     """Handler: read ``text`` once; returns the probability view, the analysis state,
     suggested units and the slider bounds for positions and units."""
     if not text or not text.strip():
-        raise gr.Error("Nothing to look inside: generate some text first, or paste some.")
+        raise Refusal("Nothing to look inside: generate some text first, or paste some.")
     gen = _pick(which, retrained)
     clean, dropped = gen.encoder.clean(text[:MAX_PRIME])
     if not clean:
-        raise gr.Error("None of these characters are known to the model (it read only Shakespeare's alphabet).")
+        raise Refusal("None of these characters are known to the model (it read only Shakespeare's alphabet).")
     a = gen.analyse(clean)
     units = suggest_units(a["chars"], a["hidden"])
     choices = [f"unit {u}: {name} (r = {r:+.2f})" for u, name, r in units]

@@ -18,6 +18,7 @@ from rnn_core.tasks.translation.metrics import PLAIN
 from rnn_core.tasks.translation.predictor import MAX_CHARS, TranslationInputError, Translator
 
 from .layout import model_card_md, shape_header
+from .refusal import Refusal
 from .retrain import retrain_panel
 from .shipped import MODEL_CHOICES, card_of, pick_model, shipped_model
 
@@ -68,12 +69,12 @@ def translate(text, beam, which, retrained=None):
     """Handler: stream the best translation word by word, then its attention map, the
     beam's alternatives, the notes and the model without attention's answer."""
     if text is None or not text.strip():
-        raise gr.Error("Type an English sentence first (or pick an example below).")
+        raise Refusal("Type an English sentence first (or pick an example below).")
     model = pick_model(which, retrained, pretrained)
     try:
         t = model.translate(text, beam=beam)
     except TranslationInputError as e:
-        raise gr.Error(str(e)) from None
+        raise Refusal(str(e)) from None
     shown = []
     for word in t.words[:-1]:
         shown.append(word)
@@ -105,7 +106,7 @@ def card(model: Translator) -> str:
                          + CREDIT)
 
 
-@card_of(pretrained)
+@card_of(pretrained, summary=False)
 def length_table(model: Translator) -> str:
     """BLEU by English sentence length: attention, no attention, retrieval."""
     rows = model.metrics.get("by_length")
@@ -140,7 +141,7 @@ def build() -> None:
     plot = gr.Plot(label="attention map", show_label=False, format="png")  # label: its alt text
     alternatives = gr.Dataframe(headers=["the beam's translations", "score", "confidence"],
                                 label="The beam's alternatives (score: log-probability / length penalty)",
-                                interactive=False, wrap=True)
+                                interactive=False, wrap=True, column_widths=["60%", "20%", "20%"])
     gr.Markdown(length_table())
     with gr.Accordion("Model card", open=False):
         gr.Markdown(card())

@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnn_core {train,evaluate,predict,bench,download} TASK [...]``.
+"""Command line: ``python -m rnn_core {train,evaluate,predict,bench,summary,download} TASK [...]``.
 
 ``train`` and ``bench throughput`` also run under ``torchrun`` (one process per GPU, or
 several on CPUs), the same command: ``torchrun --nproc_per_node=2 -m rnn_core train
@@ -16,6 +16,7 @@ Examples:
     python -m rnn_core bench latency sentiment
     python -m rnn_core bench throughput textgen --device cuda --seconds 60
     python -m rnn_core bench all          # docs/benchmarks.md
+    python -m rnn_core summary sentiment      # layers, output shapes, parameters
     python -m rnn_core download sentiment
 """
 from __future__ import annotations
@@ -112,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     download = verbs.add_parser("download", help="fetch a task's data set into the cache (sha256-checked)",
                                 description="Download TASK's data set into the cache unless a local copy "
                                 "($RNN_GALLERY_DATA or the cache) already has it; print where it is.")
+    summary = verbs.add_parser("summary", help="a model's layers, output shapes and parameters (Keras-style)",
+                               description="Print TASK's network (the shipped one unless --weights) layer by "
+                               "layer: type, output shape on an example batch, parameters, and the totals.")
     trains = train.add_subparsers(dest="task", required=True, metavar="TASK")
     evaluates = evaluate.add_subparsers(dest="task", required=True, metavar="TASK")
     for name in TASK_NAMES:
@@ -143,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="save the figures as metrics.json beside the weights (the model card's source)")
 
     download.add_argument("task", choices=TASK_NAMES)
+    summary.add_argument("task", choices=TASK_NAMES)
+    summary.add_argument("--weights", metavar="DIR", help="checkpoint folder (default: assets/TASK)")
     return p
 
 
@@ -256,6 +262,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {weights}/metrics.json")
         if args.json:
             print(json.dumps(metrics))
+    elif args.verb == "summary":
+        from .summary import summary_text
+        print(summary_text(spec.predictor.from_pretrained(args.weights).summary()))
     elif args.verb == "download":
         from .data import SOURCES, locate
         for name in (spec.data_source, *spec.more_sources):

@@ -10,6 +10,7 @@ import torch
 from .checkpoint import assets_dir, load_pretrained, read_metrics, save_pretrained
 from .models import count_parameters
 from .options import Option, clamp_options
+from .summary import Summary, model_summary
 
 _BUNDLE_KEYS = ("task", "architecture", "model_args", "encoder", "format_version")
 
@@ -59,6 +60,11 @@ class Predictor:
     def parameters(self) -> int:
         """Number of trainable parameters."""
         return count_parameters(self.model)
+
+    def summary(self) -> Summary:
+        """The network's layers, output shapes and parameters (`rnn_core.summary`), from
+        one forward pass over its head's ``example_batch()``."""
+        return model_summary(self.model, **self.model.example_batch())
 
     def describe(self) -> str:
         """One line on the network, e.g. '2-layer LSTM, hidden 512, embedding 64'

@@ -17,6 +17,15 @@ def test_analyse_outputs(tiny_app):
     assert plot.axes  # a matplotlib figure with the running verdict
 
 
+def test_verdict_and_notes_count_the_same_words(tiny_app):
+    """Punctuation is not a word, in the verdict as in the notes (issue 28, item 9: the
+    verdict said "from 9 words" where the note said "no words")."""
+    verdict = tiny_app.analyse("great , zzzq !!!")[2]
+    assert "2 words read" in verdict and "1 of 2 words were never seen" in verdict
+    verdict = tiny_app.analyse("!!! ??? ...")[2]
+    assert "no words" in verdict and not any(f"from {n} word" in verdict for n in range(1, 10))
+
+
 @pytest.mark.parametrize("text", ["", "   \n ", None])
 def test_analyse_refuses_empty(tiny_app, text):
     with pytest.raises(gr.Error, match="Type a sentence"):

@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from apps.layout import REFUSED_BADGE
 from tests.conftest import launched_gallery, real_data
 
 try:
@@ -66,7 +67,8 @@ def browser():
     expect.set_options(timeout=RESULT_MS)
     with sync_playwright() as p:
         try:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            # scrollbars as a visitor sees them (headless hides them by default)
+            b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, ignore_default_args=["--hide-scrollbars"])
         except Exception as e:  # noqa: BLE001 -- any launch failure means "no usable browser"
             _unavailable(f"Chromium at {CHROMIUM} would not start: {e}")
         yield b
@@ -281,8 +283,40 @@ def test_error_toast_is_detected(page, shots):
     panel.get_by_role("button", name="Classify").click()
     expect(page.locator(ERROR_TOAST)).to_contain_text("Type a sentence")
     assert any("Type a sentence" in t for t in page.evaluate("window.__errorToasts"))
-    expect(panel.locator(STATUS_ERROR).first).to_be_visible()
+    badge = panel.locator(STATUS_ERROR).first
+    expect(badge).to_be_visible()
+    # the badge says where the reason is, not a bare "Error" (issue 28, item 3)
+    assert badge.evaluate("e => getComputedStyle(e, '::after').content") == f'"{REFUSED_BADGE}"'
+    page.wait_for_timeout(11_000)  # a gr.Error's toast is gone after 10 s; a Refusal's stays
+    expect(page.locator(ERROR_TOAST)).to_contain_text("Type a sentence")
     finish(page, shots, "sentiment-error", toasts_expected=True)
+
+
+def test_every_example_works_after_the_cache_sweep(browser, monkeypatch, shots):
+    """Gradio's cache sweep (`app.DELETE_CACHE`) made every second, on a gallery of its
+    own: once it has run, every example of every tab is clicked, and the last speech
+    example transcribed. The sweep used to delete the examples' files (403 an hour after
+    start: issue 28, item 1)."""
+    import app
+
+    monkeypatch.setattr(app, "DELETE_CACHE", (1, 1))
+    with launched_gallery() as url:
+        page = next(_visitor(browser, url, width=1280, dark=False))
+        page.wait_for_timeout(3000)  # three sweeps, each deleting files older than 1 s
+        clicked = 0
+        for key in TABS:
+            panel = open_tab(page, key)
+            for example in panel.locator("button.gallery-item").all():
+                example.click()
+                clicked += 1
+            if key == "speech":
+                waveform = panel.get_by_test_id(re.compile("^waveform-Say a few digits"))
+                expect(waveform.locator("audio[src]")).to_have_count(1)
+                panel.get_by_role("button", name="Transcribe").click()
+                expect(panel.get_by_role("heading", level=2)).to_contain_text(re.compile(r"\w"))
+        assert clicked >= 20, clicked
+        finish(page, shots, "examples-after-sweep")
+        page.context.close()
 
 
 def _colour(locator, prop: str) -> str:
@@ -314,6 +348,61 @@ def test_phone_in_the_dark_theme(phone, shots):
     expect(figure).to_be_visible()
     assert figure.bounding_box()["width"] >= 700  # readable, scrolled sideways, not a thumbnail
     finish(phone, shots, "phone-dark-speech")
+
+
+# What a phone cuts without saying so (issue 28, item 5), in the open tab: an element
+# past the screen's right edge that no ancestor scrolls with a scrollbar one can see;
+# a text box whose text runs under its edge (a dropdown's choice under its arrow); a
+# label badge over the top of a figure.
+PHONE_FAULTS_JS = """() => {
+  const W = document.documentElement.clientWidth, faults = [];
+  const name = e => e.tagName + '.' + String(e.className.baseVal ?? e.className).split(' ')[0];
+  const panel = [...document.querySelectorAll('[role=tabpanel]')].find(p => p.offsetParent !== null);
+  for (const e of panel.querySelectorAll('*')) {
+    const r = e.getBoundingClientRect();
+    if (!r.width || r.right <= W + 1 || getComputedStyle(e).visibility === 'hidden') continue;
+    let a = e.parentElement, scrolled = false;
+    for (; a && a !== document.body; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (['auto', 'scroll'].includes(s.overflowX) && a.scrollWidth > a.clientWidth) {
+        scrolled = a.offsetHeight - a.clientHeight > 2; break;  // a scrollbar with room of its own
+      }
+    }
+    if (!scrolled) faults.push('cut: ' + name(e) + ' to ' + Math.round(r.right) + ' px');
+  }
+  for (const e of panel.querySelectorAll('input[type=text], input:not([type])'))
+    if (e.offsetWidth && e.scrollWidth > e.clientWidth + 1) faults.push('text under its edge: ' + e.value);
+  for (const l of panel.querySelectorAll('[data-testid=block-label]')) {
+    const b = l.getBoundingClientRect(), img = l.parentElement.querySelector('img');
+    if (img && b.width && img.getBoundingClientRect().top < b.bottom - 1) faults.push('badge over a figure: ' + l.innerText);
+  }
+  return faults;
+}"""
+
+
+def test_every_tab_fits_a_phone(phone, shots):
+    """At 420 px, after each tab has answered: nothing cut off without a scrollbar one
+    can see, no text under a box's edge, no label badge over a figure."""
+    panel = open_tab(phone, "speech")
+    panel.locator("button.gallery-item").last.click()
+    expect(panel.get_by_test_id(re.compile("^waveform-Say a few digits")).locator("audio[src]")).to_have_count(1)
+    panel.get_by_role("button", name="Transcribe").click()
+    expect(panel.get_by_test_id("matplotlib").locator('img[src^="data:image/png"]')).to_be_visible()
+    faults = {"speech": phone.evaluate(PHONE_FAULTS_JS)}
+    panel = open_tab(phone, "translation")
+    panel.get_by_role("button", name="Translate").click()
+    expect(panel.get_by_text("Without attention", exact=True)).to_be_visible()
+    faults["translation"] = phone.evaluate(PHONE_FAULTS_JS)
+    panel = open_tab(phone, "melody")
+    panel.get_by_role("button", name="Generate melody").click()
+    expect(panel.get_by_test_id("matplotlib").locator('img[src^="data:image/png"]')).to_be_visible()
+    faults["melody"] = phone.evaluate(PHONE_FAULTS_JS)
+    for key in ("sentiment", "textgen", "forecast", "gradients"):
+        open_tab(phone, key)
+        phone.wait_for_timeout(500)
+        faults[key] = phone.evaluate(PHONE_FAULTS_JS)
+    finish(phone, shots, "phone-every-tab")
+    assert not any(faults.values()), faults
 
 
 def test_a_worse_retrain_does_not_replace_the_better_one(page, shots, monkeypatch):
