@@ -14,13 +14,14 @@ import time
 import gradio as gr
 
 from rnn_core.gradlab import PRESETS, SETTINGS, preset, settings_from, train_lab
-from rnn_core.gradlab.lab import CLIP_NORM
+from rnn_core.gradlab.lab import CLIP_NORM, PREPARING
 from rnn_core.gradlab.task import CHANCE
 from rnn_core.jobs import TrainingJob
+from rnn_core.stopping import StopReason
 
 from . import gradient_plots as plots
-from .layout import bptt_svg
 from .job_slots import claim_job, release_job, session_key, stop_session_job
+from .layout import bptt_svg
 from .retrain import progress_html
 
 TITLE = "Gradients"  # short: six tab names fit a phone's row
@@ -44,11 +45,18 @@ NAMES = list(SETTINGS)  # cell, gap, hidden, scale, clip, lr, optimizer, seconds
 
 
 def _state() -> dict:
-    return {"losses": [], "accuracy": [], "norms": [], "steps": [], "h": [], "c": None, "gates": None}
+    # "clicked", "turn", "up": when the visitor pressed Train, the job got the training
+    # slot, the training process reported that it runs (the message `PREPARING`)
+    return {"losses": [], "accuracy": [], "norms": [], "steps": [], "h": [], "c": None, "gates": None,
+            "fraction": 0.0, "clicked": time.monotonic(), "turn": None, "up": None}
 
 
 def _take(seen: dict, p) -> None:
-    """Fold one progress report into what the figures draw."""
+    """Fold one progress report into what the figures and the status draw."""
+    if p.message == PREPARING:
+        seen["up"] = time.monotonic()
+        return
+    seen["fraction"] = p.fraction
     if p.step and p.train_loss == p.train_loss:
         seen["losses"].append((p.step, p.train_loss))
     seen["norms"] += p.grad_norms
@@ -68,9 +76,29 @@ def figures(seen: dict, s: dict) -> tuple:
             plots.gates(seen["gates"], s["cell"]))
 
 
-def _line(seen: dict, s: dict) -> str:
-    if not seen["h"]:
-        return "Building the network..."
+def _phase(job: TrainingJob, seen: dict) -> str:
+    if job.waiting:
+        return "waiting"
+    if job.stop_event.is_set():
+        return "stopping"
+    if seen["h"]:  # the step-0 report, sent just before the first step
+        return "training"
+    return "preparing" if seen["up"] is not None else "starting"
+
+
+def _status(job: TrainingJob, seen: dict, s: dict) -> str:
+    """The status line: what the run is doing now, in the visitor's terms."""
+    phase, now = _phase(job, seen), time.monotonic()
+    if phase == "waiting":
+        return f"Waiting for the training slot: {job.ahead} ahead of you..."
+    if phase == "stopping":
+        return "Stopping after the current step..."
+    if phase == "starting":  # measured: most of the wait before the first step (issue 28)
+        return (f"Starting the training process (a new Python process loading PyTorch and the gallery's "
+                f"code): {now - (seen['turn'] or now):.0f} s...")
+    if phase == "preparing":
+        return (f"Preparing: building the {s['cell'].upper()} network and loading PyTorch's optimiser code "
+                f"(once per training process): {now - seen['up']:.0f} s...")
     h = seen["h"]
     ratio = h[0] / h[-1] if h[-1] > 0 else float("nan")
     acc = seen["accuracy"][-1][1] if seen["accuracy"] else float("nan")
@@ -78,43 +106,79 @@ def _line(seen: dict, s: dict) -> str:
             f"||dL/dh_1|| / ||dL/dh_T|| = {ratio:.1e}, spectral radius {seen.get('radius', 0):.2f}")
 
 
+def _result_in(job: TrainingJob) -> bool:
+    # the result (or the error) is in: jobs.py then waits for the training process to
+    # exit before `done` (measured 0.8-1.3 s), which the visitor need not watch
+    return job.finished() or job.predictor is not None or job.error is not None
+
+
+def _stream(job: TrainingJob, seen: dict, s: dict, head: str):
+    """Yield the status, and the figures when there is news, until the run's result is in:
+    at every change of phase, else at least every `PLOT_SECONDS`."""
+    shown, drawn, last = None, 0, 0.0
+    while not _result_in(job):
+        if seen["turn"] is None and not job.waiting:
+            seen["turn"] = time.monotonic()
+        for p in job.updates(timeout=0.3):
+            _take(seen, p)
+        phase = _phase(job, seen)
+        if phase == shown and time.monotonic() - last < PLOT_SECONDS:
+            continue
+        shown, last = phase, time.monotonic()
+        news = len(seen["norms"]) + len(seen["steps"])
+        figs = figures(seen, s) if news > drawn else (gr.skip(),) * 4
+        drawn = news
+        yield (head + progress_html(seen["fraction"], _status(job, seen, s)),) + figs
+    for p in job.updates(timeout=0):  # every report was queued before the result
+        _take(seen, p)
+
+
+def _timing(r: dict, seen: dict) -> str:
+    """Where the time went, so "1 s of training" after a 9 s wait reads as what it is."""
+    now, turn = time.monotonic(), seen["turn"] or seen["clicked"]
+    parts = []
+    if turn - seen["clicked"] >= 1:
+        parts.append(f"{turn - seen['clicked']:.0f} s waiting for the training slot")
+    if seen["up"] is not None:
+        parts.append(f"{seen['up'] - turn:.1f} s starting the training process")
+    parts.append(f"{r['setup_seconds']:.1f} s preparing")
+    return (f"{r['seconds']:.1f} s of training ({now - seen['clicked']:.0f} s since you pressed Train: "
+            f"{', '.join(parts)})")
+
+
+def _final(job: TrainingJob, seen: dict, s: dict, head: str) -> tuple:
+    """The last status and figures: how the run ended, where the time went, what happened.
+    A run the visitor stopped keeps its bar where it stopped."""
+    if job.error:
+        return (head + progress_html(seen["fraction"], f"Training failed: {job.error}"),) + (gr.skip(),) * 4
+    r = job.predictor  # the summary (small figures); the loop's TrainResult is job.result
+    drawn = figures(seen, s)  # first: the time "since you pressed Train" includes drawing them
+    if r["stopped"] == StopReason.STOPPED:
+        ended, fraction = (f"<b>Stopped</b> by you at step {r['steps']}, {r['seconds']:.1f} s into its "
+                           f"{r['settings']['seconds']:.0f} s budget"), seen["fraction"]
+    else:
+        ended, fraction = f"<b>Done</b> ({r['stopped'].replace('_', ' ')}) after {r['steps']} steps", 1.0
+    line = (f"{ended}: {_timing(r, seen)}. Best accuracy {r['accuracy']:.0%}, chance {r['chance']:.0%}; "
+            f"largest gradient norm {r['max_grad_norm']:.1e}; spectral radius {r['radius_start']:.2f} at the "
+            f"start, {r['radius_end']:.2f} at the end.")
+    return ((head + progress_html(fraction, line, raw=True)
+             + f'<p style="font-size:1.05em"><b>What happened:</b> {html.escape(r["verdict"])}</p>'),) + drawn
+
+
 def run(cell, gap, hidden, scale, clip, lr, optimizer, seconds, seed, request: gr.Request = None):
     """Handler: train the lab with the settings (clamped with a note) and stream the
-    status and the four figures, redrawn at least every `PLOT_SECONDS`."""
+    status (which phase: starting the process, preparing, training) and the four
+    figures, redrawn at least every `PLOT_SECONDS`."""
     values = (cell, gap, hidden, scale, clip, lr, optimizer, seconds, seed)
     s, notes = settings_from(dict(zip(NAMES, values)))
     key = session_key(request)
+    seen = _state()
     job = claim_job(key, TrainingJob(functools.partial(train_lab, s), task="gradients"), "A training")
     head = "".join(f"<div>&#9888; {html.escape(n)}</div>" for n in notes)
-    seen, fraction, drawn, last = _state(), 0.0, 0, 0.0
     try:
         yield (head + progress_html(0, "Starting the training process..."),) + (gr.skip(),) * 4
-        while not job.finished():
-            for p in job.updates(timeout=0.3):
-                _take(seen, p)
-                fraction = p.fraction
-            if time.monotonic() - last >= PLOT_SECONDS:
-                last = time.monotonic()
-                if job.waiting:
-                    line = f"Waiting for the training slot: {job.ahead} ahead of you..."
-                elif job.stop_event.is_set():
-                    line = "Stopping after the current step..."
-                else:
-                    line = _line(seen, s)
-                news = len(seen["norms"]) + len(seen["steps"]) > drawn
-                drawn = len(seen["norms"]) + len(seen["steps"])
-                yield (head + progress_html(fraction, line),) + (figures(seen, s) if news else (gr.skip(),) * 4)
-        if job.error:
-            yield (head + progress_html(fraction, f"Training failed: {job.error}"),) + (gr.skip(),) * 4
-            return
-        r = job.predictor  # the summary (small figures); the loop's TrainResult is job.result
-        done = (f"<b>Done</b> ({r['stopped'].replace('_', ' ')}) after {r['steps']} steps in {r['seconds']:.0f} s: "
-                f"best accuracy {r['accuracy']:.0%}, chance {r['chance']:.0%}; largest gradient norm "
-                f"{r['max_grad_norm']:.1e}; spectral radius {r['radius_start']:.2f} at the start, "
-                f"{r['radius_end']:.2f} at the end.")
-        yield ((head + progress_html(1.0, done, raw=True)
-                + f'<p style="font-size:1.05em"><b>What happened:</b> {html.escape(r["verdict"])}</p>'),)\
-            + figures(seen, s)
+        yield from _stream(job, seen, s, head)
+        yield _final(job, seen, s, head)
     finally:
         release_job(key, job)  # a closed tab or a cancelled event must not leave training running
 

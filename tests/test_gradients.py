@@ -1,7 +1,9 @@
 """The gradient lab: per-step BPTT gradient norms against autograd on the fused module
 and finite differences, the gates, the presets for a few steps, bad settings, and the
 tab's handlers."""
+import html
 import math
+import re
 import threading
 
 import pytest
@@ -9,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from rnn_core.gradlab import PRESETS, explain, settings_from, train_lab
+from rnn_core.gradlab.lab import PREPARING
 from rnn_core.gradlab.model import MemoryNet, spectral_radius
 from rnn_core.gradlab.presets import CLAIMS, meets_claim
 from rnn_core.gradlab.probe import gate_trace, step_gradients, unroll
@@ -82,8 +85,12 @@ def test_presets_run_a_few_steps(name):
             stop.set()
     summary, result = train_lab({**PRESETS[name], "gap": 10, "hidden": 8}, seen, stop)
     assert result.steps >= 3 and result.stopped in ("stopped", "solved")  # at the first report after step 3
-    first = reports[0]
+    # the process says it is up before it builds anything (the tab's "Preparing" phase), then
+    # the untrained network's figures come at step 0, just before the first step
+    assert reports[0].message == PREPARING and reports[0].val is None
+    first = reports[1]
     assert first.step == 0 and len(first.val["h_norms"]) == 11
+    assert 0 < summary["setup_seconds"] and summary["seconds"] > 0
     assert any(p.grad_norms for p in reports)
     assert summary["chance"] == CHANCE and summary["verdict"]
     assert (first.val["gates"] is None) == (PRESETS[name]["cell"] == "rnn")
@@ -138,8 +145,10 @@ def test_the_verdict_follows_what_was_measured():
     assert "Vanishing" in explain(_summary(settings={"cell": "rnn"}))
     assert "Exploding" in explain(_summary(nonfinite=True))
     assert "Exploding" in explain(_summary(settings={"clip": False}, max_grad_norm=2e4, accuracy=0.5))
-    learned = explain(_summary(settings={"cell": "lstm"}, accuracy=1.0, ratio=0.02))
+    learned = explain(_summary(settings={"cell": "lstm"}, accuracy=1.0, ratio=0.02, seconds=1.2))
     assert learned.startswith("Learned") and "gates" in learned
+    # the loop's clock, named as such: not the process start and preparation before it (issue 28)
+    assert "after 1.2 s of training" in learned
     assert "clipping" in explain(_summary(accuracy=0.95, max_grad_norm=400.0))
     assert explain(_summary(accuracy=0.6, ratio=0.1)).startswith("Partly")
     assert "float32" in explain(_summary(settings={"cell": "rnn"}, ratio=0.0))
@@ -166,6 +175,38 @@ def test_tab_handlers_train_stream_and_explain(monkeypatch):
     curve, per_step, norm, gate = outs[-1][1:]
     assert all(f.axes for f in (curve, per_step, norm, gate))
     assert tab.stop() is not None  # nothing running: a no-op
+
+
+def _bar_and_text(status: str) -> tuple[float, str]:
+    width = float(re.search(r"width:([\d.]+)%", status).group(1))
+    return width, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.unescape(status)))
+
+
+def test_the_status_names_each_phase_and_a_stopped_run_stays_where_it_stopped(monkeypatch):
+    """Issue 28: 8 s of "Building the network" then "learned in 1 s", and the bar at 100%
+    after Stop. The status names each phase before the first step, the last one says
+    where the time went (adding up), and a stopped run's bar stays below 100%."""
+    from apps import gradients as tab
+
+    monkeypatch.setattr(tab, "PLOT_SECONDS", 0.2)
+    values = {**PRESETS["plain RNN, T=100"], "gap": 30, "hidden": 8, "seconds": 60}  # stays at chance
+    texts, pressed = [], False
+    for out in tab.run(*[values[n] for n in tab.NAMES]):
+        texts.append(_bar_and_text(out[0])[1])
+        if texts[-1].split("· ")[-1].startswith("step") and not pressed:
+            assert tab.stop() is not None  # the visitor presses Stop once training shows
+            pressed = True
+    phases = ["Starting the training process", "Preparing: building the RNN network", "step "]
+    at = [next((i for i, t in enumerate(texts) if phase in t), None) for phase in phases]
+    assert None not in at and at == sorted(at), texts  # each shown at least once, in this order
+    width, text = _bar_and_text(out[0])
+    assert width < 100 and "Stopped by you at step" in text and "Done" not in text
+    figures = re.search(r"([\d.]+) s of training \(([\d.]+) s since you pressed Train: (?:([\d.]+) s waiting "
+                        r"for the training slot, )?([\d.]+) s starting the training process, ([\d.]+) s preparing\)",
+                        text)
+    assert figures, text
+    training, total, waiting, starting, preparing = (float(f or 0) for f in figures.groups())
+    assert training + waiting + starting + preparing <= total + 1.2  # parts of the wait, not more (rounding)
 
 
 def test_one_training_per_session_shared_with_the_retrain_panels():
