@@ -13,13 +13,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from rnn_core.encoders.melody import METERS, STEPS_PER_QUARTER, MelodyError, bar_steps
-from rnn_core.encoders.midi import melody_from_midi, melody_to_midi
+from rnn_core.encoders.midi import melody_to_midi, read_midi
 from rnn_core.encoders.notation import note_name, parse_notes
 from rnn_core.synth import SAMPLE_RATE, render, to_int16
 from rnn_core.tasks import TASKS
 from rnn_core.tasks.melody.predictor import KEYS, MAX_PRIMER_BARS, SCALES, Generated, MelodyGenerator
 
 from .layout import WIDE_PLOT, model_card_md, shape_header
+from .refusal import Refusal
 from .retrain import retrain_panel
 from .scratch import new_folder
 from .shipped import MODEL_CHOICES, card_of, pick_model, shipped_model
@@ -40,6 +41,7 @@ EXAMPLES = {
 PRIMERS = ("none", "typed notes", "MIDI file")
 MAX_UPLOAD_BYTES = 2_000_000  # parsing is linear in the size (about 2 CPU-s a MB); a tune is a few kB
 ROLL_COLOURS = {"primer": "#7a8ca8", "new": "#e07b1a"}
+SLOTS = 2  # melodies made (or uploads read) at once, in this tab's own slots
 
 
 pretrained = shipped_model(SPEC)
@@ -53,38 +55,79 @@ SUMMARY = "Give it a few notes (or none); it composes a folk melody, 16th note b
 
 
 def read_primer(source: str, typed: str, upload, meter: str):
-    """The primer a visitor gave (None for none) and notes on what was changed.
+    """The primer a visitor gave (None for none), notes on what was changed, and its
+    tempo (an uploaded MIDI file's first; None for typed notes or none).
 
     Raises:
-        gr.Error: with a one-sentence reason (bad notes, unreadable MIDI...).
+        Refusal: with a one-sentence reason (bad notes, unreadable MIDI...).
     """
     if source == "typed notes":
         if not typed or not typed.strip():
-            raise gr.Error("Type some notes first (e.g. D4 E4 F#4 G4/2), or choose 'none' as the primer.")
+            raise Refusal("Type some notes first (e.g. D4 E4 F#4 G4/2), or choose 'none' as the primer.")
         if len(typed) > 20_000:
-            raise gr.Error("That is a lot of notes: type at most 20,000 characters.")
+            raise Refusal("That is a lot of notes: type at most 20,000 characters.")
         try:
             melody = parse_notes(typed, meter)
         except MelodyError as e:
-            raise gr.Error(str(e)) from None
+            raise Refusal(str(e)) from None
         if not melody.notes:
-            raise gr.Error("The primer has only rests: give it at least one note.")
-        return melody, []
+            raise Refusal("The primer has only rests: give it at least one note.")
+        return melody, [], None
     if source == "MIDI file":
         if upload is None:
-            raise gr.Error("Upload a MIDI file first (.mid), or choose another primer.")
-        path = upload if isinstance(upload, str) else getattr(upload, "name", str(upload))
+            raise Refusal("Upload a MIDI file first (.mid), or choose another primer.")
+        path = _path_of(upload)
         if os.path.getsize(path) > MAX_UPLOAD_BYTES:
-            raise gr.Error(f"That file is over {MAX_UPLOAD_BYTES // 1_000_000} MB: upload a shorter MIDI file "
+            raise Refusal(f"That file is over {MAX_UPLOAD_BYTES // 1_000_000} MB: upload a shorter MIDI file "
                            "(the model reads only its first bars).")
         try:
-            melody, notes = melody_from_midi(path, max_steps=MAX_PRIMER_BARS * 16)
+            melody, tempo, notes = read_midi(path, max_steps=MAX_PRIMER_BARS * 16)
         except MelodyError as e:
-            raise gr.Error(str(e)) from None
+            raise Refusal(str(e)) from None
         if not melody.notes:
-            raise gr.Error("The melody track has no notes in its first bars.")
-        return melody, notes
-    return None, []
+            raise Refusal("The melody track has no notes in its first bars.")
+        return melody, notes, tempo
+    return None, [], None
+
+
+def _path_of(upload) -> str:
+    """The file path behind an upload (a path, or a file object with a name)."""
+    return upload if isinstance(upload, str) else getattr(upload, "name", str(upload))
+
+
+def upload_tempo(upload, tempo):
+    """Handler: on upload, the tempo slider takes the MIDI file's own first tempo
+    (within the slider's bounds), so the continuation keeps the piece's pace unless the
+    visitor moves it; an unreadable or oversized file leaves the slider as it was (the
+    Generate button says what is wrong with the file)."""
+    try:
+        path = _path_of(upload)
+        if os.path.getsize(path) > MAX_UPLOAD_BYTES:
+            return tempo
+        file_tempo = read_midi(path, max_steps=MAX_PRIMER_BARS * 16).tempo
+    except (MelodyError, OSError, TypeError):
+        return tempo
+    return round(_bounded(file_tempo))
+
+
+def _bounded(tempo: float) -> float:
+    """``tempo`` within the tempo slider's bounds."""
+    bounds = MelodyGenerator.generation_options["tempo"]
+    return min(max(tempo, bounds.low), bounds.high)
+
+
+def _tempo(chosen: float, file_tempo: float | None) -> tuple[float, str | None]:
+    """The tempo to play at, and a note on it: the slider's, which takes an uploaded
+    file's own tempo on upload (rounded to the slider's whole bpm; then the file's
+    exact tempo is kept)."""
+    if file_tempo is None:
+        return chosen, None
+    own = _bounded(file_tempo)
+    bounded = "" if own == file_tempo else f" ({file_tempo:.4g} bpm, past the slider's bounds)"
+    if abs(chosen - own) < 0.5:
+        return own, f"Tempo {own:.4g} bpm: the uploaded file's tempo{bounded}."
+    return chosen, (f"Tempo {chosen:g} bpm as set; the uploaded file's own tempo is {file_tempo:.4g} bpm "
+                    "(the slider takes it on each upload).")
 
 
 def piano_roll(results: list[Generated]):
@@ -133,7 +176,9 @@ def generate(source, typed, upload, meter, bars, temperature, tempo, key, scale,
     if scale not in SCALES:
         notes.append(f"scale {scale!r} is not one offered; using none.")
         scale = "none"
-    primer, primer_notes = read_primer(source, typed, upload, settings["meter"])
+    primer, primer_notes, file_tempo = read_primer(source, typed, upload, settings["meter"])
+    tempo, tempo_note = _tempo(settings["tempo"], file_tempo)
+    primer_notes += [tempo_note] if tempo_note else []
     results, gen_notes = gen.generate(primer, bars=settings["bars"], temperature=settings["temperature"],
                                       meter=settings["meter"], key=key, scale=scale,
                                       variations=settings["variations"], seed=settings["seed"],
@@ -144,7 +189,7 @@ def generate(source, typed, upload, meter, bars, temperature, tempo, key, scale,
     for k, r in enumerate(results):
         segments = [(0, r.primer_steps, "primer"), (r.primer_steps, r.melody.length, "continuation")] \
             if r.primer_steps else None
-        midi = melody_to_midi(r.melody, settings["tempo"], segments=segments)
+        midi = melody_to_midi(r.melody, tempo, segments=segments)
         path = folder / f"melody-{k + 1}.mid"
         midi.write(str(path))
         files.append(str(path))
@@ -153,7 +198,7 @@ def generate(source, typed, upload, meter, bars, temperature, tempo, key, scale,
     first = results[0]
     bar = bar_steps(first.melody.meter_at(max(first.melody.length - 1, 0)))
     summary = (f"{len(results)} variation(s) in **{first.key}**, {first.melody.meter_at(0)}, "
-               f"{_bars(first.melody.length, bar)} at {settings['tempo']:g} bpm"
+               f"{_bars(first.melody.length, bar)} at {tempo:.4g} bpm"
                + (" (they play one after another)." if len(results) > 1 else "."))
     lines = [summary] + [f"- {n}" for n in notes + primer_notes + gen_notes]
     return (SAMPLE_RATE, to_int16(wave)), files, piano_roll(results), "\n".join(lines)
@@ -215,7 +260,7 @@ def build() -> None:
                 bars = gr.Slider(1, 64, value=8, step=1, label="length (bars)")
                 temperature = gr.Slider(0.05, 3.0, value=1.0, step=0.05, label="temperature")
             with gr.Row():
-                tempo = gr.Slider(30, 300, value=120, step=1, label="tempo (bpm)")
+                tempo = gr.Slider(30, 300, value=120, step=1, label="tempo (bpm; a MIDI file sets its own)")
                 meter = gr.Dropdown(list(METERS), value="4/4", label="meter (without a MIDI primer)")
             with gr.Row():
                 key = gr.Dropdown(list(KEYS), value=KEYS[0], label="key")
@@ -240,10 +285,13 @@ def build() -> None:
     example.change(use_example, example, [typed, meter, source], api_visibility="private")
     # an uploaded file is what the visitor wants continued: choose it as the primer
     upload.upload(lambda: "MIDI file", None, source, queue=False, api_visibility="private")
+    # ... at its own tempo (reading the file takes a moment: queued, in this tab's slots)
+    upload.upload(upload_tempo, [upload, tempo], tempo, api_visibility="private", concurrency_id="melody",
+                  concurrency_limit=SLOTS)
     # its own slots, not the other tabs': reading an uploaded MIDI can take a few seconds
     go.click(generate, [source, typed, upload, meter, bars, temperature, tempo, key, scale, variations, seed,
                         include_primer, which, retrained], [audio, files, roll, notes],
-             api_name="melody_generate", concurrency_id="melody", concurrency_limit=2)
+             api_name="melody_generate", concurrency_id="melody", concurrency_limit=SLOTS)
 
 
 if __name__ == "__main__":

@@ -249,7 +249,7 @@ def _melody_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="FILE.mid", help="where the MIDI file goes")
     p.add_argument("--bars", type=int, help="bars to add after the primer (default 16)")
     primer = p.add_mutually_exclusive_group()
-    primer.add_argument("--primer", metavar="NOTES", help='notes to continue, e.g. "D4 E4 F#4 G4/2 | A4/8 B4/8"')
+    primer.add_argument("--primer", metavar="NOTES", help='notes to continue, e.g. "D4 E4 F#4 G4 | A4/8 B4/8 R C5/2"')
     primer.add_argument("--primer-midi", metavar="FILE", help="a MIDI file whose melody to continue (-: stdin)")
     p.add_argument("--meter", choices=METERS, help="without a MIDI primer (default 4/4)")
     p.add_argument("--temperature", type=float, help="default 1")

@@ -10,7 +10,7 @@ import torch
 from rnn_core.baselines import NGram, symbols
 from rnn_core.encoders.events import MelodyEncoder
 from rnn_core.encoders.melody import Melody, MelodyError, diatonic_shift, key_name
-from rnn_core.encoders.midi import melody_from_midi, melody_to_midi
+from rnn_core.encoders.midi import melody_from_midi, melody_to_midi, read_midi
 from rnn_core.encoders.notation import note_number, parse_notes
 from rnn_core.tasks import TASKS
 from rnn_core.tasks.melody.data import examples, make_encoder, tune_batches
@@ -76,6 +76,32 @@ def test_midi_file_round_trip_through_bytes(tmp_path):
     assert out.instruments[0].notes[0].start == pytest.approx(8 * 60 / 90 / 4)
 
 
+def test_midi_tempo_is_read(tmp_path):
+    """The first tempo of a file (MIDI's default, 120 bpm, without any), beside its
+    melody on the grid (which the tempo does not move), and a note when it changes."""
+    pm = pretty_midi.PrettyMIDI(initial_tempo=90)
+    inst = pretty_midi.Instrument(0)
+    beat = 60 / 90
+    inst.notes = [pretty_midi.Note(90, 60 + k, k * beat, (k + 1) * beat) for k in range(8)]
+    pm.instruments.append(inst)
+    pm.write(str(tmp_path / "ninety.mid"))
+    read = read_midi(str(tmp_path / "ninety.mid"), max_steps=64 * 16)
+    assert read.tempo == pytest.approx(90) and read.melody.notes[:2] == [(60, 0, 4), (61, 4, 8)]
+    assert not read.notes
+
+    mid = mido.MidiFile()
+    track = mido.MidiTrack([mido.Message("note_on", note=60, velocity=90, time=0),
+                            mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(60), time=480),
+                            mido.Message("note_off", note=60, time=0),
+                            mido.Message("note_on", note=62, velocity=90, time=0),
+                            mido.Message("note_off", note=62, time=480)])
+    mid.tracks.append(track)
+    mid.save(str(tmp_path / "changes.mid"))
+    read = read_midi(str(tmp_path / "changes.mid"))
+    assert read.tempo == pytest.approx(120) and read.melody.notes == [(60, 0, 4), (62, 4, 8)]
+    assert any("changes tempo" in n for n in read.notes)
+
+
 def test_midi_top_voice_of_chords_and_melody_track():
     pm = pretty_midi.PrettyMIDI(initial_tempo=120)
     bass, tune = pretty_midi.Instrument(32, name="bass"), pretty_midi.Instrument(0, name="tune")
@@ -118,15 +144,38 @@ def test_long_midi_is_cut():
 
 
 def test_parse_notes():
-    m = parse_notes("D4 E4 F#4 G4/2 | A4/8 B4/8. R/16 C5/1", "4/4")
-    assert m.notes == [(62, 0, 4), (64, 4, 8), (66, 8, 12), (67, 12, 20), (69, 20, 22), (71, 22, 25),
-                       (72, 26, 42)]
+    m = parse_notes("D4 E4 F#4 G4 | A4/8 B4/8. R/16 C5/2 R/8 | E5/1", "4/4")
+    assert m.notes == [(62, 0, 4), (64, 4, 8), (66, 8, 12), (67, 12, 16), (69, 16, 18), (71, 18, 21),
+                       (72, 22, 30), (76, 32, 48)]
     pickup = parse_notes("A4/8 | C5 D5 E5", "3/4")
     assert pickup.notes[0] == (69, 10, 12) and pickup.bar_lines() == [0, 12]
     for bad in ("H4", "C", "C4/3", "C99", "hello"):
         with pytest.raises(MelodyError):
             parse_notes(bad)
     assert note_number("Bb3") == 58 and note_number("C4") == 60
+
+
+@pytest.mark.parametrize("text, meter, message", [
+    ("D4 E4 F#4 | G4 A4 B4 C5 D5 | E4", "3/4", "Bar 2 holds 5 quarter notes but a bar of 3/4 has 3"),
+    ("C4 D4 E4 F4 G4 | C4", "4/4", "Bar 1 holds 5 quarter notes but a bar of 4/4 has 4"),
+    ("B4/8 G4/8 G4/8 D4/8 G4/8 G4/8 | B4/8 G4/8 B4/8 D5/8 C5/8 B4/8 A4/8 | G4", "6/8",
+     "Bar 2 holds 7 eighth notes but a bar of 6/8 has 6"),
+    ("C4 D4 E4 F4 | G4/2 A4/2 B4/8 | C5/1", "4/4", "Bar 2 holds 4.5 quarter notes"),
+    ("C4 D4 E4 F4 | G4 A4 | C5 B4 A4 G4", "4/4", "Bar 2 holds 2 quarter notes but a bar of 4/4 has 4"),
+    ("C5/2 | C5/2 R/2 R/4", "2/2", "Bar 2 holds 2.5 half notes but a bar of 2/2 has 2"),
+])
+def test_parse_notes_refuses_bars_the_meter_cannot_hold(text, meter, message):
+    """Where bar lines are written, a bar holding more (or, inside the tune, less) than
+    the meter's bar is refused, naming the bar; it was read on silently, every later
+    bar line then off the one the visitor wrote."""
+    with pytest.raises(MelodyError, match=message.replace(".", r"\.")):
+        parse_notes(text, meter)
+
+
+def test_parse_notes_accepts_pickups_short_last_bars_and_unmarked_bars():
+    assert parse_notes("A4/8 | C5 D5 E5 | F5", "3/4").notes[0] == (69, 10, 12)  # pickup, short last bar
+    assert parse_notes("| C4 D4 E4 || F4 G4 A4 |", "3/4").length == 24  # leading, double, trailing lines
+    assert parse_notes("C4 D4 E4 F4 G4 A4 B4", "3/4").length == 28  # no bar lines: nothing to check
 
 
 def test_keys():
@@ -213,6 +262,36 @@ def test_key_constraint_holds(gen, key, scale):
     for r in results:
         assert r.melody.notes
         assert all((p - tonic) % 12 in SCALES[scale] for p, _, _ in r.melody.notes)
+
+
+TWINKLE = ["C4 C4 G4 G4", "A4 A4 G4/2", "F4 F4 E4 E4", "D4 D4 C4/2"]  # C4..A4
+
+
+def test_long_primer_replays_its_last_bars_and_new_notes_stay_near_it(gen):
+    """A 33-bar primer in variations: each variation replays only the primer's last 8
+    bars (it replayed all 33, a minute of audio each), and even at temperature 3 the new
+    notes stay within a fourth of the primer's range (they reached anywhere in G2..C7)."""
+    primer = parse_notes(" | ".join(TWINKLE * 8 + ["C4/1"]), "4/4")
+    assert primer.length == 33 * 16
+    results, notes = gen.generate(primer, bars=4, temperature=3.0, variations=3, seed=4)
+    for r in results:
+        assert r.primer_steps == 8 * 16 and r.melody.length == (8 + 4) * 16
+        assert r.melody.crop(0, r.primer_steps).notes == primer.crop(25 * 16, 33 * 16).notes
+        new = [p for p, s, _ in r.melody.notes if s >= r.primer_steps]
+        assert new and all(60 - 5 <= p <= 69 + 5 for p in new), new
+    assert any("last 8 bars" in n for n in notes) and any("G3 and D5" in n for n in notes)
+    # a short primer is replayed whole
+    (r,), _ = gen.generate(parse_notes(" | ".join(TWINKLE), "4/4"), bars=1)
+    assert r.primer_steps == 4 * 16
+
+
+def test_without_primer_new_notes_stay_in_the_tunes_usual_range(gen):
+    """No primer: the notes stay in C4..C6 of C major (where 98% of the Nottingham
+    tunes' notes are), moved with the key asked for."""
+    for key, low, high in (("the primer's key", 60, 84), ("D major / B minor", 62, 86)):
+        results, notes = gen.generate(None, bars=8, temperature=3.0, key=key, variations=2, seed=1)
+        for r in results:
+            assert r.melody.notes and all(low <= p <= high for p, _, _ in r.melody.notes)
 
 
 def test_primer_out_of_range_is_moved(gen):

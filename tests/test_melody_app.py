@@ -42,6 +42,61 @@ def test_no_primer(tab):
     assert mido.MidiFile(files[0]).length == pytest.approx(6.0, abs=0.01)
 
 
+def _tune_at(path, bpm: float):
+    """Two bars of C major quarter notes written at ``bpm``."""
+    pm = pretty_midi.PrettyMIDI(initial_tempo=bpm)
+    inst = pretty_midi.Instrument(0)
+    beat = 60 / bpm
+    scale = [60, 62, 64, 65, 67, 65, 64, 62]
+    inst.notes = [pretty_midi.Note(90, p, k * beat, (k + 1) * beat) for k, p in enumerate(scale)]
+    pm.instruments.append(inst)
+    pm.write(str(path))
+    return str(path)
+
+
+def test_midi_upload_keeps_its_tempo(tab, tmp_path):
+    """On upload the tempo slider takes the file's own tempo, and the MIDI and audio made
+    from it play at that pace (they played at the slider's 120); a tempo the visitor
+    sets afterwards wins. The note says whose tempo it is."""
+    path = _tune_at(tmp_path / "ninety.mid", 90)
+    tempo = tab.upload_tempo(path, 120)
+    assert tempo == 90
+    (rate, audio), files, _, notes = _generate(tab, "MIDI file", upload=path, tempo=tempo, bars=2)
+    midi = mido.MidiFile(files[0])
+    tempos = [m.tempo for t in midi.tracks for m in t if m.type == "set_tempo"]
+    assert mido.tempo2bpm(tempos[0]) == pytest.approx(90, abs=0.01)  # MIDI keeps whole microseconds
+    assert midi.length == pytest.approx(4 * 4 * 60 / 90, abs=0.01)  # 2 bars + 2 new, 4/4 at 90 bpm
+    assert len(audio) >= midi.length * rate
+    assert "at 90 bpm" in notes and "the uploaded file's tempo" in notes
+    *_, notes = _generate(tab, "MIDI file", upload=path, tempo=150, bars=2)
+    assert "at 150 bpm" in notes and "file's own tempo is 90 bpm" in notes
+    # an unreadable upload leaves the slider alone (Generate says what is wrong with it)
+    (tmp_path / "bad.mid").write_bytes(b"not midi")
+    assert tab.upload_tempo(str(tmp_path / "bad.mid"), 100) == 100
+    assert tab.upload_tempo(_tune_at(tmp_path / "fast.mid", 400), 100) == 300  # the slider's top
+
+
+def test_long_primer_in_variations_replays_its_last_bars(tab):
+    """33 bars typed, 3 variations: each replays the primer's last 8 bars (not all 33,
+    4 minutes of audio in all), and its new notes stay near the primer's C4..A4."""
+    typed = " | ".join(["C4 C4 G4 G4", "A4 A4 G4/2", "F4 F4 E4 E4", "D4 D4 C4/2"] * 8 + ["C4/1"])
+    (rate, audio), files, roll, notes = _generate(tab, "typed notes", typed, variations=3, bars=4,
+                                                  temperature=3.0)
+    assert len(audio) <= 3 * 26 * rate  # 12 bars of 4/4 at 120 bpm = 24 s a variation
+    for f in files:
+        pm = pretty_midi.PrettyMIDI(f)
+        assert [i.name for i in pm.instruments] == ["primer", "continuation"]
+        assert all(55 <= n.pitch <= 74 for n in pm.instruments[1].notes)
+    assert "last 8 bars" in notes
+
+
+def test_overfull_bar_is_refused(tab):
+    from apps.refusal import Refusal
+
+    with pytest.raises(Refusal, match="Bar 2 holds 5 quarter notes but a bar of 3/4 has 3"):
+        _generate(tab, "typed notes", "D4 E4 F#4 | G4 A4 B4 C5 D5 | E4", meter="3/4")
+
+
 def test_midi_upload_primer(tab, tmp_path):
     path = write_tune(tmp_path / "tune.mid", PHRASES[0] + PHRASES[1], shift=7)  # G major
     _, files, _, notes = _generate(tab, "MIDI file", upload=str(path))

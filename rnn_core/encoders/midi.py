@@ -2,16 +2,39 @@
 from __future__ import annotations
 
 import io
+from typing import NamedTuple
 
 import numpy as np
 
 from .melody import METERS, STEPS_PER_QUARTER, Melody, MelodyError
 
 
+class MidiMelody(NamedTuple):
+    """What `read_midi` found: the melody on the grid, the file's first tempo (quarter
+    notes a minute) and notes for the visitor about what was changed."""
+    melody: Melody
+    tempo: float
+    notes: list[str]
+
+
 def melody_from_midi(source, max_steps: int | None = None) -> tuple[Melody, list[str]]:
     """The melody of a MIDI file (path, bytes or ``pretty_midi.PrettyMIDI``), on the
     16th-note grid; returns (melody, notes for the visitor about what was changed).
+    `read_midi` also gives the file's tempo.
 
+    Raises:
+        MelodyError: not a MIDI file, no pitched notes, ...
+    """
+    melody, _, notes = read_midi(source, max_steps)
+    return melody, notes
+
+
+def read_midi(source, max_steps: int | None = None) -> MidiMelody:
+    """The melody of a MIDI file (path, bytes or ``pretty_midi.PrettyMIDI``) on the
+    16th-note grid, and its first tempo (120 bpm, MIDI's default, where it sets none).
+
+    The grid is counted in ticks, so the tempo never moves a note: played at the
+    file's tempo, the melody keeps the piece's pace.
     The melody track is the non-drum track with the highest mean pitch among those
     holding at least a quarter of the notes; where it plays chords, its top voice is
     taken.
@@ -46,7 +69,19 @@ def melody_from_midi(source, max_steps: int | None = None) -> tuple[Melody, list
     meters = [(s, m) for s, m in meters if max_steps is None or s < max_steps]
     if not meters or meters[0][0] != 0:
         meters.insert(0, (0, "4/4"))
-    return Melody(notes, meters), notes_out
+    return MidiMelody(Melody(notes, meters), _first_tempo(pm, notes_out), notes_out)
+
+
+def _first_tempo(pm, notes_out: list[str]) -> float:
+    """The tempo a file starts at (pretty_midi puts MIDI's default 120 bpm first where
+    the file sets none at its start), with a note when it changes later."""
+    # MIDI keeps whole microseconds a quarter note: 90 bpm reads 90.00009; 0.01 bpm is
+    # far finer than anyone hears
+    tempi = pm.get_tempo_changes()[1].round(2)
+    first = float(tempi[0]) if len(tempi) else 120.0
+    if any(abs(t - first) > 0.05 for t in tempi):
+        notes_out.append(f"The file changes tempo; the melody keeps its first, {first:.4g} bpm.")
+    return first
 
 
 def _parse(source, max_steps: int | None, notes_out: list[str]):

@@ -4,7 +4,8 @@ number of bars, in a key and scale, with several variations at once.
 The network was trained on tunes moved to C major / A minor; a primer is moved there
 first (`diatonic_shift`), continued, and moved back (or to the key asked for).
 Sampling keeps the bars whole: a bar line comes exactly when a bar is full, and only
-then; with a scale, notes outside it are masked out.
+then; notes outside a range around the primer (`note_range`) are masked out, and so,
+with a scale, are notes outside it. Only the primer's last bars are played back.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ...decoding import sample
 from ...encoders.events import MelodyEncoder
 from ...encoders.melody import (MAJOR_KEY_NAMES, METERS, PITCH_HIGH, PITCH_LOW, WHITE_KEYS, Melody, bar_steps,
                                 diatonic_shift, fit_range, key_name)
+from ...encoders.notation import note_name
 from ...options import Option
 from ...predictor import Predictor
 
@@ -23,7 +25,15 @@ SCALES = {"none": None, "the key's scale": WHITE_KEYS, "pentatonic": (0, 2, 4, 7
 # by the circle of fifths, as key signatures go
 KEYS = ("the primer's key",) + tuple(key_name(-t) for t in (0, 7, 2, 9, 4, 11, 6, 1, 8, 3, 10, 5))
 MAX_PRIMER_BARS = 64
-
+# A long primer is read whole but played back only by its last bars (a folk tune's
+# strain): 33 bars replayed before each of 4 variations were minutes of audio.
+REPLAYED_PRIMER_BARS = 8
+# New notes stay within a fourth of the primer's range (and span at least an octave
+# and a fourth). The Nottingham tunes (in C) sit around D5, an octave above a tune
+# typed in the 4th octave: unmasked, a continuation drifted up towards them, the more
+# so after a long primer and at a high temperature (to G6 and beyond).
+RANGE_MARGIN, RANGE_MIN_SPAN = 5, 17
+NO_PRIMER_RANGE = (60, 84)  # C4..C6 (in C): 98% of the Nottingham tunes' notes
 
 
 @dataclass
@@ -40,14 +50,37 @@ def key_offset(key: str) -> int:
     return MAJOR_KEY_NAMES.index(key.split()[0])
 
 
-def allowed_mask(enc: MelodyEncoder, scale: tuple[int, ...] | None) -> torch.Tensor:
+def allowed_mask(enc: MelodyEncoder, scale: tuple[int, ...] | None,
+                 pitches: tuple[int, int] | None = None) -> torch.Tensor:
     """(V,) True for tokens a continuation may contain: hold, rest, and notes (in
-    ``scale``'s pitch classes of C, when given). Never <s>, </s>, meters or bars."""
+    ``scale``'s pitch classes of C, when given; between ``pitches`` = (low, high),
+    when given). Never <s>, </s>, meters or bars."""
+    low, high = pitches or (enc.low, enc.high)
     mask = torch.zeros(enc.vocab_size, dtype=torch.bool)
     mask[[enc.hold, enc.rest]] = True
     for p in range(enc.low, enc.high + 1):
-        mask[enc.note_id(p)] = scale is None or p % 12 in scale
+        mask[enc.note_id(p)] = (scale is None or p % 12 in scale) and low <= p <= high
     return mask
+
+
+def note_range(primer: Melody, low: int = PITCH_LOW, high: int = PITCH_HIGH) -> tuple[int, int]:
+    """The pitches new notes may take after ``primer``: its range widened by
+    `RANGE_MARGIN` each side (then evenly to `RANGE_MIN_SPAN`), inside [low, high];
+    `NO_PRIMER_RANGE` without a primer."""
+    if not primer.notes:
+        return NO_PRIMER_RANGE
+    pitches = [p for p, _, _ in primer.notes]
+    lo, hi = min(pitches) - RANGE_MARGIN, max(pitches) + RANGE_MARGIN
+    short = max(0, RANGE_MIN_SPAN - (hi - lo))
+    lo, hi = lo - short // 2, hi + short - short // 2
+    return max(lo, low), min(hi, high)
+
+
+def replay_start(primer: Melody) -> int:
+    """The step from which ``primer`` is played back: the start of its last
+    `REPLAYED_PRIMER_BARS` bars (0 for a shorter primer)."""
+    lines = primer.bar_lines() if primer.length else [0]
+    return lines[-REPLAYED_PRIMER_BARS] if len(lines) > REPLAYED_PRIMER_BARS else 0
 
 
 def sample_events(start, step, enc: MelodyEncoder, steps: int, bar_len: int, pos: int,
@@ -138,6 +171,8 @@ class MelodyGenerator(Predictor):
                  include_primer: bool = True) -> tuple[list[Generated], list[str]]:
         """Continue ``primer`` (a melody in any key; None = start from nothing) by
         ``bars`` bars (after completing the primer's last bar), ``variations`` times.
+        New notes stay near the primer's range (`note_range`); with ``include_primer``
+        each variation starts with the primer's last bars (`replay_start`).
 
         Returns:
             ([one `Generated` per variation], notes for the visitor)
@@ -150,22 +185,33 @@ class MelodyGenerator(Predictor):
         pos = moved.length - moved.bar_lines()[-1] if moved.length else bar_len
         steps = (bar_len - pos) % bar_len + bars * bar_len
         prefix = enc.encode(moved, end=False) if moved.notes else [enc.bos, enc.meter_id(meter)]
+        low, high = note_range(moved, enc.low, enc.high)
         generator = torch.Generator().manual_seed(int(seed))
         start, step = model_sampler(self.model, enc, prefix, variations, bar_len)
         with torch.no_grad():
-            events = sample_events(start, step, enc, steps, bar_len, pos, allowed_mask(enc, SCALES[scale]),
-                                   temperature, generator)
-        if key == KEYS[0]:
-            out_shift, key_label = back, key_name(-back)
-        else:
-            # the chosen key's tonic, in the octave that keeps the tune nearest where it was
-            t = key_offset(key)
-            out_shift = min((t + 12 * k for k in (-1, 0, 1)), key=lambda s: abs(s - back))
-            key_label = key
+            events = sample_events(start, step, enc, steps, bar_len, pos,
+                                   allowed_mask(enc, SCALES[scale], (low, high)), temperature, generator)
+        out_shift, key_label = output_key(key, back)
+        notes.append(f"New notes stay between {note_name(low + out_shift)} and {note_name(high + out_shift)}, "
+                     + ("around the primer's range" if moved.notes else "where the tunes the model learned go")
+                     + ", so the melody stays singable.")
+        first = replay_start(moved) if include_primer else moved.length
+        if 0 < first < moved.length:
+            notes.append(f"The primer is {len(moved.bar_lines())} bars long: only its last {REPLAYED_PRIMER_BARS} "
+                         "bars are played before the new ones (the model read all of it).")
         results = []
         for row in events.tolist():
             whole = enc.decode(prefix + row)
-            if not include_primer:
-                whole = whole.crop(moved.length, whole.length)
-            results.append(Generated(whole.transpose(out_shift), moved.length if include_primer else 0, key_label))
+            whole = whole.crop(first, whole.length)
+            results.append(Generated(whole.transpose(out_shift), moved.length - first, key_label))
         return results, notes
+
+
+def output_key(key: str, back: int) -> tuple[int, str]:
+    """(semitones from the network's C major to the output, the key's name): the
+    primer's own key (``back``) or, for a key asked for, its tonic in the octave that
+    keeps the tune nearest where it was."""
+    if key == KEYS[0]:
+        return back, key_name(-back)
+    t = key_offset(key)
+    return min((t + 12 * k for k in (-1, 0, 1)), key=lambda s: abs(s - back)), key
