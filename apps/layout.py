@@ -7,6 +7,8 @@ import html
 import gradio as gr
 
 POSITIVE, NEGATIVE = "#2e7d32", "#c62828"
+INK = "#1f2937"  # text on the light grounds the views keep in the dark theme too (set on every span:
+# the theme's prose rules colour spans themselves)
 
 # The largest upload the server accepts (`app.LAUNCH`), said beside every upload box.
 MAX_UPLOAD_MB = 25

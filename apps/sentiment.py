@@ -9,12 +9,11 @@ import html
 
 import gradio as gr
 from gradio.context import Context
-import matplotlib.pyplot as plt
 
 from rnn_core.tasks import TASKS
 from rnn_core.tasks.sentiment.predictor import model_card
 
-from .layout import NEGATIVE, POSITIVE, model_card_md, shape_header
+from .layout import INK, NEGATIVE, POSITIVE, model_card_md, shape_header
 from .refusal import Refusal
 from .retrain import retrain_panel
 from .shipped import card_of, shipped_model
@@ -69,29 +68,33 @@ def influence_html(tokens: list[str], influence: list[float]) -> str:
     return f'<div style="line-height:2.2">{spans}</div>'
 
 
-def _tick(token: str) -> str:
-    """A tick label the plot's font can draw (it has Latin, Greek and Cyrillic, not CJK
-    or emoji: those show as '?' here and in full in the coloured strip above)."""
-    return "".join(c if ord(c) < 0x2000 else "?" for c in token[:12])
-
-
-def running_plot(tokens: list[str], running: list[float]):
-    """P(positive) after each word: the many-to-one network's opinion as it reads."""
-    fig, ax = plt.subplots(figsize=(max(5, min(14, 0.35 * len(tokens))), 2.6), dpi=90)
-    xs = range(1, len(running) + 1)
-    ax.axhspan(0.5, 1, color=POSITIVE, alpha=0.07)
-    ax.axhspan(0, 0.5, color=NEGATIVE, alpha=0.07)
-    ax.plot(xs, running, "o-", color="#333", ms=3)
-    ax.axhline(0.5, color="#999", lw=0.8)
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("P(positive)")
-    if len(tokens) <= 40:
-        ax.set_xticks(list(xs), [_tick(t) for t in tokens], rotation=60, ha="right", fontsize=8)
-    else:
-        ax.set_xlabel("words read")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+def running_svg(tokens: list[str], running: list[float]) -> str:
+    """P(positive) after each word, drawn as an SVG line: the many-to-one network's
+    opinion as it reads. SVG, not a matplotlib PNG: the figure cost 45 ms of the
+    tab's 60 ms answer and most of the server's CPU under load (issue 28); the
+    browser draws this for free, at any width, with the words in the page's font."""
+    n, step, top, h = len(running), 34, 12, 120  # 34 px a word; h: the 0..1 axis
+    width = 48 + step * max(n, 2)
+    y = [top + h * (1 - p) for p in running]
+    x = [48 + step * (i + 0.5) for i in range(n)]
+    points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y))
+    dots = "".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3"><title>{html.escape(t)}: {p:.2f}</title></circle>'
+                   for a, b, t, p in zip(x, y, tokens, running))
+    # every word under its point while they fit; past 40 words, a word count
+    words = ("".join(f'<text x="{a:.1f}" y="{top + h + 14}" transform="rotate(-50 {a:.1f} {top + h + 14})" '
+                     f'text-anchor="end">{html.escape(t[:12])}</text>' for a, t in zip(x, tokens))
+             if n <= 40 else f'<text x="{width / 2:.0f}" y="{top + h + 24}" text-anchor="middle">{n} words read</text>')
+    return (f'<div style="overflow-x:auto;background:#fff;border-radius:6px">'
+            f'<svg role="img" aria-label="P(positive) after each word" width="{width}" height="{top + h + 70}" '
+            f'font-size="12" fill="{INK}" style="font-family:inherit">'
+            f'<rect x="48" y="{top}" width="{width - 48}" height="{h / 2}" fill="{POSITIVE}" opacity="0.08"/>'
+            f'<rect x="48" y="{top + h / 2}" width="{width - 48}" height="{h / 2}" fill="{NEGATIVE}" opacity="0.08"/>'
+            f'<line x1="48" x2="{width}" y1="{top + h / 2}" y2="{top + h / 2}" stroke="#999"/>'
+            f'<text x="42" y="{top + 4}" text-anchor="end">1</text><text x="42" y="{top + h / 2 + 4}" '
+            f'text-anchor="end">0.5</text><text x="42" y="{top + h + 4}" text-anchor="end">0</text>'
+            f'<text x="10" y="{top + h / 2}" transform="rotate(-90 10 {top + h / 2})" text-anchor="middle">'
+            f'P(positive)</text><polyline points="{points}" fill="none" stroke="{INK}" stroke-width="1.5"/>'
+            f'{dots}{words}</svg></div>')
 
 
 def _label(result: dict) -> dict:
@@ -132,7 +135,7 @@ def analyse(text: str, retrained=None):
         mine = gr.update(value=_label(m), visible=True)
     note_md = "\n".join(f"- {n}" for n in notes)
     return (_label(r), mine, verdict + ("\n\n" + note_md if note_md else ""),
-            running_plot(r["tokens"], r["running"]), running_strip(r["tokens"], r["running"]),
+            running_svg(r["tokens"], r["running"]), running_strip(r["tokens"], r["running"]),
             influence_html(r["tokens"], r["influence"]))
 
 
@@ -193,7 +196,7 @@ def build() -> None:
     gr.Markdown("**The verdict after every word** (many-to-one networks only answer at the end; "
                 "here we ask after each prefix)")
     strip = gr.HTML()
-    plot = gr.Plot(label="P(positive) after each word", show_label=False, format="png")  # label: its alt text
+    plot = gr.HTML()  # the curve (`running_svg`)
     gr.Markdown("**Which words mattered** (occlusion: how the log-odds of positive drop without the word; "
                 "green words pushed towards positive, red towards negative)")
     influence = gr.HTML()

@@ -15,7 +15,7 @@ from rnn_core.options import whole_number
 from rnn_core.tasks import TASKS
 from rnn_core.tasks.textgen.predictor import MAX_PRIME, TextGenerator, suggest_units
 
-from .layout import model_card_md, shape_header
+from .layout import INK, model_card_md, shape_header
 from .refusal import Refusal
 from .retrain import retrain_panel
 from .shipped import MODEL_CHOICES, card_of, pick_model, shipped_model
@@ -37,6 +37,11 @@ SUMMARY = "Give it a prime; it writes Shakespeare-like text one character at a t
 
 def _pick(which: str, retrained) -> TextGenerator:
     return pick_model(which, retrained, pretrained)
+
+
+# Streams generating at once: their steps are batched (`rnn_core.serving.SharedSteps`),
+# so eight cost little more than one; more wait in the queue.
+STREAMS = 8
 
 
 def generate(prime, length, temperature, top_k, top_p, seed, which, retrained=None):
@@ -63,7 +68,6 @@ def generate(prime, length, temperature, top_k, top_p, seed, which, retrained=No
 # The coloured views keep a light ground and dark text of their own (as the gallery's
 # figures do): their pale and translucent backgrounds under the dark theme's white text
 # were unreadable.
-INK = "#1f2937"  # on every span too: the theme's prose rules colour spans themselves
 _TEXT_BOX = ('<div class="rg-text-view" style="font-family:monospace;line-height:1.5;white-space:pre-wrap;'
              'background:#fafcff;color:#1f2937;padding:6px 8px;border-radius:6px">{}</div>')
 
@@ -200,7 +204,8 @@ def build() -> None:
         budget_note="Trains a fresh character model on Tiny Shakespeare; the defaults take 3 minutes "
         "on 2 CPU cores and show a sample at every validation.")
     gen_event = go.click(generate, [prime, length, temperature, top_k, top_p, seed, which, retrained],
-                         [output, notes, inspect_text], api_name="textgen_generate", concurrency_id="predict")
+                         [output, notes, inspect_text], api_name="textgen_generate", concurrency_id="textgen",
+                         concurrency_limit=STREAMS)
     stop.click(None, cancels=[gen_event])
     inspect.click(analyse, [inspect_text, which, retrained],
                   [probs_view, analysis, suggestions, position, unit, top5, context, units_view],

@@ -213,6 +213,9 @@ def _add_load_flags(parser: argparse.ArgumentParser, seconds_help: str) -> None:
     parser.add_argument("--uploads", type=int, default=100, help="new recordings uploaded, likewise")
     parser.add_argument("--flood", type=int, default=60,
                         help="retrain requests left pending while a visitor's requests are timed")
+    parser.add_argument("--crowd", type=int, default=32,
+                        help="sentiment visitors at once, batching off then on (0: skip that part)")
+    parser.add_argument("--streams", type=int, default=8, help="text streams at once, likewise")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -332,7 +335,7 @@ def load_options(args: argparse.Namespace) -> dict:
     """`rnn_core.bench.server.load`'s keyword arguments from ``bench load|all``'s flags."""
     return {"clients": args.clients, "seconds": args.seconds, "think": args.think, "sessions": args.sessions,
             "retrain": None if args.retrainer == "none" else args.retrainer, "uploads": args.uploads,
-            "flood": args.flood}
+            "flood": args.flood, "crowd_clients": args.crowd, "streams": args.streams}
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ def test_analyse_outputs(tiny_app):
     assert mine["visible"] is False
     assert "confidence" in verdict and "4 words read" in verdict
     assert strip.count("<span") == 4 and influence.count("<span") == 4
-    assert plot.axes  # a matplotlib figure with the running verdict
+    assert plot.count("<circle") == 4 and "<svg" in plot  # the running verdict, one point a word
 
 
 def test_verdict_and_notes_count_the_same_words(tiny_app):

@@ -40,9 +40,10 @@ def test_each_measurement_takes_its_own_flags(argv, expect):
 
 
 def test_load_flags_become_the_load_benchs_arguments():
-    args = build_parser().parse_args(["bench", "load", "--retrainer", "none", "--sessions", "0", "--flood", "7"])
+    args = build_parser().parse_args(["bench", "load", "--retrainer", "none", "--sessions", "0", "--flood", "7",
+                                      "--crowd", "16"])
     assert load_options(args) == {"clients": 20, "seconds": 60.0, "think": 0.0, "sessions": 0, "retrain": None,
-                                  "uploads": 100, "flood": 7}
+                                  "uploads": 100, "flood": 7, "crowd_clients": 16, "streams": 8}
     assert load_options(build_parser().parse_args(["bench", "all"]))["retrain"] == "sentiment"
 
 
@@ -113,7 +114,7 @@ def _fake_latency(name: str) -> dict:
             "translation": {f"beam{k}": ms for k in (1, 5, 10)}}[name]
 
 
-def _fake_load(retrain: str | None, clients: int, seconds: float, sessions: int, **_) -> dict:
+def _fake_load(retrain: str | None, clients: int, seconds: float, sessions: int, **more) -> dict:
     out = {"clients": clients, "seconds": seconds, "retrain": retrain, "think": 0.0, "alone": _phase(9, 400.0),
            "peak_rss_mb": 900.0}
     if retrain:
@@ -124,6 +125,10 @@ def _fake_load(retrain: str | None, clients: int, seconds: float, sessions: int,
             "rss_mb": 700.0, "gradio_cache": size, "app_files": size}, f"after {sessions} sessions": {
             "rss_mb": 750.0, "gradio_cache": size, "app_files": size}, "predict_idle_p95_ms": 200.0,
             "predict_flooded_p95_ms": 250.0, "retrains_refused_at_once": 1}
+    if more.get("crowd_clients"):
+        sentiment = {"served": 90, "errors": 0, "p50_ms": 900.0, "p95_ms": 1500.0, "per_s": 20.0, "server_ms": 80.0}
+        out["crowd"] = {"clients": more["crowd_clients"], "streams": 2, **{
+            k: {"sentiment": sentiment, "text_chars_per_s": [100.0, 120.0]} for k in ("off", "on")}}
     return out
 
 
@@ -152,7 +157,7 @@ def fake_measurements(monkeypatch):
 
 def test_report_writes_every_section_from_the_figures_it_keeps(fake_measurements, tmp_path):
     path = report.run_all(tmp_path, repeats=3, retrain=True,
-                          load={"clients": 2, "seconds": 2, "retrain": "sentiment", "sessions": 3})
+                          load={"clients": 2, "seconds": 2, "retrain": "sentiment", "sessions": 3, "crowd_clients": 4})
     assert ("latency", 3) in fake_measurements and ("throughput", 2) in fake_measurements
     kept = json.loads((tmp_path / "benchmarks.json").read_text())
     assert set(kept["latency"]) == set(kept["throughput"]) == set(TASK_NAMES)
@@ -168,6 +173,7 @@ def test_report_writes_every_section_from_the_figures_it_keeps(fake_measurements
     assert "| LSTM, T=100 |" in md and "| **no** |" in md
     assert "x1.25); 1 of them refused" in md and "| after 3 sessions | 750 |" in md
     assert "| sentiment | 9 / 0 | 200 | 400 | 6 / 0 | 300 | 600 | 1.50 |" in md  # p95 retraining / alone
+    assert "`--crowd 4 --streams 2`" in md and "| on | 20.0 | 900 | 1500 | 80 | 100 | 120 |" in md
     assert (tmp_path / "quality.png").stat().st_size > 0 and (tmp_path / "latency.png").stat().st_size > 0
     _tables_are_rectangular(md)
     report.render(tmp_path)  # the report reads the file it wrote
@@ -178,7 +184,7 @@ def test_report_without_a_retrainer_or_bounds(fake_measurements, tmp_path):
     md = report.run_all(tmp_path, repeats=3, load={"clients": 2, "seconds": 2, "retrain": None,
                                                    "sessions": 0}).read_text()
     assert "--retrainer none" in md and "while one more visitor retrains" not in md
-    assert "What a retrain costs" not in md and "long-running server" not in md
+    assert "What a retrain costs" not in md and "long-running server" not in md and "Batching" not in md
     _tables_are_rectangular(md)
 
 

@@ -113,7 +113,8 @@ def render(out_dir: str | Path = "docs") -> Path:
              "latency": latency_plot(out_dir / "latency.png", {t: answer_ms(t, latency) for t in latency}, load)}
     sections = [_header(results), _quality(quality, plots["quality"]), _latency(latency),
                 _throughput(results["throughput"]), _retrain(latency), _gradients(results["gradients"]),
-                _startup(results["startup"]), _load(load, plots["latency"]), _bounds(load.get("bounds"))]
+                _startup(results["startup"]), _load(load, plots["latency"]), _bounds(load.get("bounds")),
+                _crowd(load.get("crowd"))]
     path = out_dir / "benchmarks.md"
     path.write_text("\n".join(line for section in sections for line in section) + "\n")
     return path
@@ -291,3 +292,19 @@ def _bounds(bounds: dict | None) -> list[str]:
               f"requests pending (x{flooded / idle:.2f}); {bounds['retrains_refused_at_once']} of them refused at "
               "once (queue full).", ""]
     return lines
+
+
+def _crowd(crowd: dict | None) -> list[str]:
+    if not crowd:
+        return []
+    lines = ["## Batching many visitors: off and on", "",
+             f"Command: the same `bench load` (`--crowd {crowd['clients']} --streams {crowd['streams']}`), on two "
+             "fresh servers, `RNN_GALLERY_BATCHING=off` then on: sentiment visitors classifying without pause, "
+             "then text streams all asking at the same moment for 400 characters.", "",
+             "| batching | sentiment requests/s | p50 ms | p95 ms | server ms a request | slowest text stream "
+             "chars/s | median |", "|---|---|---|---|---|---|---|"]
+    for setting in ("off", "on"):
+        s, text = crowd[setting]["sentiment"], sorted(crowd[setting]["text_chars_per_s"])
+        lines.append(f"| {setting} | {s['per_s']:.1f} | {_ms(s['p50_ms'])} | {_ms(s['p95_ms'])} | "
+                     f"{s['server_ms']:.0f} | {text[0]:.0f} | {text[len(text) // 2]:.0f} |")
+    return lines + [""]

@@ -137,7 +137,8 @@ def startup() -> dict:
 
 
 def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentiment",
-         seed: int = 0, think: float = 0.0, sessions: int = 300, uploads: int = 100, flood: int = 60) -> dict:
+         seed: int = 0, think: float = 0.0, sessions: int = 300, uploads: int = 100, flood: int = 60,
+         crowd_clients: int = 32, streams: int = 8) -> dict:
     """Many visitors on one ``python app.py``: ``clients`` at once, each sending one
     tab's request after another (tabs in random order, pausing ``think`` seconds on
     average between them: 0 is a stress test, a few seconds is closer to people), for
@@ -147,7 +148,9 @@ def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentimen
 
     Returns ``{"alone": phase, "retraining": phase, ...}``; a phase has requests
     served, errors and p50/p95 latency per tab. Then, on a fresh server, `bounds`
-    (``sessions`` 0: skipped), under ``"bounds"``.
+    (``sessions`` 0: skipped), under ``"bounds"``; then `crowd.crowd` (sentiment at
+    ``crowd_clients`` visitors and ``streams`` text streams, batching off and on;
+    ``crowd_clients`` 0: skipped), under ``"crowd"``.
     """
     Client = gradio_client().Client
 
@@ -177,6 +180,9 @@ def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentimen
     if sessions:
         from .bounds import bounds  # built on this module's helpers: imported when it runs
         out["bounds"] = bounds(sessions, uploads, flood, seed=seed)
+    if crowd_clients:
+        from .crowd import crowd
+        out["crowd"] = crowd(crowd_clients, seconds, streams, seed=seed)
     return out
 
 
@@ -186,10 +192,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _phase(visitors: list, seconds: float, seed: int, server_pid: int, think: float = 0.0) -> dict:
-    """Every client asks, one request after another, for ``seconds``; their figures,
-    and the CPU time the server and this load generator used meanwhile (both share
-    the machine's cores)."""
+def _phase(visitors: list, seconds: float, seed: int, server_pid: int, think: float = 0.0,
+           tabs: tuple[str, ...] = TASK_NAMES) -> dict:
+    """Every client asks, one request after another (to one of ``tabs``), for
+    ``seconds``; their figures, and the CPU time the server and this load generator
+    used meanwhile (both share the machine's cores)."""
     latencies, errors = defaultdict(list), defaultdict(list)
     lock = threading.Lock()
     stop_at = time.perf_counter() + seconds
@@ -198,7 +205,7 @@ def _phase(visitors: list, seconds: float, seed: int, server_pid: int, think: fl
         rng = random.Random(seed * 1000 + i)
         time.sleep(rng.uniform(0, think))  # visitors arrive spread out, not in step
         while time.perf_counter() < stop_at:
-            tab = rng.choice(TASK_NAMES)
+            tab = rng.choice(tabs)
             args, api = tab_request(tab, rng)
             t = time.perf_counter()
             try:

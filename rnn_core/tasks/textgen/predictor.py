@@ -12,6 +12,7 @@ from ...decoding import sample
 from ...encoders.text import CharEncoder
 from ...options import Option
 from ...predictor import Predictor
+from ...serving import SharedSteps
 
 MAX_PRIME = 2000      # characters of prime (or pasted text) the network reads
 
@@ -36,6 +37,10 @@ class TextGenerator(Predictor):
         "top_p": Option(1.0, 0.05, 1.0),
         "seed": Option(0, 0, 2**31 - 1),
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._steps = SharedSteps(self.model)  # one step for every stream generating at once
 
     def prepare(self, prime: str | None) -> tuple[str, list[str]]:
         """The prime as the network will read it, and notes on what was changed."""
@@ -67,6 +72,10 @@ class TextGenerator(Predictor):
         with torch.no_grad():
             (logits, state, _), _ = self.model(ids)
         logits = logits[0, -1]
+        with self._steps.stream():
+            yield from self._continue(logits, state, gen, length, temperature, top_k, top_p)
+
+    def _continue(self, logits, state, gen, length, temperature, top_k, top_p) -> Iterator[Step]:
         for _ in range(length):
             # Grad mode is per thread, and a server resumes this generator on whichever
             # worker thread is free: each step turns gradients off itself instead of
@@ -74,9 +83,8 @@ class TextGenerator(Predictor):
             with torch.no_grad():
                 nxt, _ = sample(logits, gen, temperature, top_k, top_p)
                 probs = torch.softmax(logits, -1)
-                step_logits, state, out = self.model.step(torch.tensor([nxt]), state)
-            yield Step(self.encoder.chars[nxt], float(probs[nxt]), self._top(probs), out[0].numpy().copy())
-            logits = step_logits[0]
+                logits, state, out = self._steps(nxt, state)  # with every other stream's step
+            yield Step(self.encoder.chars[nxt], float(probs[nxt]), self._top(probs), out.numpy().copy())
 
     def analyse(self, text: str) -> dict:
         """Read ``text`` (after a new line) in one pass.
