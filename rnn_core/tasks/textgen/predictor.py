@@ -66,25 +66,19 @@ class TextGenerator(Predictor):
     def generate(self, prime: str, length: int, temperature: float = 0.8, top_k: int = 0,
                  top_p: float = 1.0, seed: int = 0) -> Iterator[Step]:
         """Yield ``length`` characters one at a time after reading ``prime`` (already
-        `prepare`d). The same seed and settings give the same text."""
+        `prepare`d). The same seed and settings give the same text. The steps are
+        shared with every other text being generated meanwhile (`SharedSteps`)."""
         gen = torch.Generator().manual_seed(int(seed))
         ids = torch.tensor([self.encoder.encode(prime)], dtype=torch.long)
         with torch.no_grad():
             (logits, state, _), _ = self.model(ids)
-        logits = logits[0, -1]
-        with self._steps.stream():
-            yield from self._continue(logits, state, gen, length, temperature, top_k, top_p)
 
-    def _continue(self, logits, state, gen, length, temperature, top_k, top_p) -> Iterator[Step]:
-        for _ in range(length):
-            # Grad mode is per thread, and a server resumes this generator on whichever
-            # worker thread is free: each step turns gradients off itself instead of
-            # holding `no_grad` across the yield.
-            with torch.no_grad():
-                nxt, _ = sample(logits, gen, temperature, top_k, top_p)
-                probs = torch.softmax(logits, -1)
-                logits, state, out = self._steps(nxt, state)  # with every other stream's step
-            yield Step(self.encoder.chars[nxt], float(probs[nxt]), self._top(probs), out.numpy().copy())
+        def draw(logits: torch.Tensor) -> int:
+            return sample(logits, gen, temperature, top_k, top_p)[0]
+        with self._steps.stream(logits[0, -1], state, draw, length) as steps:
+            for token, prob, top_ids, top_probs, hidden in steps:
+                yield Step(self.encoder.chars[token], prob,
+                           [(self.encoder.chars[j], q) for j, q in zip(top_ids, top_probs)], hidden)
 
     def analyse(self, text: str) -> dict:
         """Read ``text`` (after a new line) in one pass.
