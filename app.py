@@ -35,13 +35,30 @@ LAUNCH = {"theme": THEME, "css": CSS, "max_file_size": f"{MAX_UPLOAD_MB}mb", "en
           "state_session_capacity": STATE_SESSIONS}
 # Gradio's cache of uploads and of the files handlers return: every 10 minutes, files
 # older than an hour go (a visitor's page keeps working for that hour).
+# $RNN_GALLERY_DELETE_CACHE="FREQUENCY,AGE" (seconds) overrides it: the soak test
+# (rnn_core/bench/soak.py) sweeps every 30 s so that two hours of sweeps fit in minutes.
 DELETE_CACHE = (600, 3600)
+CACHE_SWEEP_VARIABLE = "RNN_GALLERY_DELETE_CACHE"
+
+
+def delete_cache() -> tuple[int, int]:
+    """Gradio's cache sweep as (every how many seconds, files older than how many
+    seconds): $RNN_GALLERY_DELETE_CACHE ("60,120") if set, else `DELETE_CACHE`. A
+    malformed value is a `ValueError` of one line, before anything is served."""
+    text = os.environ.get(CACHE_SWEEP_VARIABLE, "").strip()
+    if not text:
+        return DELETE_CACHE
+    parts = text.split(",")
+    if len(parts) != 2 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(f"{CACHE_SWEEP_VARIABLE} must be two whole numbers of seconds above 0, "
+                         f"FREQUENCY,AGE (e.g. 60,120), not {text!r}")
+    return int(parts[0]), int(parts[1])
 
 
 def build_demo() -> gr.Blocks:
     """Assemble every tab into one Blocks app."""
     quiet_gradio_refusals()
-    with gr.Blocks(title="RNN Gallery", delete_cache=DELETE_CACHE) as demo:
+    with gr.Blocks(title="RNN Gallery", delete_cache=delete_cache()) as demo:
         gr.Markdown("# RNN Gallery")
         gr.HTML(landing_html(TABS))
         # on a phone seven tab names need two rows: they wrap rather than hide in a "more" menu
@@ -123,6 +140,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     args = p.parse_args(argv)
+    try:
+        delete_cache()  # a malformed $RNN_GALLERY_DELETE_CACHE: one line, not a traceback
+    except ValueError as e:
+        p.exit(2, f"error: {e}\n")
     share_cores()
     demo = build_demo()
     demo.launch(server_name=args.host, server_port=args.port, prevent_thread_lock=True, **LAUNCH)

@@ -216,6 +216,9 @@ def _add_load_flags(parser: argparse.ArgumentParser, seconds_help: str) -> None:
     parser.add_argument("--crowd", type=int, default=32,
                         help="sentiment visitors at once, batching off then on (0: skip that part)")
     parser.add_argument("--streams", type=int, default=8, help="text streams at once, likewise")
+    parser.add_argument("--soak-minutes", type=float, default=0, metavar="M",
+                        help="last, a soak test: two hours of visitors, retrains and cache sweeps compressed "
+                             "into M minutes, on a fresh server (0: skip that part)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -335,7 +338,8 @@ def load_options(args: argparse.Namespace) -> dict:
     """`rnn_core.bench.server.load`'s keyword arguments from ``bench load|all``'s flags."""
     return {"clients": args.clients, "seconds": args.seconds, "think": args.think, "sessions": args.sessions,
             "retrain": None if args.retrainer == "none" else args.retrainer, "uploads": args.uploads,
-            "flood": args.flood, "crowd_clients": args.crowd, "streams": args.streams}
+            "flood": args.flood, "crowd_clients": args.crowd, "streams": args.streams,
+            "soak_minutes": args.soak_minutes}
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from ..jobs import share_cores
 from ..tasks import TASK_NAMES, TASKS
 from . import describe_machine, server, task_latency, throughput_key, train_throughput
 from .plots import latency_plot, quality_plot
+from .soak import RSS_BOUND_MB, SERVED_SWEEP_S, shown_samples, soak_plot
 
 DATA = "RNN_GALLERY_DATA=../shared/data"
 
@@ -110,11 +111,12 @@ def render(out_dir: str | Path = "docs") -> Path:
     quality = quality_rows()  # from metrics.json, the models' own record (not measured here)
     latency, load = results["latency"], results["load"]
     plots = {"quality": quality_plot(out_dir / "quality.png", quality),
-             "latency": latency_plot(out_dir / "latency.png", {t: answer_ms(t, latency) for t in latency}, load)}
+             "latency": latency_plot(out_dir / "latency.png", {t: answer_ms(t, latency) for t in latency}, load),
+             "soak": soak_plot(out_dir / "soak.png", load["soak"]) if load.get("soak") else None}
     sections = [_header(results), _quality(quality, plots["quality"]), _latency(latency),
                 _throughput(results["throughput"]), _retrain(latency), _gradients(results["gradients"]),
                 _startup(results["startup"]), _load(load, plots["latency"]), _bounds(load.get("bounds")),
-                _crowd(load.get("crowd"))]
+                _crowd(load.get("crowd")), _soak(load.get("soak"), plots["soak"])]
     path = out_dir / "benchmarks.md"
     path.write_text("\n".join(line for section in sections for line in section) + "\n")
     return path
@@ -308,3 +310,37 @@ def _crowd(crowd: dict | None) -> list[str]:
         lines.append(f"| {setting} | {s['per_s']:.1f} | {_ms(s['p50_ms'])} | {_ms(s['p95_ms'])} | "
                      f"{s['server_ms']:.0f} | {text[0]:.0f} | {text[len(text) // 2]:.0f} |")
     return lines + [""]
+
+
+def _soak(soak: dict | None, plot: str | None) -> list[str]:
+    if not soak:
+        return []
+    (every, age), v, final = soak["sweep"], soak["verdict"], soak["final"]
+    lines = ["## Two hours compressed: a soak test", "",
+             f"Command: the same `bench load` (`--soak-minutes {soak['minutes']:g}`), on a fresh server whose "
+             f"Gradio cache is swept every {every} s (files older than {age} s; "
+             f"`RNN_GALLERY_DELETE_CACHE={every},{age}`): {soak['clients']} streams of new visitors (a new session "
+             "every few requests, tabs at random, some clicking a tab's examples, speech recordings uploaded), a "
+             "retrain or gradient-lab run every so often, some stopped by their visitor; then the visitors stop, "
+             "the sweep clears what they left, and every tab and every example is tried once. "
+             f"{soak['sweeps']} sweeps: as many as {soak['sweeps'] * SERVED_SWEEP_S / 3600:.1f} h of the gallery's "
+             f"own (every {SERVED_SWEEP_S / 60:g} minutes).", "",
+             "| minute | phase | RSS MB | open files | Gradio cache | app files | requests / errors | p95 ms |",
+             "|---|---|---|---|---|---|---|---|"]
+    for s in shown_samples(soak["samples"]):
+        lines.append(f"| {s['t_s'] / 60:.1f} | {s['phase']} | {s['rss_mb']:.0f} | {s['open_files']} | "
+                     f"{s['cache_files']} files, {s['cache_mb']:.1f} MB | {s['app_files']} files, {s['app_mb']:.1f} MB "
+                     f"| {s['requests']} / {s['errors']} | {_ms(s['p95_ms'])} |")
+    stopped = sum(1 for r in soak["retrains"] if r["asked_to_stop"])
+    lines += ["", f"- RSS after warm-up ({v['warm_t_s'] / 60:.1f} min) **{v['warm_rss_mb']:.0f} MB**, at the end "
+              f"**{v['end_rss_mb']:.0f} MB**, max {v['max_rss_mb']:.0f} MB: "
+              + (f"flat (within 10%, under {RSS_BOUND_MB} MB)" if v["flat"] else "**not flat**"),
+              f"- open files at most {v['max_open_files']} (end {v['end_open_files']}); Gradio's cache at most "
+              f"{v['max_cache_mb']:.1f} MB (end {v['end_cache_mb']:.1f}); the app's files at most "
+              f"{v['max_app_mb']:.1f} MB (end {v['end_app_mb']:.1f})",
+              f"- {soak['requests']} requests, **{soak['errors']}** errors; {len(soak['retrains'])} retrains "
+              f"({stopped} stopped by their visitor), {sum(1 for r in soak['retrains'] if not r['ok'])} failed",
+              f"- after the last sweep, every tab and every example ({final['tried']} tries): "
+              f"**{len(final['failed'])}** failed", *[f"  - {f}" for f in final["failed"]],
+              "", f"![soak]({plot})", ""]
+    return lines

@@ -138,7 +138,7 @@ def startup() -> dict:
 
 def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentiment",
          seed: int = 0, think: float = 0.0, sessions: int = 300, uploads: int = 100, flood: int = 60,
-         crowd_clients: int = 32, streams: int = 8) -> dict:
+         crowd_clients: int = 32, streams: int = 8, soak_minutes: float = 0) -> dict:
     """Many visitors on one ``python app.py``: ``clients`` at once, each sending one
     tab's request after another (tabs in random order, pausing ``think`` seconds on
     average between them: 0 is a stress test, a few seconds is closer to people), for
@@ -150,7 +150,9 @@ def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentimen
     served, errors and p50/p95 latency per tab. Then, on a fresh server, `bounds`
     (``sessions`` 0: skipped), under ``"bounds"``; then `crowd.crowd` (sentiment at
     ``crowd_clients`` visitors and ``streams`` text streams, batching off and on;
-    ``crowd_clients`` 0: skipped), under ``"crowd"``.
+    ``crowd_clients`` 0: skipped), under ``"crowd"``; last `soak.soak` (two hours of a
+    long-running server compressed into ``soak_minutes``, its plot in
+    /tmp/rnn-gallery-soak.png; 0: skipped), under ``"soak"``.
     """
     Client = gradio_client().Client
 
@@ -183,6 +185,9 @@ def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentimen
     if crowd_clients:
         from .crowd import crowd
         out["crowd"] = crowd(crowd_clients, seconds, streams, seed=seed)
+    if soak_minutes:
+        from .soak import soak
+        out["soak"] = soak(soak_minutes, seed=seed)
     return out
 
 
