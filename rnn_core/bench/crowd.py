@@ -23,28 +23,29 @@ from .server import _phase, gradio_client, served_app, tab_request
 LENGTH = 400  # characters each text stream generates
 
 
-def crowd(clients: int = 32, seconds: float = 30, streams: int = 8, seed: int = 0) -> dict:
-    """Sentiment at ``clients`` concurrent visitors and ``streams`` text streams at
+def crowd(clients: int = 32, seconds: float = 30, streams: int = 8, seed: int = 0, think: float = 0.0) -> dict:
+    """Sentiment at ``clients`` concurrent visitors (pausing ``think`` seconds on
+    average between requests: 0 is a stress test) and ``streams`` text streams at
     once, on a server with batching off, then on. Returns {"off": ..., "on": ...}."""
-    out = {"clients": clients, "streams": streams}
+    out = {"clients": clients, "streams": streams, "think": think}
     for setting in ("off", "on"):
         os.environ["RNN_GALLERY_BATCHING"] = setting  # the server inherits it
         try:
             with served_app(log=Path(f"/tmp/rnn-gallery-crowd-{setting}.log")) as (proc, url, _):
-                out[setting] = _measure(url, proc.pid, clients, seconds, streams, seed)
+                out[setting] = _measure(url, proc.pid, clients, seconds, streams, seed, think)
         finally:
             os.environ.pop("RNN_GALLERY_BATCHING", None)
     _print(out)
     return out
 
 
-def _measure(url: str, pid: int, clients: int, seconds: float, streams: int, seed: int) -> dict:
+def _measure(url: str, pid: int, clients: int, seconds: float, streams: int, seed: int, think: float) -> dict:
     Client = gradio_client().Client
     visitors = [Client(url, verbose=False) for _ in range(max(clients, streams))]
     for tab in ("sentiment", "textgen"):  # loaded and run once before the clock starts
         args, api = tab_request(tab, random.Random(seed))
         visitors[0].predict(*args, api_name=api)
-    phase = _phase(visitors[:clients], seconds, seed, pid, tabs=("sentiment",))
+    phase = _phase(visitors[:clients], seconds, seed, pid, think, tabs=("sentiment",))
     return {"sentiment": phase["tabs"]["sentiment"] | {"per_s": phase["served"] / phase["seconds"],
                                                       "server_ms": 1000 * phase["server_cpu_s"] / max(phase["served"], 1)},
             "text_chars_per_s": _streams(visitors[:streams], seed)}
@@ -72,7 +73,9 @@ def _streams(visitors: list, seed: int) -> list[float]:
 
 
 def _print(out: dict) -> None:
-    print(f"\nbatching off and on, same requests, fresh server each ({os.cpu_count()} cores):")
+    pause = f"pausing ~{out['think']:g} s between requests" if out.get("think") else "without pause"
+    print(f"\nbatching off and on, same requests, fresh server each ({os.cpu_count()} cores; sentiment "
+          f"visitors {pause}):")
     for setting in ("off", "on"):
         s, text = out[setting]["sentiment"], out[setting]["text_chars_per_s"]
         print(f"  batching {setting:>3}: sentiment at {out['clients']} visitors {s['per_s']:.1f} requests/s, "

@@ -301,8 +301,9 @@ def _crowd(crowd: dict | None) -> list[str]:
         return []
     lines = ["## Batching many visitors: off and on", "",
              f"Command: the same `bench load` (`--crowd {crowd['clients']} --streams {crowd['streams']}`), on two "
-             "fresh servers, `RNN_GALLERY_BATCHING=off` then on: sentiment visitors classifying without pause, "
-             "then text streams all asking at the same moment for 400 characters.", "",
+             "fresh servers, `RNN_GALLERY_BATCHING=off` then on: sentiment visitors classifying "
+             + (f"(pausing about {crowd['think']:g} s between requests), " if crowd.get("think") else "without pause, ")
+             + "then text streams all asking at the same moment for 400 characters.", "",
              "| batching | sentiment requests/s | p50 ms | p95 ms | server ms a request | slowest text stream "
              "chars/s | median |", "|---|---|---|---|---|---|---|"]
     for setting in ("off", "on"):

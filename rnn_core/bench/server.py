@@ -184,7 +184,7 @@ def load(clients: int = 20, seconds: float = 60, retrain: str | None = "sentimen
         out["bounds"] = bounds(sessions, uploads, flood, seed=seed)
     if crowd_clients:
         from .crowd import crowd
-        out["crowd"] = crowd(crowd_clients, seconds, streams, seed=seed)
+        out["crowd"] = crowd(crowd_clients, seconds, streams, seed=seed, think=think)
     if soak_minutes:
         from .soak import soak
         out["soak"] = soak(soak_minutes, seed=seed)
