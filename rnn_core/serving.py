@@ -17,6 +17,7 @@ sharing), so that ``bench load`` can measure the server both ways in one run.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copy
 import functools
@@ -29,6 +30,18 @@ from typing import Callable, Iterator
 import torch
 
 IDLE_S = 10.0  # a stepping thread with no stream for this long ends (a new stream starts one)
+_STOPPING = threading.Event()  # set at exit: a daemon thread killed inside a torch call aborts the process
+
+
+@atexit.register
+def _stop_stepping() -> None:
+    _STOPPING.set()
+    for thread in threading.enumerate():
+        if thread.name == THREAD_NAME:
+            thread.join(timeout=2)
+
+
+THREAD_NAME = "rnn-gallery-steps"
 
 
 def batching_on() -> bool:
@@ -84,7 +97,7 @@ class SharedSteps:
 
     def _start(self, target) -> None:
         self._threads += 1
-        threading.Thread(target=target, name="rnn-gallery-steps", daemon=True).start()
+        threading.Thread(target=target, name=THREAD_NAME, daemon=True).start()
 
     @staticmethod
     def _read(s: _Stream, length: int) -> Iterator[tuple]:
@@ -99,14 +112,15 @@ class SharedSteps:
         while True:
             with self._lock:
                 self._streams = [s for s in self._streams if not s.closed and s.left > 0]
-                if not self._streams and not self._lock.wait_for(lambda: self._streams, timeout=IDLE_S):
+                if _STOPPING.is_set() or (not self._streams and
+                                          not self._lock.wait_for(lambda: self._streams, timeout=IDLE_S)):
                     self._threads -= 1
                     return
                 batch = list(self._streams)
             self._round_or_fail(batch)
 
     def _alone(self, s: _Stream) -> None:
-        while not s.closed and s.left > 0:
+        while not s.closed and s.left > 0 and not _STOPPING.is_set():
             self._round_or_fail([s])
         with self._lock:
             self._threads -= 1
