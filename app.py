@@ -98,6 +98,8 @@ def build_demo() -> gr.Blocks:
     keep_built_files(demo)
     # Every tab's prediction is in one concurrency group ("predict"): four run at once,
     # the rest wait in the queue (64 at most) instead of piling threads onto the cores.
+    # Text streams have a group of their own (eight at once: their steps are shared,
+    # rnn_core/serving.py), as melodies do (apps/melody.py's SLOTS).
     # Retrain panels poll in their own group; training itself runs one at a time, in a
     # low-priority child process (rnn_core/jobs.py), so it cannot starve predictions.
     demo.queue(default_concurrency_limit=4, max_size=64)
