@@ -24,6 +24,12 @@ def _figure(rows: int = 1, height: float = 2.8):
     return fig, axes[:, 0]
 
 
+def _legend(ax) -> None:
+    """The legend in a row above the axes: inside them it covered the curves it names."""
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=8, frameon=False,
+              borderaxespad=0.2)
+
+
 def _done(fig):
     fig.tight_layout()
     plt.close(fig)
@@ -42,7 +48,7 @@ def curves(losses: list[tuple[int, float]], accuracy: list[tuple[int, float]], c
     bottom.set_ylim(0, 1.02)
     bottom.set_xlabel("training step")
     bottom.set_ylabel("accuracy")
-    bottom.legend(loc="lower right", fontsize=8)
+    _legend(bottom)
     return _done(fig)
 
 
@@ -60,7 +66,7 @@ def step_norms(h_norms: list[float], c_norms: list[float] | None, history: list[
         top.semilogy(t, _finite(c_norms), "--", color=BLUE, label="||dL/dc_t|| (LSTM cell)")
     top.set_xlabel("time step t (1 = the symbol to remember)")
     top.set_ylabel("gradient norm")
-    top.legend(loc="lower right", fontsize=8)
+    _legend(top)
     if history:
         grid = np.log10(np.stack([_finite(n) for _, n in history]))
         image = bottom.imshow(grid, aspect="auto", origin="lower", cmap="magma", interpolation="nearest",
@@ -89,7 +95,7 @@ def global_norms(norms: list[float], clip: float | None):
     else:
         ax.text(0.01, 0.95, "no clipping", transform=ax.transAxes, va="top", color="#555")
     if bad or clip:
-        ax.legend(loc="upper right", fontsize=8)
+        _legend(ax)
     ax.set_xlabel("training step")
     ax.set_ylabel("||gradient|| before clipping")
     return _done(fig)
