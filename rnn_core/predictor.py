@@ -63,8 +63,11 @@ class Predictor:
 
     def summary(self) -> Summary:
         """The network's layers, output shapes and parameters (`rnn_core.summary`), from
-        one forward pass over its head's ``example_batch()``."""
-        return model_summary(self.model, **self.model.example_batch())
+        one forward pass over its head's ``example_batch()``, made once: a card that is
+        redrawn (the forecast tab's, at every change of series) reuses it."""
+        if getattr(self, "_summary", None) is None:
+            self._summary = model_summary(self.model, **self.model.example_batch())
+        return self._summary
 
     def describe(self) -> str:
         """One line on the network, e.g. '2-layer LSTM, hidden 512, embedding 64'

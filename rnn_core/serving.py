@@ -30,6 +30,7 @@ from typing import Callable, Iterator
 import torch
 
 IDLE_S = 10.0  # a stepping thread with no stream for this long ends (a new stream starts one)
+THREAD_NAME = "rnn-gallery-steps"
 _STOPPING = threading.Event()  # set at exit: a daemon thread killed inside a torch call aborts the process
 
 
@@ -39,9 +40,6 @@ def _stop_stepping() -> None:
     for thread in threading.enumerate():
         if thread.name == THREAD_NAME:
             thread.join(timeout=2)
-
-
-THREAD_NAME = "rnn-gallery-steps"
 
 
 def batching_on() -> bool:
@@ -72,8 +70,7 @@ class SharedSteps:
         self._lock = threading.Condition()
         self._streams: list[_Stream] = []
         self._threads = 0
-        self.rounds = 0  # steps run, and streams advanced by them: the sharing, measured
-        self.advanced = 0
+        self.rounds = 0  # network steps run: fewer than the characters written when streams share them
 
     @contextlib.contextmanager
     def stream(self, logits: torch.Tensor, state, draw: Callable[[torch.Tensor], int],
@@ -154,7 +151,7 @@ class SharedSteps:
             own = tuple(p[:, i:i + 1] for p in state)
             s.logits, s.state, s.left = logits[i], own if len(own) > 1 else own[0], s.left - 1
             s.out.put((tokens[i], chosen[i], top_i[i], top_p[i], out[i].copy()))
-        self.rounds, self.advanced = self.rounds + 1, self.advanced + len(batch)
+        self.rounds += 1
 
     # a retrained generator travels pickled from its training process: its lock and
     # streams are made anew on arrival

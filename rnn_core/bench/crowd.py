@@ -29,12 +29,9 @@ def crowd(clients: int = 32, seconds: float = 30, streams: int = 8, seed: int = 
     once, on a server with batching off, then on. Returns {"off": ..., "on": ...}."""
     out = {"clients": clients, "streams": streams, "think": think}
     for setting in ("off", "on"):
-        os.environ["RNN_GALLERY_BATCHING"] = setting  # the server inherits it
-        try:
-            with served_app(log=Path(f"/tmp/rnn-gallery-crowd-{setting}.log")) as (proc, url, _):
-                out[setting] = _measure(url, proc.pid, clients, seconds, streams, seed, think)
-        finally:
-            os.environ.pop("RNN_GALLERY_BATCHING", None)
+        with served_app(log=Path(f"/tmp/rnn-gallery-crowd-{setting}.log"),
+                        env={"RNN_GALLERY_BATCHING": setting}) as (proc, url, _):
+            out[setting] = _measure(url, proc.pid, clients, seconds, streams, seed, think)
     _print(out)
     return out
 

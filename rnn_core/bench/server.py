@@ -52,14 +52,14 @@ def folder_size(folder: Path) -> dict:
 
 
 @contextmanager
-def served_app(log: Path | None = None, scratch: Path | None = None):
+def served_app(log: Path | None = None, scratch: Path | None = None, env: dict[str, str] | None = None):
     """Start ``python app.py`` on a free loopback port; yield ``(process, url, seconds)``
     where ``seconds`` is the time from launch to the first HTTP 200 of the page. The
-    server inherits this environment ($RNN_GALLERY_DATA for retraining, say); with
-    ``scratch``, Gradio's cache and the app's temporary files go under it (to measure
-    them)."""
+    server inherits this environment ($RNN_GALLERY_DATA for retraining, say) plus
+    ``env``; with ``scratch``, Gradio's cache and the app's temporary files go under it
+    (to measure them)."""
     port = free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
     if scratch is not None:
         env.update(GRADIO_TEMP_DIR=str(scratch / "gradio"), RNN_GALLERY_SCRATCH=str(scratch / "app"))
     out = open(log, "w") if log else subprocess.DEVNULL

@@ -123,14 +123,11 @@ def soak(minutes: float, clients: int = 8, seed: int = 0, sweep: tuple[int, int]
     errors and p95 in the window), the retrains, the final check and the verdict; writes
     the plot to ``plot`` and prints a table."""
     out = {"minutes": minutes, "clients": clients, "sweep": list(sweep), "sample_s": sample_s, "think": think}
-    os.environ[SWEEP_VARIABLE] = f"{sweep[0]},{sweep[1]}"  # the server inherits it
-    try:
-        with tempfile.TemporaryDirectory() as tmp, \
-                served_app(log=Path("/tmp/rnn-gallery-soak.log"), scratch=Path(tmp)) as (proc, url, _):
-            out.update(_run(proc.pid, url, Path(tmp), minutes * 60, clients, seed, sweep, sample_s, think,
-                            retrain_every))
-    finally:
-        os.environ.pop(SWEEP_VARIABLE, None)
+    with tempfile.TemporaryDirectory() as tmp, \
+            served_app(log=Path("/tmp/rnn-gallery-soak.log"), scratch=Path(tmp),
+                       env={SWEEP_VARIABLE: f"{sweep[0]},{sweep[1]}"}) as (proc, url, _):
+        out.update(_run(proc.pid, url, Path(tmp), minutes * 60, clients, seed, sweep, sample_s, think,
+                        retrain_every))
     out["log_tracebacks"] = Path("/tmp/rnn-gallery-soak.log").read_text(errors="replace").count("Traceback")
     out["verdict"] = verdict(out["samples"], minutes * 60)
     out["plot"] = str(Path(plot).resolve())
