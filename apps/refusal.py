@@ -20,7 +20,7 @@ class Refusal(gr.Error):
     """A request the tab cannot answer, with one sentence that says why and what to do."""
 
     def __init__(self, message: str):
-        super().__init__(message, duration=None, title="Not answered", print_exception=False)
+        super().__init__(message, duration=None, print_exception=False)
         log.warning("refused: %s", message)
 
 
