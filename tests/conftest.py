@@ -353,8 +353,9 @@ def tiny_speech(tmp_path_factory, fsdd_dir) -> Path:
 
 
 def write_timeseries(folder: Path, seed: int = 0) -> Path:
-    """A tiny timeseries/ folder: the three built-in files' layouts, a few hundred rows
-    each (a seasonal temperature, an 11-year-like cycle, hourly PM2.5 with NA gaps)."""
+    """A tiny timeseries/ folder: the four built-in files' layouts, a few hundred rows
+    each (a seasonal temperature, an 11-year-like cycle, hourly PM2.5 with NA gaps, a
+    random-walk stock on trading days)."""
     import numpy as np
     import pandas as pd
 
@@ -378,6 +379,11 @@ def write_timeseries(folder: Path, seed: int = 0) -> Path:
     table.loc[:23, "pm2.5"] = np.nan  # the real file starts with a day of NA, and has gaps
     table.loc[300:305, "pm2.5"] = np.nan
     table.to_csv(folder / "pollution.csv", index=False, na_rep="NA")
+    trading = pd.bdate_range("2018-03-27", periods=400)
+    close = 50 * np.exp(np.cumsum(rng.normal(0.0005, 0.02, 400)))
+    pd.DataFrame({"Date": trading.strftime("%Y-%m-%d"), "Open": close.round(4), "High": (close * 1.01).round(4),
+                  "Low": (close * 0.99).round(4), "Close": close.round(4), "Adj Close": close.round(4),
+                  "Volume": rng.integers(10**7, 10**8, 400)}).to_csv(folder / "google-stock.csv", index=False)
     return folder
 
 

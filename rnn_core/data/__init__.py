@@ -30,12 +30,19 @@ SOURCES: dict[str, DataSource] = {
                       "eea86018ce1730baaf7f5dd6ec88c1f727dd90203521a9115b489310a248ea05"),)),
     # Three classic forecasting series from jbrownlee/Datasets (plain CSVs, each checked
     # by its own digest); pollution.csv is the UCI "Beijing PM2.5 Data" set (CC BY 4.0).
+    # google-stock.csv: Google (GOOG) daily prices 2018-03-27 to 2023-03-24, 1,258 trading
+    # days, split-adjusted (a Yahoo Finance export; public market data), as redistributed in
+    # Leangonplu/RNN_LSTM_Google-Stock-Prediction, the seeds' stock example.
     "timeseries": DataSource(
         name="timeseries", url="https://raw.githubusercontent.com/jbrownlee/Datasets/master/",
-        sha256=None, required=("daily-min-temperatures.csv", "monthly-sunspots.csv", "pollution.csv"),
+        sha256=None, required=("daily-min-temperatures.csv", "monthly-sunspots.csv", "pollution.csv",
+                               "google-stock.csv"),
         files=(("daily-min-temperatures.csv", "8b9de63ed6789492bf497625e7f9beb96a63d367b4b0a21754006f749fa5e5da"),
                ("monthly-sunspots.csv", "c4ec8cc57d9f6fb6ecdb3e1f37f25b6f4badd5124c55931052b0cd2fc3bc71f3"),
-               ("pollution.csv", "892e9559205d16d32623135c127a3951c12e46ea1e0b3093e107ce89a9fd60e2"))),
+               ("pollution.csv", "892e9559205d16d32623135c127a3951c12e46ea1e0b3093e107ce89a9fd60e2"),
+               ("google-stock.csv", "191451032621131167f2775b5962c3e35f178f1d93de4b9040aa48183f30ef1c",
+                "https://raw.githubusercontent.com/Leangonplu/RNN_LSTM_Google-Stock-Prediction/main/"
+                "Google_Stock_Price_Train.csv"))),
     # The Large Movie Review Dataset v1.0 (Maas et al. 2011; 84,125,825 bytes): its 50,000
     # labelled reviews become one imdb.csv (`prepare.imdb_csv`). For pretraining and extra
     # training data for sentiment; research use, cite the paper.

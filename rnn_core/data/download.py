@@ -46,8 +46,9 @@ class DataSource:
             ``required[0]``.
         spot_checks: (path inside the folder, sha256) pairs checked after unpacking.
         files: for a set of several plain files, (name, sha256) of each: each is
-            downloaded from ``url + name`` and checked before any is kept (``sha256``
-            is then None and ``archive_root`` unused).
+            downloaded from ``url + name`` (or from its own address, a third item,
+            when it lives elsewhere) and checked before any is kept (``sha256`` is
+            then None and ``archive_root`` unused).
         prepare: for a set whose offline copy is a file made from the download (the
             IMDB reviews as one CSV), a function that makes it inside the unpacked
             folder, after the digest check and before the completeness check.
@@ -58,7 +59,7 @@ class DataSource:
     required: tuple[str, ...]
     archive_root: str | None = None
     spot_checks: tuple[tuple[str, str], ...] = ()
-    files: tuple[tuple[str, str], ...] = ()
+    files: tuple[tuple[str, ...], ...] = ()
     prepare: Callable[[Path], None] | None = field(default=None, compare=False)
 
     def is_complete(self, folder: Path) -> bool:
@@ -103,7 +104,7 @@ def locate(source: DataSource, data_dir: str | Path | None = None, download: boo
         return folder
     if not download:
         raise DataError(f"{source.name} is not available offline: set {DATA_ENV} to a folder "
-                        f"holding {source.name}/ or pass --data")
+                        f"holding {source.name}/ ({', '.join(source.required)}) or pass --data")
     return fetch(source, folder)
 
 
@@ -117,8 +118,8 @@ def fetch(source: DataSource, folder: Path, timeout: float = 60) -> Path:
         target = tmp / "download"
         if source.files:  # several plain files, each checked against its own digest
             staged.mkdir()
-            for name, digest in source.files:
-                _download(source, source.url + name, staged / name, digest, timeout)
+            for name, digest, *url in source.files:
+                _download(source, url[0] if url else source.url + name, staged / name, digest, timeout)
         elif source.archive_root is None:
             _download(source, source.url, target, source.sha256, timeout)
             (staged / source.required[0]).parent.mkdir(parents=True, exist_ok=True)

@@ -84,6 +84,9 @@ BUILT_IN = {
                         "same month one 11-year cycle ago", 120, 24, "sunspots"),
     "pm25": BuiltIn("pollution.csv", "Beijing PM2.5 with weather, hourly, 2010-2014", "hour", 24,
                     "same hour yesterday", 72, 24, "µg/m³"),
+    # the seeds' stock example: the daily close, read 100 trading days at a time
+    "stock": BuiltIn("google-stock.csv", "Google (GOOG) daily close, 2018-2023", "day", 5,
+                     "same weekday last week", 100, 10, "US$"),
 }
 
 
