@@ -1,6 +1,7 @@
 """Forecasting tab (many-to-one regression, a multi-step head): a built-in series or
-the visitor's CSV, the network's forecast with its 80% interval beside the best
-baseline, and how all of them score on the test tail.
+the visitor's CSV, the network's forecast with its 80% interval beside the forecast
+recommended on the validation part (the network, a baseline or a statistical peer),
+and how all of them score on the test tail.
 
 Run alone with ``python -m apps.forecast``.
 """
@@ -17,6 +18,7 @@ from rnn_core.data.timeseries import BUILT_IN, MAX_CSV_MB, MAX_ROWS, load_series
 from rnn_core.tasks import TASKS
 from rnn_core.tasks.forecast.outlook import (Outlook, SeriesView, forecast_from, model_view, nearest_horizon,
                                              read_csv)
+from rnn_core.tasks.forecast.tail import methods
 
 from .layout import model_card_md, shape_header
 from .refusal import Refusal
@@ -29,9 +31,10 @@ SHAPE = "many-to-one"
 DIAGRAM = (["day 1", "day 2", "...", "today"], ["", "", "", "next days"])
 SUMMARY = "Pick or upload a time series; the network forecasts what comes next, beside the simple forecasts it must beat."
 SERIES = [("Sunspots, monthly", "sunspots"), ("Melbourne temperature, daily", "temperatures"),
-          ("Beijing PM2.5, hourly", "pm25"), ("My CSV (upload below)", "upload")]
+          ("Beijing PM2.5, hourly", "pm25"), ("Google stock, daily close", "stock"), ("My CSV (upload below)", "upload")]
 MAX_HORIZON = max(b.horizon for b in BUILT_IN.values())
-COLOURS = {"network": "#b5480b", "naive": "#6b7280", "seasonal naive": "#7c3aed", "ridge": "#2e7d32"}
+COLOURS = {"network": "#b5480b", "naive": "#6b7280", "seasonal naive": "#7c3aed", "ridge": "#2e7d32",
+           "AutoETS": "#1d4ed8", "AutoTheta": "#0e7490", "AutoARIMA": "#9d174d"}
 
 
 pretrained = shipped_model(SPEC)  # pretrained(series=name): a built-in series' shipped model
@@ -105,10 +108,11 @@ def verdict(figures: dict, horizon: int, trained: bool) -> str:
     where = (f"On the test tail ({figures['origins']:,} forecasts, the last 20% of the series), "
              f"{h} step{'s' * (h != '1')} ahead")
     if not trained or "network" not in row:
-        return (f"{where}, the best simple forecast is **{best}** (MASE {row[best]['mase']:.2f}). No network has "
-                "learned this series yet: **Retrain it yourself** below trains one in about a minute.")
+        return (f"{where}, the best forecast is **{best}** (MASE {row[best]['mase']:.2f}). No network has "
+                "learned this series yet: **Retrain it yourself** below trains one in about a minute."
+                + recommendation(figures, horizon))
     ratio = row["ratio"]
-    text = (f"{where}: network MASE **{row['network']['mase']:.2f}**, best baseline ({best}) "
+    text = (f"{where}: network MASE **{row['network']['mase']:.2f}**, best other method ({best}) "
             f"**{row[best]['mase']:.2f}**: the network's error is {abs(1 - ratio):.0%} "
             f"{'smaller' if ratio < 1 else 'larger'}.")
     if naive_is_hard_to_beat(figures):
@@ -121,7 +125,20 @@ def verdict(figures: dict, horizon: int, trained: bool) -> str:
         text += f" Here the {best} forecast is the better choice."
     if "coverage" in row:
         text += f" Its 80% interval held the truth {row['coverage']:.0%} of the time."
-    return text
+    return text + recommendation(figures, horizon)
+
+
+def recommendation(figures: dict, horizon: int) -> str:
+    """The sentence on the forecast recommended on the validation part, and its ranking there."""
+    h, row = nearest_horizon(figures, horizon)
+    ranked = figures.get("validation", {}).get(h, {}) if row else {}  # validation MASE by method, best first
+    if not ranked or "recommended" not in row:
+        return ""
+    order = " < ".join(f"{m} {v:.2f}" for m, v in ranked.items())
+    tail = row[row["recommended"]]["mase"]
+    return (f"\n\n**Recommended: {row['recommended']}**, the best on the validation part (the 10% before the test "
+            f"tail, {h} step{'s' * (h != '1')} ahead; MASE {order}). On the test tail it scored {tail:.2f}, "
+            f"{row['recommended_ratio']:.2f}x the best method there.")
 
 
 def figures_md(figures: dict) -> str:
@@ -129,16 +146,19 @@ def figures_md(figures: dict) -> str:
     rows = figures.get("horizons", {})
     if not rows:
         return ""
-    methods = [m for m in ("network", "naive", "seasonal naive", "ridge") if m in next(iter(rows.values()))]
+    names = methods(next(iter(rows.values())))
     unit = figures.get("unit", "")
-    lines = ["| steps ahead | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
+    lines = ["| steps ahead | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for h, row in rows.items():
         cells = [f"{'**' if m == row['best_baseline'] else ''}{row[m]['mase']:.2f}"
-                 f"{'**' if m == row['best_baseline'] else ''} ({row[m]['mae']:.3g})" for m in methods]
+                 f"{'**' if m == row['best_baseline'] else ''}{' ✓' if m == row.get('recommended') else ''} "
+                 f"({row[m]['mae']:.3g})" for m in names]
         lines.append(f"| {h} | " + " | ".join(cells) + " |")
-    return ("\n".join(lines) + f"\n\nMASE (MAE in {unit or 'the series units'}), on the last 20% of the series; the best "
-            "baseline in bold. MASE divides the error by the naive one-step error on the training part: below 1 beats "
-            "yesterday's value as a forecast of today.")
+    peers = f" {figures['peers']}" if figures.get("peers") else ""
+    return ("\n".join(lines) + f"\n\nMASE (MAE in {unit or 'the series units'}), on the last 20% of the series "
+            f"({figures['origins']:,} forecasts); the best method other than the network in bold, ✓ the one "
+            "recommended on the validation part. MASE divides the error by the naive one-step error on the training "
+            "part: below 1 beats yesterday's value as a forecast of today." + peers)
 
 
 def forecast_plot(view: SeriesView, outlook: Outlook):
@@ -157,9 +177,13 @@ def forecast_plot(view: SeriesView, outlook: Outlook):
     if fc is not None:
         ax.fill_between(ahead, fc["lo"][0], fc["hi"][0], color=COLOURS["network"], alpha=0.18, label="80% interval")
         ax.plot(ahead, fc["median"][0], color=COLOURS["network"], lw=2, marker="o", ms=3, label="network")
-    if best:
-        ax.plot(ahead, outlook.baselines[best][0], color=COLOURS[best], lw=1.5, ls="--",
-                label=f"{best} (best baseline)")
+    chosen = outlook.recommended
+    if chosen and chosen != "network":
+        ax.plot(ahead, outlook.forecast_of(chosen), color=COLOURS.get(chosen, "#2e7d32"), lw=1.8, ls="--",
+                marker="s", ms=3, label=f"{chosen} (recommended)")
+    elif best:
+        ax.plot(ahead, outlook.baselines[best][0], color=COLOURS.get(best, "#2e7d32"), lw=1.5, ls="--",
+                label=f"{best} (best other method)")
     ax.axvline(0, color="#999", lw=0.8)
     ax.set_xlabel(f"{series.step}s from the forecast origin", fontsize=11)
     ax.set_ylabel(series.unit or series.columns[0], fontsize=11)

@@ -176,11 +176,14 @@ def _series(args: argparse.Namespace, enc):
 
 def forecast(args: argparse.Namespace) -> tuple[dict, str]:
     """The next ``--horizon`` steps after the series' last row: the network's median and
-    80% interval beside the baselines, as the tab forecasts from 100% of the test tail."""
+    80% interval beside the baselines, as the tab forecasts from 100% of the test tail.
+    A ``--csv`` alone (no ``--series`` or ``--weights``) gets a network of its own."""
     import numpy as np
 
     from .tasks.forecast.outlook import forecast_from, model_view
 
+    if args.csv is not None and args.series is None and args.weights is None:
+        return any_csv(args)
     predictor = _load(args, series=args.series)
     enc = predictor.encoder
     series = _series(args, enc)
@@ -203,6 +206,75 @@ def forecast(args: argparse.Namespace) -> tuple[dict, str]:
            "baselines": {k: v[0].tolist() for k, v in outlook.baselines.items()},
            "best_baseline": outlook.best, "notes": notes}
     return out, _forecast_table(out)
+
+
+def any_csv(args: argparse.Namespace) -> tuple[dict, str]:
+    """Any CSV's next ``--horizon`` steps: a network trained on it (``--max-minutes``)
+    and the baselines and statistical peers fitted on its first 70%, ranked on the next
+    10%; the forecast is the best-ranked method's, the network's beside it."""
+    from .tasks import TASKS
+    from .tasks.forecast.outlook import forecast_from, future_dates, read_csv, with_network
+
+    if args.covariates:
+        raise ValueError("--covariates needs a shipped model (--series); a CSV alone is forecast from its target")
+    if args.horizon is not None and not 1 <= args.horizon <= 1000:
+        raise ValueError(f"--horizon must be between 1 and 1000, not {args.horizon}")
+    if not 0.05 <= args.max_minutes <= 60:
+        raise ValueError(f"--max-minutes must be between 0.05 and 60, not {args.max_minutes:g}")
+    path = _csv_path(args.csv)
+    view = read_csv(path, args.target, horizon=args.horizon or 0)
+    s, enc = view.series, view.encoder
+    options = {"series": "upload", "csv": str(path), "target": s.columns[0], "horizon": enc.horizon,
+               "window": enc.window, "max_minutes": args.max_minutes, "peers": False}
+    predictor, _ = TASKS["forecast"].train(options)
+    view = with_network(view, predictor)
+    horizon = args.horizon or enc.horizon
+    outlook = forecast_from(view, horizon, 100)  # 100%: from the last row, so the future
+    row = view.figures["horizons"][str(horizon)] if str(horizon) in view.figures["horizons"] else {}
+    model = outlook.recommended or "network"
+    out = {"rows": len(s), "frequency": s.step, "season": s.season, "seasons": list(getattr(s, "seasons", ())),
+           "column": s.columns[0], "last_date": _iso_date(s.dates[-1]), "horizon": horizon,
+           "dates": future_dates(s, horizon), "forecast": outlook.forecast_of(model).tolist(), "model": model,
+           "network": outlook.network["median"][0].tolist(),
+           "network_interval": [outlook.network["lo"][0].tolist(), outlook.network["hi"][0].tolist()],
+           "ranking": view.figures.get("validation", {}).get(str(horizon), {}),
+           "test": {m: v["mase"] for m, v in row.items() if isinstance(v, dict) and "mase" in v},
+           "notes": outlook.notes}
+    return out, _any_csv_table(out)
+
+
+def _iso_date(last) -> str | None:
+    """A series' last date as ISO (None for rows without dates)."""
+    import numpy as np
+    import pandas as pd
+
+    if not np.issubdtype(np.asarray(last).dtype, np.datetime64):
+        return None
+    t = pd.Timestamp(last)
+    return t.date().isoformat() if t == t.normalize() else t.isoformat()
+
+
+def _csv_path(csv: str):
+    """``--csv``'s file (``-``: stdin, saved to a temporary file, as training reads a path)."""
+    if csv != "-":
+        if not Path(csv).is_file():
+            raise ValueError(f"cannot read {csv}: no such file")
+        return Path(csv)
+    tmp = Path(tempfile.mkdtemp(prefix="rnn-gallery-")) / "stdin.csv"
+    tmp.write_bytes(read_input("-"))
+    return tmp
+
+
+def _any_csv_table(r: dict) -> str:
+    """`any_csv`'s answer as a table: one row a step ahead, then the ranking (the notes
+    follow, as for every task)."""
+    rows = [f"{r['column']} after {r['last_date'] or 'the last row'} ({r['rows']:,} rows, one {r['frequency']} apart, "
+            f"season {r['season']}): {r['model']} is recommended (best on the validation part)",
+            f"{'date':>19} {r['model']:>12} {'network':>10}"]
+    for d, f, n in zip(r["dates"], r["forecast"], r["network"]):
+        rows.append(f"{d or '':>19} {f:>12.5g} {n:>10.5g}")
+    rows.append("validation MASE: " + ", ".join(f"{m} {v:.3f}" for m, v in r["ranking"].items()))
+    return "\n".join(rows)
 
 
 def _forecast_table(r: dict) -> str:
@@ -265,14 +337,18 @@ def _forecast_flags(p: argparse.ArgumentParser) -> None:
     from .data.timeseries import BUILT_IN
     from .tasks.forecast.predictor import DEFAULT_SERIES
 
-    p.add_argument("--csv", metavar="FILE", help="a date column and the model's columns; the forecast starts after "
-                   "its last row (-: stdin; default: the model's own built-in series, from --data)")
+    p.add_argument("--csv", metavar="FILE", help="any CSV with a numeric column: alone, a network is trained on it "
+                   "(--max-minutes) and ranked beside the baselines and statistical peers; with --series or "
+                   "--weights, the shipped model's columns are read from it. The forecast starts after its last row "
+                   "(-: stdin; default: the model's own built-in series, from --data)")
     p.add_argument("--horizon", type=int, help="steps ahead (default: the furthest the model forecasts)")
     p.add_argument("--series", choices=tuple(BUILT_IN), help="which shipped model, where --weights holds one "
                    f"folder per series (default {DEFAULT_SERIES})")
     p.add_argument("--target", metavar="COLUMN", help="the CSV's column to forecast (default: the model's own)")
     p.add_argument("--covariates", metavar="A,B", help="the CSV's columns read in place of the model's other ones")
     p.add_argument("--data", metavar="DIR", help="data folder for the built-in series (without --csv)")
+    p.add_argument("--max-minutes", type=float, default=2.0, help="a --csv alone: the most minutes its network "
+                   "trains (default 2)")
 
 
 def _translation_flags(p: argparse.ArgumentParser) -> None:

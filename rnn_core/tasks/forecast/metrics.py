@@ -1,19 +1,31 @@
 """``python -m rnn_core evaluate forecast``: every shipped series' model on its test
-tail beside the baselines (`tail.tail_figures`), and the issue's targets checked."""
+tail beside the baselines and the statistical peers (`tail.tail_figures`), the
+forecast recommended on the validation part (`tail.recommend`), and the issues'
+targets checked."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from ...checkpoint import CheckpointError, assets_dir
 from ..spec import make_recipe
+from .peers import fit_peers
 from .predictor import ForecastPredictor
-from .tail import tail_figures
+from .tail import methods, recommend, tail_figures
 from .train import Recipe, series_for
 
 SPLITS = ("test", "dev")  # dev: the validation part (10% before the test tail)
 # The network's MASE against the best baseline's at these horizons, for these series.
 RATIO_TARGET, RATIO_SERIES, RATIO_HORIZONS = 0.9, ("sunspots", "temperatures"), ("1", "12")
 COVERAGE_RANGE = (0.75, 0.85)
+# Beside the statistical peers, at each series' main horizon (`main_horizon`): the network
+# no worse than the best peer on PEER_WINS of the series, never worse than PEER_SLACK times
+# it; the forecast recommended on validation never worse than RECOMMENDED_SLACK times the best.
+PEER_WINS, PEER_SLACK, RECOMMENDED_SLACK = 3, 1.15, 1.05
+
+
+def main_horizon(figures: dict) -> str:
+    """The horizon a series is judged at: 12 steps, or its longest if shorter."""
+    return max(figures["horizons"], key=lambda h: (int(h) <= 12, int(h)))
 
 
 def checkpoints(weights: str | Path) -> list[Path]:
@@ -38,12 +50,16 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
     for folder in checkpoints(weights or assets_dir("forecast")):
         predictor = ForecastPredictor.from_pretrained(folder)
         series = series_for(make_recipe(Recipe, predictor.config.get("options", {})), data_dir)
-        out[folder.name] = {**tail_figures(predictor, series, part=split), "model": predictor.describe()}
-    rows = [f["horizons"][max(f["horizons"], key=lambda h: (int(h) <= 12, int(h)))] for f in out.values()]
+        peers, notes = fit_peers(series)
+        figures = tail_figures(predictor, series, part=split, peers=peers)
+        if split == "test":  # chosen on the validation part, scored on the test tail
+            figures = recommend(figures, tail_figures(predictor, series, part="dev", peers=peers))
+        out[folder.name] = {**figures, "model": predictor.describe(), "notes": notes}
+    rows = [f["horizons"][main_horizon(f)] for f in out.values()]
     out["targets"] = targets(out)
     out["split"] = split
     out["mase"] = sum(r["network"]["mase"] for r in rows) / len(rows)
-    out["baseline"] = {"name": "best of naive, seasonal naive and ridge, per series",
+    out["baseline"] = {"name": "best of naive, seasonal naive, ridge and the statistical peers, per series",
                        "mase": sum(r[r["best_baseline"]]["mase"] for r in rows) / len(rows)}
     return out
 
@@ -63,11 +79,36 @@ def targets(figures: dict) -> dict:
             out[f"pm25 h24: network MASE < {b}'s"] = {
                 "value": f"{pm['network']['mase']:.3f} vs {pm[b]['mase']:.3f}",
                 "met": pm["network"]["mase"] < pm[b]["mase"]}
+    out.update(peer_targets(figures))
     for name, f in figures.items():
         if isinstance(f, dict) and "coverage" in f:
             lo, hi = COVERAGE_RANGE
             out[f"{name}: 80% interval coverage in {lo}-{hi}"] = {"value": round(f["coverage"], 3),
                                                                   "met": lo <= f["coverage"] <= hi}
+    return out
+
+
+def peer_targets(figures: dict) -> dict:
+    """Issue 26's targets: the network beside the best statistical peer at each series'
+    main horizon, and the recommended forecast beside the best method at every horizon."""
+    out, wins, rows = {}, 0, 0
+    for name, f in figures.items():
+        if not isinstance(f, dict) or "horizons" not in f:
+            continue
+        h = main_horizon(f)
+        row = f["horizons"][h]
+        if "peer_ratio" in row:
+            rows += 1
+            wins += row["peer_ratio"] <= 1
+            out[f"{name} h{h}: network MASE / best peer's ({row['best_peer']}) <= {PEER_SLACK}"] = {
+                "value": round(row["peer_ratio"], 3), "met": row["peer_ratio"] <= PEER_SLACK}
+        worst = max((r.get("recommended_ratio", 0), k) for k, r in f["horizons"].items())
+        if worst[0]:
+            out[f"{name}: recommended forecast's MASE / the best's, at every horizon (<= {RECOMMENDED_SLACK})"] = {
+                "value": f"{worst[0]:.3f} at h{worst[1]}", "met": worst[0] <= RECOMMENDED_SLACK}
+    if rows:
+        out[f"network no worse than the best peer at the main horizon on >= {PEER_WINS} series"] = {
+            "value": f"{wins} of {rows}", "met": wins >= min(PEER_WINS, rows)}
     return out
 
 
@@ -80,10 +121,10 @@ def table(metrics: dict) -> str:
         lines.append(f"{name} ({f['label']}; {f['origins']} origins in the {f['part']} part; MASE scale "
                      f"{f['mase_scale']:.3f} {f['unit']}; 80% interval covers {f.get('coverage', float('nan')):.3f})")
         for h, row in f["horizons"].items():
-            cells = "  ".join(f"{m} {row[m]['mase']:.3f}" for m in ("naive", "seasonal naive", "ridge", "network")
-                              if m in row)
+            cells = "  ".join(f"{m} {row[m]['mase']:.3f}" for m in methods(row))
             ratio = f"  ratio {row['ratio']:.3f}" if "ratio" in row else ""
-            lines.append(f"  h{h:>3} MASE: {cells}{ratio}")
+            chosen = f"  recommended {row['recommended']}" if "recommended" in row else ""
+            lines.append(f"  h{h:>3} MASE: {cells}{ratio}{chosen}")
     lines.append("targets:")
     lines += [f"  {'met ' if t['met'] else 'MISS'} {k}: {t['value']}" for k, t in metrics.get("targets", {}).items()]
     return "\n".join(lines)

@@ -1,7 +1,9 @@
-"""A forecast from one point of a series, beside the baselines: what the forecasting
-tab shows and ``predict`` prints. A `SeriesView` is a series made ready to forecast
-(its encoder, the ridge baseline fitted on its training part, the test-tail figures,
-and the model, if any); `forecast_from` forecasts from one origin of its test tail.
+"""A forecast from one point of a series, beside the baselines and the statistical
+peers: what the forecasting tab shows and ``predict`` prints. A `SeriesView` is a
+series made ready to forecast (its encoder, the ridge baseline and the peers fitted on
+its training part, the test-tail figures with the method recommended on the
+validation part, and the model, if any); `forecast_from` forecasts from one origin of
+its test tail.
 """
 from __future__ import annotations
 
@@ -9,28 +11,32 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ...data.timeseries import Series, read_table
 from ...options import whole_number
 from .baselines import RidgeAR
 from .features import SeriesEncoder, split_points
+from .peers import FittedPeer, fit_peers
 from .predictor import ForecastPredictor
-from .tail import baseline_forecasts, fit_ridge, tail_figures
+from .tail import baseline_forecasts, fit_ridge, recommend, tail_figures
 from .train import Recipe, encoder_for
 
 
 @dataclass(frozen=True)
 class SeriesView:
     """A series ready to forecast: the encoder whose window and horizon are shown, the
-    ridge baseline fitted on its training part, the test-tail figures shown beside it,
-    the network forecasting it (None: the baselines alone), and the CSV it was read
-    from (None: a built-in series)."""
+    ridge baseline and the statistical peers fitted on its training part, the test-tail
+    figures shown beside it (with the method recommended on the validation part), the
+    network forecasting it (None: the others alone), and the CSV it was read from (None:
+    a built-in series)."""
     series: Series
     encoder: SeriesEncoder
     ridge: RidgeAR
     figures: dict
     predictor: ForecastPredictor | None = None
     csv: str | None = None
+    peers: dict[str, FittedPeer] | None = None
 
     def with_model(self, predictor: ForecastPredictor) -> "SeriesView":
         """This series forecast by ``predictor``: its encoder and figures, and the ridge
@@ -41,25 +47,33 @@ class SeriesView:
                        predictor=predictor)
 
 
-def model_view(series: Series, predictor: ForecastPredictor) -> SeriesView:
-    """``series`` forecast by ``predictor`` (a built-in series and its shipped model)."""
+def model_view(series: Series, predictor: ForecastPredictor, peers: bool = True) -> SeriesView:
+    """``series`` forecast by ``predictor`` (a built-in series and its shipped model),
+    with the statistical peers fitted (seconds: `peers`) unless ``peers`` is False."""
     ridge = fit_ridge(series, predictor.encoder.horizon)
-    return SeriesView(series, predictor.encoder, ridge, predictor.figures(), predictor)
+    fitted, notes = fit_peers(series) if peers else ({}, [])
+    series.notes.extend(n for n in notes if n not in series.notes)
+    return SeriesView(series, predictor.encoder, ridge, predictor.figures(), predictor, peers=fitted)
 
 
-def read_csv(path: str | Path, target: str | None = None, covariates=()) -> SeriesView:
-    """A visitor's CSV with the baselines scored on its test tail (no network yet);
-    ``target`` is the column to forecast (None: Close, Value... or the first numeric
-    one), ``covariates`` the other columns a network would read.
+def read_csv(path: str | Path, target: str | None = None, covariates=(), horizon: int = 0) -> SeriesView:
+    """A visitor's CSV with the baselines and peers scored on its test tail (no network
+    yet); ``target`` is the column to forecast (None: Close, Value... or the first
+    numeric one), ``covariates`` the other columns a network would read, ``horizon``
+    the steps ahead (0: the default for its step and length).
 
     Raises:
         ValueError: one sentence on why the table cannot be read or forecast
             (`rnn_core.data.timeseries.TableError` for the table itself).
     """
     series = read_table(Path(path).read_bytes(), target or None, tuple(c for c in covariates or () if c != target))
-    enc = encoder_for(Recipe(series="upload"), series)
+    enc = encoder_for(Recipe(series="upload", horizon=horizon), series)
     ridge = fit_ridge(series, enc.horizon)
-    return SeriesView(series, enc, ridge, tail_figures(None, series, enc, ridge=ridge), csv=str(path))
+    peers, notes = fit_peers(series)
+    series.notes.extend(notes)
+    figures = recommend(tail_figures(None, series, enc, ridge=ridge, peers=peers),
+                        tail_figures(None, series, enc, part="dev", ridge=ridge, peers=peers))
+    return SeriesView(series, enc, ridge, figures, csv=str(path), peers=peers)
 
 
 def nearest_horizon(figures: dict, horizon: int) -> tuple[str, dict] | tuple[None, None]:
@@ -74,13 +88,18 @@ def nearest_horizon(figures: dict, horizon: int) -> tuple[str, dict] | tuple[Non
 @dataclass(frozen=True)
 class Outlook:
     """One forecast from one origin: the network's (None without a network) and every
-    baseline's, in the series' units, with notes for the reader."""
+    other method's, in the series' units, with notes for the reader."""
     origin: int                       # the row forecast from
     horizon: int                      # steps ahead forecast
     network: dict | None              # {"lo", "median", "hi"}: (1, horizon) arrays
-    baselines: dict[str, np.ndarray]  # baseline name -> (1, horizon) forecast
-    best: str | None                  # the best baseline on the test tail at about this horizon
+    baselines: dict[str, np.ndarray]  # baseline or peer name -> (1, horizon) forecast
+    best: str | None                  # the best method but the network on the test tail at about this horizon
     notes: list[str]
+    recommended: str | None = None    # the method best on the validation part at about this horizon
+
+    def forecast_of(self, method: str) -> np.ndarray:
+        """(horizon,) the forecast of ``method`` ("network": its median)."""
+        return (self.network["median"] if method == "network" else self.baselines[method])[0]
 
 
 def forecast_from(view: SeriesView, horizon, origin) -> Outlook:
@@ -97,9 +116,46 @@ def forecast_from(view: SeriesView, horizon, origin) -> Outlook:
     pos = min(max(whole_number(origin, 100), 0), 100)
     t = val_end + round(pos / 100 * (len(series) - 1 - val_end))
     fc = view.predictor.forecast(series, [t], h) if view.predictor is not None else None
-    base = {k: v[:, :h] for k, v in baseline_forecasts(series, enc, np.array([t]), enc.horizon, view.ridge).items()}
+    base = {k: v[:, :h] for k, v in baseline_forecasts(series, enc, np.array([t]), enc.horizon, view.ridge,
+                                                        view.peers).items()}
     _, row = nearest_horizon(view.figures, h)
     when = str(series.dates[t])[:16].replace("T", " ")
     notes.insert(0, f"Forecast made at {when} (row {t + 1:,} of {len(series):,})"
                     + ("; what comes after is the future, not in the data." if t == len(series) - 1 else "."))
-    return Outlook(t, h, fc, base, row["best_baseline"] if row else None, notes)
+    best = row["best_baseline"] if row and row["best_baseline"] in base else None
+    chosen = row.get("recommended") if row else None
+    if chosen not in base and not (chosen == "network" and fc is not None):
+        chosen = None  # chosen among methods this view cannot show (a figure recorded elsewhere)
+    return Outlook(t, h, fc, base, best, notes, chosen)
+
+
+def with_network(view: SeriesView, predictor: ForecastPredictor) -> SeriesView:
+    """``view`` forecast by ``predictor`` (trained on its series), every method scored
+    again beside it on the test tail and the recommendation made again on the
+    validation part, with the peers ``view`` has already fitted."""
+    series = view.series
+    figures = recommend(tail_figures(predictor, series, ridge=view.ridge, peers=view.peers),
+                        tail_figures(predictor, series, part="dev", ridge=view.ridge, peers=view.peers))
+    return replace(view, encoder=predictor.encoder, figures=figures, predictor=predictor)
+
+
+def future_dates(series: Series, horizon: int) -> list[str | None]:
+    """The ISO dates of the ``horizon`` rows after the last (None each without dates):
+    the next month starts for monthly data, business days for trading days, else
+    the usual spacing."""
+    dates = np.asarray(series.dates)
+    if not np.issubdtype(dates.dtype, np.datetime64):
+        return [None] * horizon
+    last = pd.Timestamp(dates[-1])
+    freq = {"month": "MS", "quarter": "QS", "year": "YS", "week": "7D", "hour": "h"}.get(series.step)
+    if series.step == "day":
+        freq = "B" if series.season == 5 else "D"
+    if freq is None:  # irregular rows: go on at the median spacing of the last ones
+        step = pd.Timedelta(np.median(np.diff(dates[-50:]))) if len(dates) > 1 else pd.Timedelta(days=1)
+        ahead = [last + step * (k + 1) for k in range(horizon)]
+    else:
+        ahead = list(pd.date_range(last, periods=horizon + 1, freq=freq))[1:]
+        if freq in ("MS", "QS", "YS") and last != last.normalize().replace(day=1):
+            ahead = list(pd.date_range(last, periods=horizon, freq=freq.rstrip("S") + "E"))  # month ends
+    timed = series.step == "hour" or any(d.time() != pd.Timestamp(0).time() for d in ahead)
+    return [d.isoformat() if timed else d.date().isoformat() for d in ahead]
