@@ -85,8 +85,22 @@ def _described(name: str, model) -> str:
     return name
 
 
+def fit_peer(name: str, target: np.ndarray, train_end: int, seasons: tuple[int, ...]) -> FittedPeer:
+    """Peer ``name`` fitted on ``target[:train_end]`` (its last `ARIMA_ROWS` rows for
+    AutoARIMA, `HISTORY_ROWS` for the others), with the season `peer_season` gives it.
+    statsforecast's own errors (a flat or odd series) go up to the caller."""
+    rows = ARIMA_ROWS if name == "AutoARIMA" else HISTORY_ROWS
+    history = target[max(0, train_end - rows):train_end]
+    season = peer_season(name, seasons, len(history))
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = _model(name, season).fit(history)
+    return FittedPeer(name, model, season, rows, time.perf_counter() - start, _described(name, model))
+
+
 def fit_peers(series: Series, names: tuple[str, ...] = PEERS) -> tuple[dict[str, FittedPeer], list[str]]:
-    """Each peer in ``names`` fitted on ``series``' training part.
+    """Each peer in ``names`` fitted on ``series``' training part (`fit_peer`).
 
     Returns:
         (name -> fitted peer, notes): a peer that fails (a flat or odd series) is left
@@ -96,18 +110,10 @@ def fit_peers(series: Series, names: tuple[str, ...] = PEERS) -> tuple[dict[str,
     seasons = tuple(getattr(series, "seasons", ()) or (series.season,))
     peers, notes = {}, []
     for name in names:
-        rows = ARIMA_ROWS if name == "AutoARIMA" else HISTORY_ROWS
-        history = series.target[max(0, train_end - rows):train_end]
-        season = peer_season(name, seasons, len(history))
-        start = time.perf_counter()
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model = _model(name, season).fit(history)
+            peers[name] = fit_peer(name, series.target, train_end, seasons)
         except Exception as e:  # statsforecast's own errors on odd series: the peer sits this one out
             notes.append(f"{name} could not be fitted on this series ({type(e).__name__}), so it is not shown.")
-            continue
-        peers[name] = FittedPeer(name, model, season, rows, time.perf_counter() - start, _described(name, model))
     return peers, notes
 
 
