@@ -8,6 +8,8 @@ Run alone with ``python -m apps.forecast``.
 from __future__ import annotations
 
 import functools
+import json
+import time
 
 import gradio as gr
 import matplotlib.pyplot as plt
@@ -54,6 +56,23 @@ def warm() -> None:
         pretrained(series=name).calibration(built_in_series(name).series)
 
 
+_MISSING: dict[str, tuple[float, str]] = {}  # series -> (when, why): offline, each click must not try a download
+MISSING_FOR = 300  # seconds before a missing series is looked for again
+
+
+def built_in_view(name: str) -> SeriesView:
+    """`built_in_series`, or a Refusal naming the file that is missing and how to get it
+    (remembered for `MISSING_FOR` seconds)."""
+    missing = _MISSING.get(name)
+    if missing and time.monotonic() - missing[0] < MISSING_FOR:
+        raise Refusal(missing[1])
+    try:
+        return built_in_series(name)
+    except DataError as e:
+        _MISSING[name] = (time.monotonic(), f"{e} Meanwhile, upload a CSV of your own.")
+        raise Refusal(_MISSING[name][1]) from None
+
+
 def read_upload(path, target=None, covariates=()) -> SeriesView:
     """Handler piece: a visitor's CSV as the tab keeps it (`read_csv`: the series, its
     baselines and their figures on its tail). Raises Refusal with one sentence."""
@@ -81,10 +100,7 @@ def _view(choice: str, upload: SeriesView | None, which: str, retrained) -> Seri
                 or retrained.encoder.columns != upload.series.columns):
             raise Refusal("Your retrained model was trained on another series: retrain on this CSV first.")
         return upload.with_model(retrained)
-    try:
-        view = built_in_series(choice)
-    except DataError as e:
-        raise Refusal(f"The built-in series are not on this server ({e}); upload a CSV instead.") from None
+    view = built_in_view(choice)
     predictor = retrained if mine else view.predictor
     if predictor.encoder.series != choice:
         raise Refusal(f"Your retrained model was trained on {predictor.encoder.series}: pick that series or retrain.")
@@ -219,11 +235,12 @@ def upload_changed(path, target, covariates):
         gr.Warning(e.message)
         return *cleared, f"&#9888; {e.message}"
     s = state.series
-    mended = f" {len(s.notes)} thing{'s' * (len(s.notes) != 1)} mended: see the notes under the plot." if s.notes else ""
+    how, others = (s.notes[0], s.notes[1:]) if s.notes else ("", [])  # the first note: how the table was read
+    more = f" {len(others)} more note{'s' * (len(others) != 1)} under the plot." if others else ""
     return (state, gr.update(choices=s.choices, value=s.columns[0]),
             gr.update(choices=[c for c in s.choices if c != s.columns[0]], value=s.columns[1:]), "upload",
-            f"Read {len(s):,} rows: forecasting **{s.columns[0]}** every {s.step} (season {s.season} {s.step}s)"
-            + (f", reading {', '.join(s.columns[1:])} too" if len(s.columns) > 1 else "") + "." + mended)
+            f"Read {len(s):,} rows: forecasting **{s.columns[0]}**"
+            + (f", reading {', '.join(s.columns[1:])} too" if len(s.columns) > 1 else "") + f". {how}{more}")
 
 
 def retrain_series(choice, upload) -> dict:
@@ -252,6 +269,21 @@ def card(choice: str) -> str:
         ("interval", f"quantiles 0.1 / 0.5 / 0.9, calibrated on the validation part; covers "
                      f"{f['coverage']:.0%} of the test tail" if "coverage" in f else None),
     ], note="Figures from `python -m rnn_core evaluate forecast --suite tail`.") + "\n\n" + summary_section(p)
+
+
+def stock_experiment() -> tuple[str | None, str]:
+    """The stock experiment's figure (a path) and report, as `evaluate forecast --suite stock`
+    wrote them beside the shipped models ((None, "") when it has not been run)."""
+    from rnn_core.checkpoint import assets_dir
+    from rnn_core.tasks.forecast.stock import report
+
+    folder = assets_dir("forecast")
+    try:
+        result = json.loads((folder / "stock-experiment.json").read_text())
+    except (OSError, ValueError):
+        return None, ""
+    png = folder / "stock-experiment.png"
+    return (str(png) if png.exists() else None), report(result) + f"\n\nMade by `{result.get('command', '')}`."
 
 
 def build() -> None:
@@ -283,6 +315,14 @@ def build() -> None:
     notes = gr.Markdown()
     with gr.Accordion("Model card", open=False):
         card_md = gr.Markdown(card("sunspots"))
+    png, words = stock_experiment()
+    with gr.Accordion("The tutorials' stock LSTM, answered", open=False, visible=png is not None):
+        gr.Markdown("Tutorials train an LSTM on a stock's daily close, 100 days at a time, and show its forecast "
+                    "hugging the truth. Here is that experiment on Google's close, beside the naive forecast "
+                    "(tomorrow = today) and the statistical peers.")
+        gr.Image(png, show_label=False, interactive=False, buttons=[],
+                 alt_text="The LSTM forecast hugging the close; zoomed in, it is the close a day late; its error beside naive")
+        gr.Markdown(words)
     retrained = retrain_panel(SPEC, budget_note="Trains a fresh forecaster on the series chosen above (built in or "
                               "your CSV), scaled on its first 70%, validated on the next 10%, scored on the last 20%; "
                               "the defaults take about a minute on one CPU core.",

@@ -106,7 +106,9 @@ def test_sources_are_complete():
         assert s.name == name and s.url.startswith("https://")
         # every source is pinned: by the archive's digest, or by digests of files inside
         assert (s.sha256 is not None and len(s.sha256) == 64) or s.spot_checks or s.files
-        assert all(len(d) == 64 for _, d in s.spot_checks + s.files)
+        assert all(len(entry[1]) == 64 for entry in s.spot_checks + s.files)
+        # a file with an address of its own: https, and its name in the set's folder
+        assert all(entry[2].startswith("https://") for entry in s.files if len(entry) > 2)
 
 
 def test_download_checks_spot_digests(isolated, http_dir):
@@ -140,3 +142,10 @@ def test_download_several_files_each_checked(isolated, http_dir):
     with pytest.raises(DataError, match="sha256 mismatch"):
         locate(bad)
     assert not (isolated / "cache" / "timeseries2").exists()
+    # a file that lives elsewhere (the stock series) comes from its own address, saved under its name
+    (root / "elsewhere").mkdir()
+    (root / "elsewhere" / "Train.csv").write_text("Date,Close\n2018-03-27,50.2\n")
+    own = hashlib.sha256((root / "elsewhere" / "Train.csv").read_bytes()).hexdigest()
+    mixed = DataSource("timeseries3", f"{url}/", None, ("a.csv", "stock.csv"),
+                       files=(("a.csv", digest["a.csv"]), ("stock.csv", own, f"{url}/elsewhere/Train.csv")))
+    assert (locate(mixed) / "stock.csv").read_text().startswith("Date,Close")

@@ -33,7 +33,7 @@ def _stock_csv(path, n=400, seed=0):
     return path
 
 
-@pytest.mark.parametrize("name", ["sunspots", "temperatures", "pm25"])
+@pytest.mark.parametrize("name", ["sunspots", "temperatures", "pm25", "stock"])
 def test_answer_for_every_built_in_series(tab, name):
     plot, verdict, table, notes = tab.answer(name, 12, 50, "pretrained")
     assert plot.axes and "MASE" in verdict and "| steps ahead |" in table and "Forecast made at" in notes
@@ -82,7 +82,9 @@ def test_a_visitors_csv_forecast_without_the_tab(tmp_path):
     assert view.predictor is None and view.csv.endswith("stock.csv") and view.series.columns[0] == "Close"
     future = forecast_from(view, 5, 100)
     assert future.origin == len(view.series) - 1 and future.horizon == 5 and future.network is None
-    assert {k: v.shape for k, v in future.baselines.items()} == {b: (1, 5) for b in ("naive", "seasonal naive", "ridge")}
+    assert {k: v.shape for k, v in future.baselines.items()} == {
+        b: (1, 5) for b in ("naive", "seasonal naive", "ridge", "AutoETS", "AutoTheta", "AutoARIMA")}
+    assert future.recommended in future.baselines  # chosen on the validation part, shown beside the network
     assert "the future" in future.notes[0] and future.best in future.baselines
     far = forecast_from(view, 10**6, 0)
     assert far.horizon == view.encoder.horizon and f"showing {view.encoder.horizon}" in far.notes[-1]

@@ -1,15 +1,20 @@
 """Time series: the three built-in forecasting series, and a visitor's CSV, read into
 one shape (`Series`): dates, a target column, optional covariates, and a note on
-everything that had to be mended on the way (gaps, duplicates, order).
+everything that had to be mended on the way (gaps, duplicates, order), after one
+sentence saying what was assumed (the spacing and seasons, the date order, the
+separator and decimal mark).
 
-Reading uses pandas (a Gradio dependency already): its CSV reader and date parser
-cope with the quoting, date formats and stray text real exports have, which a
-hand-written reader would get wrong in a hundred small ways.
+Reading uses pandas (a Gradio dependency already) for the quoting and stray text
+real exports have. What pandas would guess row by row is decided once here, from
+the whole file: the separator, a decimal comma, and the date format (then parsed
+with that explicit format, so "01/02/1990" means the same date on every row).
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,11 +42,14 @@ class Series:
         observed: (T,) True where the target was measured (False: a filled gap,
             never scored).
         step: the usual step between rows ("day", "month", "hour", ...).
-        season: rows in one season, for the seasonal-naive forecast (1: none).
+        season: rows in one season, for the seasonal-naive forecast (1: none); the
+            first of ``seasons``.
         unit: of the target ("°C"), for plots.
         notes: what was mended, one sentence each.
         choices: every numeric column of the table the series came from (a
             visitor may pick another target or covariates among them).
+        seasons: every season the dates suggest, in rows ((7, 365) for days,
+            (24, 168) for hours, (5, 252) for trading days; (): none).
     """
     name: str
     label: str
@@ -54,6 +62,7 @@ class Series:
     unit: str = ""
     notes: list[str] = field(default_factory=list)
     choices: list[str] = field(default_factory=list)
+    seasons: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return len(self.values)
@@ -75,18 +84,19 @@ class BuiltIn:
     window: int            # rows of the past the network reads
     horizon: int           # the most steps ahead it forecasts
     unit: str
+    seasons: tuple[int, ...] = ()  # every season, ``season`` first
 
 
 BUILT_IN = {
     "temperatures": BuiltIn("daily-min-temperatures.csv", "Melbourne daily minimum temperature, 1981-1990",
-                            "day", 365, "same day last year", 60, 14, "°C"),
+                            "day", 365, "same day last year", 60, 14, "°C", (365, 7)),
     "sunspots": BuiltIn("monthly-sunspots.csv", "Monthly mean sunspot number, 1749-1983", "month", 132,
-                        "same month one 11-year cycle ago", 120, 24, "sunspots"),
+                        "same month one 11-year cycle ago", 120, 24, "sunspots", (132,)),
     "pm25": BuiltIn("pollution.csv", "Beijing PM2.5 with weather, hourly, 2010-2014", "hour", 24,
-                    "same hour yesterday", 72, 24, "µg/m³"),
+                    "same hour yesterday", 72, 24, "µg/m³", (24, 168)),
     # the seeds' stock example: the daily close, read 100 trading days at a time
     "stock": BuiltIn("google-stock.csv", "Google (GOOG) daily close, 2018-2023", "day", 5,
-                     "same weekday last week", 100, 10, "US$"),
+                     "same weekday last week", 100, 10, "US$", (5, 252)),
 }
 
 
@@ -95,13 +105,21 @@ def load_series(name: str, data_dir: str | Path | None = None) -> Series:
     if name not in BUILT_IN:
         raise DataError(f"unknown series {name!r}; built in: {', '.join(BUILT_IN)}")
     info = BUILT_IN[name]
-    path = locate(SOURCES["timeseries"], data_dir) / info.file
+    try:
+        path = locate(SOURCES["timeseries"], data_dir) / info.file
+    except DataError:  # offline: name the file this series needs and both ways to get it
+        if data_dir is not None:
+            raise  # a folder given explicitly: its own message says what it lacks
+        raise DataError(f"The {name} series needs timeseries/{info.file}, which is not on this machine and could "
+                        "not be downloaded: set RNN_GALLERY_DATA to a folder holding timeseries/, or run "
+                        "`python -m rnn_core download timeseries` where there is internet.") from None
     if name == "pm25":
         series = _read_pollution(path)
     else:
-        series = read_table(path.read_bytes())
-    series.name, series.label, series.step, series.season, series.unit = (
-        name, info.label, info.step, info.season, info.unit)
+        series, how = _read(path.read_bytes())
+        series.notes.insert(0, _assumption(how, info.step, info.seasons))  # its own seasons, not the guessed ones
+    series.name, series.label, series.step, series.season, series.unit, series.seasons = (
+        name, info.label, info.step, info.season, info.unit, info.seasons)
     return series
 
 
@@ -123,18 +141,45 @@ def _read_pollution(path: Path) -> Series:
 MAX_CSV_MB = 12
 MAX_COLUMNS = 64
 MAX_ROWS = 100_000
-MIN_ROWS = 100
-_DATE_NAMES = ("date", "time", "datetime", "timestamp", "day", "month", "year", "period", "ds")
+# The fewest rows with a target value: two years of months still leave each part of the
+# split (70/10/20%) a horizon; daily or hourly data this short hold too few weeks or days.
+MIN_ROWS = 24
+MIN_ROWS_BY_STEP = {"day": 100, "hour": 100}
+_DATE_NAMES = ("date", "time", "datetime", "timestamp", "day", "week", "month", "quarter", "year", "period", "ds",
+               "datum", "fecha", "data")
 _TARGET_NAMES = ("close", "adj close", "adj_close", "value", "target", "y")
+# Tried in this order, a tie going to the first: a tie with ',' comes from decimal commas.
+_SEPARATORS = (";", "\t", "|", ",")
+_SEPARATOR_NAMES = {";": "';'", "\t": "tab", "|": "'|'", ",": "','"}
+_SNIFF_LINES = 50
+
+
+@dataclass
+class _Reading:
+    """How a CSV was read, for the sentence that says so (`_assumption`)."""
+    sep: str = ","
+    decimal_comma: bool = False
+    windows_1252: bool = False
+    example: str | None = None  # the first date as written (None: no date column)
+    order: str = ""             # the day/month order read, and why
+
+
+@dataclass(frozen=True)
+class _DateFormat:
+    """pandas formats of one date shape, tried in turn on the rows still unread (with a
+    time, then without), and the day/month order they read."""
+    formats: tuple[str | None, ...]
+    order: str = ""
 
 
 def read_table(data: bytes, target: str | None = None, covariates: tuple[str, ...] = ()) -> Series:
     """A CSV (bytes) as a `Series`: a date column (if any) and numeric columns.
 
-    What it mends, each with a note: text cells in a numeric column (gaps), gaps
-    (linear interpolation; filled targets are never scored), unsorted rows (sorted),
-    duplicated dates (the last row kept), rows whose date does not parse (dropped),
-    more than `MAX_ROWS` rows (the most recent kept).
+    Its first note says what was assumed (spacing and seasons, the day/month order,
+    separator, decimal comma). What it mends, each with a note: text cells in a numeric
+    column (gaps), gaps (linear interpolation; filled targets are never scored),
+    unsorted rows (sorted), duplicated dates (the last row kept), rows whose date does
+    not parse (dropped), more than `MAX_ROWS` rows (the most recent kept).
 
     Args:
         target: the column to forecast (default: Close, Value... or the first numeric one).
@@ -144,25 +189,31 @@ def read_table(data: bytes, target: str | None = None, covariates: tuple[str, ..
         TableError: no numeric column, too few rows, an unknown column, a file too
             large or not a CSV; the message says what to do.
     """
-    df = _read_csv(data)
+    series, how = _read(data, target, covariates)
+    series.notes.insert(0, _assumption(how, series.step, series.seasons))
+    return series
+
+
+def _read(data: bytes, target: str | None = None, covariates: tuple[str, ...] = ()) -> tuple[Series, _Reading]:
+    """`read_table` but its first note, and how the file was read."""
+    df, how = _read_csv(data)
     notes: list[str] = []
-    date_col = _date_column(df)
-    numeric = _numeric_columns(df, date_col, notes)
+    date_col, fmt = _date_column(df)
+    numeric = _numeric_columns(df, date_col, how.decimal_comma, notes)
     table = pd.DataFrame(numeric)
     if date_col is not None:
-        table, dates = _in_date_order(table, df[date_col], date_col, notes)
+        table, dates, how.example = _in_date_order(table, df[date_col], fmt, date_col, notes)
+        how.order = fmt.order
     else:
-        notes.append("No date column was found: the rows are read as consecutive steps.")
         dates = np.arange(len(table))
     if len(table) > MAX_ROWS:
         notes.append(f"Only the most recent {MAX_ROWS:,} of {len(table):,} rows were kept.")
         table, dates = table.iloc[-MAX_ROWS:], dates[-MAX_ROWS:]
     columns = _pick_columns(list(table.columns), target, covariates)
     table = table[columns].reset_index(drop=True)
+    step, seasons, irregular = _spacing(dates) if date_col is not None else ("row", (), 0)
     observed = table[columns[0]].notna().to_numpy()
-    if observed.sum() < MIN_ROWS:
-        raise TableError(f"That table has {int(observed.sum())} rows with a value of {columns[0]}; forecasting "
-                         f"needs at least {MIN_ROWS} (a window of the past, and a tail to test on).")
+    _refuse_short(int(observed.sum()), columns[0], step)
     gaps = int((~observed).sum())
     if gaps:
         notes.append(f"{gaps:,} gap{'s' * (gaps != 1)} in {columns[0]} {'were' if gaps != 1 else 'was'} filled by "
@@ -170,17 +221,26 @@ def read_table(data: bytes, target: str | None = None, covariates: tuple[str, ..
     values = table.interpolate(limit_direction="both").fillna(0.0).to_numpy(dtype=float)
     if not np.isfinite(values).all():
         raise TableError("That table holds numbers too large to use (infinite values).")
-    step, season, irregular = _spacing(dates) if date_col is not None else ("row", 1, 0)
     if irregular:
         notes.append(f"The dates skip {irregular:,} time{'s' * (irregular != 1)} (weekends, holidays, missing "
                      f"rows): the rows are read as consecutive {step}s.")
-    return Series("upload", f"{columns[0]} (uploaded)", dates, values, columns, observed, step, season, notes=notes,
-                  choices=list(numeric))
+    series = Series("upload", f"{columns[0]} (uploaded)", dates, values, columns, observed, step,
+                    seasons[0] if seasons else 1, notes=notes, choices=list(numeric), seasons=seasons)
+    return series, how
 
 
-def _read_csv(data: bytes) -> pd.DataFrame:
-    """The CSV's cells, with stripped column names; a file too large, empty, binary or
-    unreadable is a `TableError` that says so."""
+def _refuse_short(rows: int, column: str, step: str) -> None:
+    """A `TableError` when ``rows`` values are too few to forecast data of ``step``."""
+    least = MIN_ROWS_BY_STEP.get(step, MIN_ROWS)
+    if rows < least:
+        kind = f"{_ADJECTIVES[step]} " if step in MIN_ROWS_BY_STEP else ""
+        raise TableError(f"That table has {rows} row{'s' * (rows != 1)} with a value of {column}; forecasting "
+                         f"{kind}data needs at least {least}, so upload a longer stretch of the series.")
+
+
+def _read_csv(data: bytes) -> tuple[pd.DataFrame, _Reading]:
+    """The CSV's cells as stripped text (NaN: empty) under tidy column names, and how it
+    was read; a file too large, empty, binary or unreadable is a `TableError` that says so."""
     if len(data) > MAX_CSV_MB * 2**20:
         raise TableError(f"That file is {len(data) / 2**20:.1f} MB; this tab reads CSVs up to {MAX_CSV_MB} MB "
                          f"(about {MAX_ROWS:,} rows): keep the most recent rows and upload it again.")
@@ -188,20 +248,87 @@ def _read_csv(data: bytes) -> pd.DataFrame:
         raise TableError("That file is empty: upload a CSV with a date column and a numeric column.")
     if b"\x00" in data[:4096]:
         raise TableError("That is not a CSV (it holds binary data): export the table as CSV and upload that.")
+    how = _Reading()
     try:
-        header = pd.read_csv(io.BytesIO(data), nrows=0, sep=None, engine="python")
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:  # a spreadsheet's export on Windows
+        text, how.windows_1252 = data.decode("cp1252", errors="replace"), True
+    found = sep = _separator(text)
+    how.sep = found or ","
+    if found is None:  # one column: split on nothing it holds, so "12,5" stays one cell
+        sep = next((c for c in _SEPARATORS if c not in text), ",")
+    try:
+        header = pd.read_csv(io.StringIO(text), nrows=0, sep=sep)
         if len(header.columns) > MAX_COLUMNS:
             raise TableError(f"That table has {len(header.columns)} columns; this tab reads at most {MAX_COLUMNS}.")
-        df = pd.read_csv(io.BytesIO(data), sep=None, engine="python", skipinitialspace=True)
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, skipinitialspace=True, index_col=False)
     except TableError:
         raise
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, csv.Error) as e:
+    except (pd.errors.ParserError, ValueError, csv.Error) as e:
         raise TableError(f"That file could not be read as a CSV ({str(e).splitlines()[0][:120]}).") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    return df
+    df = _tidy_columns(df.astype(object).apply(lambda c: c.str.strip().replace("", np.nan)))
+    how.decimal_comma = _decimal_comma(df, found)
+    return df, how
 
 
-def _numeric_columns(df: pd.DataFrame, date_col: str | None, notes: list[str]) -> dict[str, pd.Series]:
+def _separator(text: str) -> str | None:
+    """The one of `_SEPARATORS` that splits the header and nearly every one of the first
+    lines into the same number (> 1) of fields, the most fields winning; None: one column."""
+    lines = [line for line in text.splitlines()[:_SNIFF_LINES] if line.strip()]
+    best, most = None, 1
+    for sep in _SEPARATORS:
+        counts = [len(row) for row in csv.reader(lines, delimiter=sep)]
+        if counts and counts[0] > most and np.mean([c == counts[0] for c in counts]) >= 0.9:
+            best, most = sep, counts[0]
+    return best
+
+
+def _tidy_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Stripped column names; a column with no name is dropped when it is empty or only
+    counts the rows (a saved index), else named "column N"."""
+    keep, names = [], []
+    for i, c in enumerate(df.columns):
+        name = str(c).strip()
+        if not name or re.fullmatch(r"Unnamed: \d+", name):
+            counter = pd.to_numeric(df.iloc[:, i], errors="coerce").to_numpy(dtype=float)
+            if np.isnan(counter).all() or (len(counter) > 1 and np.all(np.diff(counter) == 1)):
+                continue
+            name = f"column {i + 1}"
+        keep.append(i)
+        names.append(name)
+    out = df.iloc[:, keep].copy()
+    out.columns = names
+    return out
+
+
+def _decimal_comma(df: pd.DataFrame, sep: str | None) -> bool:
+    """Whether numbers are written with a decimal comma (2.763,27 or 12,5): nearly every
+    number-like cell with a comma reads so, and, unless the separator is ';', one of
+    them cannot be a thousands comma (US "1,234" is read as 1234)."""
+    if df.empty or not len(df.columns):
+        return False
+    cells = pd.concat([df[c].dropna().head(1000) for c in df.columns]).astype(str)
+    commas = cells[cells.str.fullmatch(r"[-+]?[\d.,]*\d") & cells.str.contains(",", regex=False)]
+    if commas.empty or commas.str.fullmatch(r"[-+]?[\d.]*\d,\d+").mean() < 0.9:
+        return False
+    proof = commas.str.fullmatch(r"[-+]?\d+,(\d{1,2}|\d{4,})|[-+]?0,\d+") | commas.str.contains(r"\.\d{3},")
+    return sep == ";" or bool(proof.any())
+
+
+def _numbers(cells: pd.Series, decimal_comma: bool) -> pd.Series:
+    """Text cells as floats (NaN: not a number), thousands marks dropped (1,234.5;
+    2.763,27; 1 234), a decimal comma read as a point."""
+    text = cells.astype(object).where(cells.isna(), cells.astype(str))
+    text = text.str.replace(r"(?<=\d)[ \u00a0\u202f'](?=\d{3}(?:\D|$))", "", regex=True)
+    if decimal_comma:
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        text = text.str.replace(",", "", regex=False)
+    return pd.to_numeric(text, errors="coerce")
+
+
+def _numeric_columns(df: pd.DataFrame, date_col: str | None, decimal_comma: bool,
+                     notes: list[str]) -> dict[str, pd.Series]:
     """The columns (other than the dates) at least half numbers, as floats; text cells
     become gaps, with a note. None at all is a `TableError`."""
     numeric = {}
@@ -209,8 +336,7 @@ def _numeric_columns(df: pd.DataFrame, date_col: str | None, notes: list[str]) -
         if c == date_col:
             continue
         raw = df[c]
-        col = raw.astype(float) if raw.dtype.kind in "biuf" else pd.to_numeric(
-            raw.astype(str).str.replace(",", "", regex=False).str.strip(), errors="coerce")
+        col = _numbers(raw, decimal_comma)
         if col.notna().mean() >= 0.5:
             bad = int(col.isna().sum() - raw.isna().sum())
             if bad:
@@ -223,16 +349,17 @@ def _numeric_columns(df: pd.DataFrame, date_col: str | None, notes: list[str]) -
     return numeric
 
 
-def _in_date_order(table: pd.DataFrame, raw_dates: pd.Series, date_col: str,
-                   notes: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+def _in_date_order(table: pd.DataFrame, raw_dates: pd.Series, fmt: _DateFormat, date_col: str,
+                   notes: list[str]) -> tuple[pd.DataFrame, np.ndarray, str]:
     """``table``'s rows with a parsable date, sorted by it, the last of each duplicated
-    date kept (each with a note), and those dates."""
-    dates = _parse_dates(raw_dates)
+    date kept (each with a note), those dates, and the first date as written."""
+    dates = _parse_dates(raw_dates, fmt)
     bad = int(dates.isna().sum())
     if bad:
         notes.append(f"{bad:,} row{'s' * (bad != 1)} whose {date_col} is not a date {'were' if bad != 1 else 'was'} "
                      "dropped.")
     keep = dates.notna().to_numpy()
+    example = str(raw_dates[keep].iloc[0]) if keep.any() else ""
     table, dates = table[keep], dates[keep]
     if not dates.is_monotonic_increasing:
         notes.append("The rows were not in date order; they were sorted.")
@@ -244,26 +371,97 @@ def _in_date_order(table: pd.DataFrame, raw_dates: pd.Series, date_col: str,
         notes.append(f"{count:,} duplicated date{'s' * (count != 1)}: "
                      "the last row of each was kept.")
         table, dates = table[~duplicated], dates[~duplicated]
-    return table, dates.to_numpy()
+    return table, dates.to_numpy(), example
 
 
-def _date_column(df: pd.DataFrame) -> str | None:
-    """The column of dates: one with a date-like name or mostly parsable as dates."""
+def _date_column(df: pd.DataFrame) -> tuple[str | None, _DateFormat | None]:
+    """The column of dates (one with a date-like name first) and its format: the first
+    column whose cells are mostly dates of one shape."""
     named = [c for c in df.columns if c.lower() in _DATE_NAMES]
     for c in named + [c for c in df.columns if c not in named]:
-        col = df[c]
-        if col.dtype != object and c not in named:
-            continue  # plain numbers are values, not dates
-        if _parse_dates(col.head(200)).notna().mean() >= 0.8:
-            return c
+        cells = df[c].dropna()
+        fmt = _date_format(cells, digits=c in named) if len(cells) else None
+        if fmt is not None and _parse_dates(cells.head(200), fmt).notna().mean() >= 0.8:
+            return c, fmt
+    return None, None
+
+
+_TIME = r"(?: \d{1,2}:\d{2}(?::\d{2})?)?"
+
+
+def _timed(fmt: str) -> tuple[str, ...]:
+    return fmt + " %H:%M:%S", fmt + " %H:%M", fmt
+
+
+# (a date as written, its pandas formats, whether it could be a number: then only in a
+# column named like dates)
+_DATE_SHAPES = (
+    (r"\d{4}-\d{1,2}-\d{1,2}(?: \d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", ("ISO8601",), False),
+    (r"\d{4}/\d{1,2}/\d{1,2}" + _TIME, _timed("%Y/%m/%d"), False),
+    (r"\d{4}-\d{1,2}", ("%Y-%m",), False),
+    (r"\d{4}/\d{1,2}", ("%Y/%m",), False),
+    (r"\d{1,2}/\d{4}", ("%m/%Y",), False),
+    (r"\d{4}", ("%Y",), True),
+    (r"\d{8}", ("%Y%m%d",), True),
+    (r"\d{4}\.\d{1,2}", ("%Y.%m",), True),
+)
+_DAY_MONTH = r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})" + _TIME
+
+
+def _date_text(cells: pd.Series) -> pd.Series:
+    """Dates as text in one spelling: one space before a time, no time zone (the local
+    clock is what seasons follow)."""
+    text = cells.astype(object).where(cells.isna(), cells.astype(str)).str.strip()
+    text = text.str.replace(r"(?<=\d)(?:T|\s+)(?=\d{1,2}:\d{2})", " ", regex=True)
+    return text.str.replace(r"(:\d{2}(?:\.\d+)?)\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$", r"\1", regex=True)
+
+
+def _date_format(cells: pd.Series, digits: bool) -> _DateFormat | None:
+    """The format of most (80%) of ``cells`` (no gaps) read as dates, None if none fits;
+    ``digits``: shapes that could be numbers (1990, 19901231) count too."""
+    text = _date_text(cells)
+    for pattern, formats, number_like in _DATE_SHAPES:
+        if (digits or not number_like) and text.str.fullmatch(pattern).mean() >= 0.8:
+            return _DateFormat(formats)
+    parts = text.str.extract(f"^{_DAY_MONTH}$")
+    if parts[0].notna().mean() >= 0.8:
+        return _day_month(parts[parts[0].notna()])
+    if text.str.contains(r"\d").mean() >= 0.8 and text.str.contains(r"[A-Za-z]").mean() >= 0.8:
+        return _DateFormat((None,))  # month names (Jan 1990): pandas infers the format once, from the first
     return None
 
 
-def _parse_dates(col: pd.Series) -> pd.Series:
-    text = col.astype(str).str.strip()
-    if text.str.fullmatch(r"\d{4}").all():  # years alone
-        return pd.to_datetime(text, format="%Y", errors="coerce")
-    return pd.to_datetime(text, errors="coerce", format="mixed")
+def _day_month(parts: pd.DataFrame) -> _DateFormat:
+    """The format of dates like 31.12.1990 or 12/31/1990 (``parts``: first number,
+    separator, second number, year): a first number above 12 proves day first, a second
+    one month first; neither: day first after dots, else month first (the US order), said."""
+    sep = parts[1].mode().iloc[0]
+    year = "%Y" if (parts[3].str.len() == 4).mean() >= 0.5 else "%y"
+    first, second = parts[0].astype(int), parts[2].astype(int)
+    proven = bool((first > 12).any()) != bool((second > 12).any())
+    day_first = bool((first > 12).any()) if proven else sep == "."
+    order = sep.join(("day", "month", "year") if day_first else ("month", "day", "year"))
+    fmt = sep.join(("%d", "%m", year) if day_first else ("%m", "%d", year))
+    said = f"dates read as {order}" if proven else f"{order} assumed (no day above 12 shows the order)"
+    return _DateFormat(_timed(fmt), said)
+
+
+def _parse_dates(cells: pd.Series, fmt: _DateFormat) -> pd.Series:
+    """``cells`` as dates in ``fmt`` (each of its formats tried on the rows still unread);
+    NaT where none fits."""
+    text = _date_text(cells)
+    dates = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas warns when an inferred format falls back to row by row
+        for f in fmt.formats:
+            todo = dates.isna() & text.notna()
+            if not todo.any():
+                break
+            parsed = pd.to_datetime(text[todo], format=f, errors="coerce")
+            if getattr(parsed.dt, "tz", None) is not None:
+                parsed = parsed.dt.tz_localize(None)
+            dates[todo] = parsed
+    return dates
 
 
 def _pick_columns(names: list[str], target: str | None, covariates: tuple[str, ...]) -> list[str]:
@@ -275,23 +473,45 @@ def _pick_columns(names: list[str], target: str | None, covariates: tuple[str, .
     return [target] + [c for c in covariates if c != target]
 
 
-# (name, typical spacing in days, season in rows)
-_STEPS = (("hour", 1 / 24, 24), ("day", 1, 7), ("week", 7, 52), ("month", 30.4, 12), ("quarter", 91, 4),
-          ("year", 365, 1))
+# (name, typical spacing in days, seasons in rows)
+_STEPS = (("hour", 1 / 24, (24, 168)), ("day", 1, (7, 365)), ("week", 7, (52,)), ("month", 30.4, (12,)),
+          ("quarter", 91, (4,)), ("year", 365, ()))
+TRADING_DAYS = (5, 252)  # a week and a year of a stock exchange's days
+_ADJECTIVES = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly", "quarter": "quarterly",
+               "year": "yearly", "row": "undated"}
+_SEASON_NAMES = {("hour", 24): "a day", ("hour", 168): "a week", ("day", 7): "a week", ("day", 365): "a year",
+                 ("day", 5): "a week", ("day", 252): "a year", ("week", 52): "a year", ("month", 12): "a year",
+                 ("month", 132): "an 11-year cycle", ("quarter", 4): "a year"}
 
 
-def _spacing(dates: np.ndarray) -> tuple[str, int, int]:
-    """(step name, season in rows, how many times the dates skip more than a step)."""
+def _spacing(dates: np.ndarray) -> tuple[str, tuple[int, ...], int]:
+    """(step name, seasons in rows, how many times the dates skip more than a step)."""
     if len(dates) < 2:
-        return "row", 1, 0
+        return "row", (), 0
     days = np.diff(dates).astype("timedelta64[s]").astype(float) / 86400
     usual = float(np.median(days))
     if usual <= 0:
-        return "row", 1, 0
-    name, typical, season = min(_STEPS, key=lambda s: abs(np.log(usual / s[1])))
-    if name == "day":  # business days (a stock export): a week is five rows
-        weekdays = pd.DatetimeIndex(dates).day_of_week
-        if (weekdays >= 5).mean() < 0.02:
-            season = 5
+        return "row", (), 0
+    name, _, seasons = min(_STEPS, key=lambda s: abs(np.log(usual / s[1])))
+    if name == "day" and (pd.DatetimeIndex(dates).day_of_week >= 5).mean() < 0.02:
+        return name, TRADING_DAYS, 0  # a stock export: weekends and holidays are no gaps
     irregular = int((days > 1.5 * usual).sum()) if name in ("hour", "day", "week") else 0
-    return name, season, irregular
+    return name, seasons, irregular
+
+
+def _assumption(how: _Reading, step: str, seasons: tuple[int, ...]) -> str:
+    """The one sentence saying how a table was read: spacing and seasons, the day/month
+    order, the separator and decimal mark."""
+    named = [f"{s} ({_SEASON_NAMES[step, s]})" if (step, s) in _SEASON_NAMES else str(s) for s in seasons]
+    season = ("no season" if not named else f"season {named[0]}" if len(named) == 1
+              else f"seasons {', '.join(named[:-1])} and {named[-1]}")
+    if how.example is None:
+        head = "No date column: rows read as consecutive steps"
+    elif step == "day" and seasons == TRADING_DAYS:
+        head = f"Trading days (no weekends): read as consecutive trading days (dates like {how.example})"
+    else:
+        head = f"Read as {_ADJECTIVES.get(step, step)} data (dates like {how.example})"
+    marks = ([f"separator {_SEPARATOR_NAMES[how.sep]}"] if how.sep != "," else []) + \
+        (["decimal comma"] if how.decimal_comma else []) + (["text in Windows-1252"] if how.windows_1252 else [])
+    parts = [f"{head}, {season}"] + ([how.order] if how.order else []) + ([", ".join(marks)] if marks else [])
+    return "; ".join(parts) + "."

@@ -28,15 +28,32 @@ def split_points(n: int) -> tuple[int, int]:
 # An uploaded series' window and horizon by its step (a built-in one has its own).
 UPLOAD_WINDOW = {"hour": 72, "day": 30, "week": 26, "month": 24, "quarter": 8, "year": 8, "row": 30}
 UPLOAD_HORIZON = {"hour": 24, "day": 14, "week": 8, "month": 12, "quarter": 4, "year": 3, "row": 10}
+# Fewer rows make a short series: its training part need only give this many windows
+# (else 20), and its validation part one full horizon (else two origins).
+UPLOAD_SHORT_ROWS = 100
+UPLOAD_SHORT_WINDOWS = 8
+
+
+def least_windows(n: int) -> int:
+    """Training windows a series of ``n`` rows must give (`UPLOAD_SHORT_WINDOWS` if short)."""
+    return UPLOAD_SHORT_WINDOWS if n < UPLOAD_SHORT_ROWS else 20
 
 
 def defaults(series: Series) -> tuple[int, int]:
     """(window, horizon) a series gets unless a recipe says otherwise: a built-in
-    series' own, else by its step (a window of at most a tenth of the rows)."""
+    series' own, else by its step, shrunk to fit the split: the horizon to fit the
+    validation part, the window to a tenth of the rows (but a season, if it fits) and to
+    leave `least_windows` training windows."""
     info = BUILT_IN.get(series.name)
     if info:
         return info.window, info.horizon
-    return min(UPLOAD_WINDOW.get(series.step, 30), len(series) // 10), UPLOAD_HORIZON.get(series.step, 10)
+    n = len(series)
+    train_end, val_end = split_points(n)
+    spare = 0 if n < UPLOAD_SHORT_ROWS else 1  # a long series keeps two validation origins
+    horizon = max(1, min(UPLOAD_HORIZON.get(series.step, 10), val_end - train_end - spare))
+    room = train_end - horizon + 1 - least_windows(n)
+    window = min(UPLOAD_WINDOW.get(series.step, 30), max(n // 10, series.season), room)
+    return max(1, window), horizon
 
 
 def _forward(x: np.ndarray, transform: str) -> np.ndarray:

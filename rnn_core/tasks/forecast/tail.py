@@ -159,7 +159,9 @@ def recommend(test: dict, dev: dict) -> dict:
         if not ranked:
             out["horizons"][h] = row
             continue
-        best = min(methods(row), key=lambda m: row[m]["mase"])
-        out["horizons"][h] = dict(row, recommended=ranked[0], recommended_ratio=row[ranked[0]]["mase"] / row[best]["mase"])
+        best = min(row[m]["mase"] for m in methods(row))
+        chosen = row[ranked[0]]["mase"]
+        ratio = chosen / best if best > 0 else (1.0 if chosen == 0 else float("inf"))  # a series forecast exactly
+        out["horizons"][h] = dict(row, recommended=ranked[0], recommended_ratio=ratio)
         out["validation"][h] = dict(ranking(dev, int(h)))
     return out

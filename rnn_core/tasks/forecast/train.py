@@ -13,16 +13,17 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...data.timeseries import Series, TableError, load_series, read_table
+from ...data.timeseries import BUILT_IN, Series, TableError, load_series, read_table
 from ...fit import Plan, fit
 from ...models import create_model
 from ...runtime import Runtime, evaluating
 from ...train import TrainResult
 from ..spec import Metric
-from .features import SeriesEncoder, defaults, split_points
+from .features import UPLOAD_SHORT_ROWS, SeriesEncoder, defaults, least_windows, split_points
 from .predictor import ForecastPredictor
 from .conformal import validation_widening
-from .tail import tail_figures
+from .peers import fit_peers
+from .tail import recommend, tail_figures
 from .windows import Windows, origins
 
 METRIC = Metric("val_loss", "validation quantile loss", higher_is_better=False)
@@ -52,14 +53,17 @@ class Recipe:
     batch_size: int = 64
     epochs: int = 300
     max_minutes: float | None = None  # no clock: the same seed trains the same model (the budget drives the LR decay)
-    patience: int | None = 12         # validations without improvement before stopping
+    patience: int | None = 0          # optimiser steps without a better validation before stopping (0: 12
+                                      # epochs' worth, at least 300; None: never); the validations of a
+                                      # small series are only a step apart, so they are no measure of patience
     seed: int = 0
+    peers: bool = True                # score the statistical peers beside it at the end (seconds to a minute)
 
 
 # Named recipes (`TaskSpec.presets`, ``train forecast --preset NAME``): recipe fields over
 # the defaults. tiny: seconds on one core; large: for a GPU.
 PRESETS = {
-    "tiny": {"hidden": 8, "epochs": 2, "max_minutes": None},
+    "tiny": {"hidden": 8, "epochs": 2, "max_minutes": None, "peers": False},
     "default": {},
     "large": {"hidden": 256, "layers": 2, "dropout": 0.1, "batch_size": 128},
 }
@@ -79,14 +83,24 @@ def series_for(r: Recipe, data_dir: str | None = None) -> Series:
 
 
 def encoder_for(r: Recipe, series: Series) -> SeriesEncoder:
-    """The window, horizon, transform and scaling a recipe gives ``series``."""
+    """The window, horizon, transform and scaling a recipe gives ``series``; a short
+    uploaded series gets a note saying so (once, however often this is called)."""
     default_window, default_horizon = defaults(series)
     window, horizon = r.window or default_window, r.horizon or default_horizon
     transform = TRANSFORM.get(series.name, "none") if r.transform == "auto" else r.transform
-    train_end, val_end = split_points(len(series))
-    if window < 1 or len(origins(0, train_end, window, horizon)) < 20 or val_end - train_end < horizon + 1:
-        raise ValueError(f"{len(series)} rows are too few for a window of {window} and a horizon of {horizon}: "
-                         f"the training part (70%) needs 20 windows and the validation part (10%) a horizon")
+    n = len(series)
+    train_end, val_end = split_points(n)
+    least, short = least_windows(n), n < UPLOAD_SHORT_ROWS
+    if window < 1 or len(origins(0, train_end, window, horizon)) < least or \
+            val_end - train_end < horizon + (0 if short else 1):
+        raise ValueError(f"{n} rows are too few for a window of {window} and a horizon of {horizon}: the training "
+                         f"part (70%) needs {least} windows and the validation part (10%) a horizon, so choose a "
+                         "shorter window or horizon")
+    if short and series.name not in BUILT_IN:
+        unit = series.step if series.step != "row" else "step"
+        note = (f"A short series ({n} {unit}s): forecasting {horizon} {unit}{'s' * (horizon != 1)} ahead from the "
+                f"last {window}; figures on so short a tail are rough.")
+        series.notes[:] = [x for x in series.notes if not x.startswith("A short series (")] + [note]
     calendar = r.calendar if r.calendar is not None else (series.name != "sunspots")  # the Sun keeps no calendar
     return SeriesEncoder.fit(series, window, horizon, transform, calendar)
 
@@ -120,12 +134,15 @@ def plan(r: Recipe, data_dir: str | None = None) -> Plan:
         return {"val_loss": total / len(val_ts)}
 
     def extras(m) -> dict:
-        # the 80% interval calibrated on the validation part, then the test tail's figures
+        # the 80% interval calibrated on the validation part, then the test tail's figures beside the
+        # statistical peers, with the method recommended on the validation part
         predictor = ForecastPredictor(m.eval(), enc, {})
+        peers, notes = fit_peers(series) if r.peers else ({}, [])
         with evaluating(m):
             enc.widen = validation_widening(predictor, series)
-            tail = tail_figures(predictor, series)
-        return {"tail": tail, "notes": series.notes}
+            tail = recommend(tail_figures(predictor, series, peers=peers),
+                             tail_figures(predictor, series, part="dev", peers=peers))
+        return {"tail": tail, "notes": series.notes + notes}
 
     return Plan(encoder=enc, steps_per_epoch=steps,
                 network=lambda: create_model("Forecaster", input_size=enc.n_features, horizon=head,
@@ -135,4 +152,14 @@ def plan(r: Recipe, data_dir: str | None = None) -> Plan:
                 validate=validate, metric=METRIC, count=lambda b: len(b["x"]),
                 data=f"{series.label}: {train_end:,} {series.step}s for training, {val_end - train_end:,} for "
                      f"validation and calibrating the interval, the last {len(series) - val_end:,} for the test tail",
-                loop={"patience": r.patience, "clip": 1.0, "log_every": max(1, steps // 2)}, extras=extras)
+                loop={"patience": validations(r.patience, steps), "clip": 1.0, "log_every": max(1, steps // 2)},
+                extras=extras)
+
+
+def validations(patience: int | None, steps_per_epoch: int) -> int | None:
+    """The loop's patience (validations, one an epoch) for ``patience`` optimiser steps
+    (0: 12 epochs' worth, at least 300 steps; None: never stop early)."""
+    if patience is None:
+        return None
+    steps = patience or max(12 * steps_per_epoch, 300)
+    return max(1, -(-steps // steps_per_epoch))
