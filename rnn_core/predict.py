@@ -212,8 +212,7 @@ def any_csv(args: argparse.Namespace) -> tuple[dict, str]:
     """Any CSV's next ``--horizon`` steps: a network trained on it (``--max-minutes``)
     and the baselines and statistical peers fitted on its first 70%, ranked on the next
     10%; the forecast is the best-ranked method's, the network's beside it."""
-    from .tasks import TASKS
-    from .tasks.forecast.outlook import forecast_from, future_dates, read_csv, with_network
+    from .tasks.forecast.outlook import forecast_csv
 
     if args.covariates:
         raise ValueError("--covariates needs a shipped model (--series); a CSV alone is forecast from its target")
@@ -221,37 +220,8 @@ def any_csv(args: argparse.Namespace) -> tuple[dict, str]:
         raise ValueError(f"--horizon must be between 1 and 1000, not {args.horizon}")
     if not 0.05 <= args.max_minutes <= 60:
         raise ValueError(f"--max-minutes must be between 0.05 and 60, not {args.max_minutes:g}")
-    path = _csv_path(args.csv)
-    view = read_csv(path, args.target, horizon=args.horizon or 0)
-    s, enc = view.series, view.encoder
-    options = {"series": "upload", "csv": str(path), "target": s.columns[0], "horizon": enc.horizon,
-               "window": enc.window, "max_minutes": args.max_minutes, "peers": False}
-    predictor, _ = TASKS["forecast"].train(options)
-    view = with_network(view, predictor)
-    horizon = args.horizon or enc.horizon
-    outlook = forecast_from(view, horizon, 100)  # 100%: from the last row, so the future
-    row = view.figures["horizons"][str(horizon)] if str(horizon) in view.figures["horizons"] else {}
-    model = outlook.recommended or "network"
-    out = {"rows": len(s), "frequency": s.step, "season": s.season, "seasons": list(getattr(s, "seasons", ())),
-           "column": s.columns[0], "last_date": _iso_date(s.dates[-1]), "horizon": horizon,
-           "dates": future_dates(s, horizon), "forecast": outlook.forecast_of(model).tolist(), "model": model,
-           "network": outlook.network["median"][0].tolist(),
-           "network_interval": [outlook.network["lo"][0].tolist(), outlook.network["hi"][0].tolist()],
-           "ranking": view.figures.get("validation", {}).get(str(horizon), {}),
-           "test": {m: v["mase"] for m, v in row.items() if isinstance(v, dict) and "mase" in v},
-           "notes": outlook.notes}
+    out = forecast_csv(_csv_path(args.csv), args.horizon or 0, args.target, args.max_minutes)
     return out, _any_csv_table(out)
-
-
-def _iso_date(last) -> str | None:
-    """A series' last date as ISO (None for rows without dates)."""
-    import numpy as np
-    import pandas as pd
-
-    if not np.issubdtype(np.asarray(last).dtype, np.datetime64):
-        return None
-    t = pd.Timestamp(last)
-    return t.date().isoformat() if t == t.normalize() else t.isoformat()
 
 
 def _csv_path(csv: str):

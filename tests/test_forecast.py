@@ -156,8 +156,12 @@ def test_train_on_a_csv_with_covariates(tmp_path):
 
 def test_evaluate_every_series_and_targets(tiny_forecast, timeseries_dir):
     m = evaluate(tiny_forecast, data_dir=str(timeseries_dir))
-    assert {"temperatures", "sunspots", "pm25", "targets"} <= set(m)
+    assert {"temperatures", "sunspots", "pm25", "stock", "targets"} <= set(m)
     assert any(k.startswith("pm25 h24") for k in m["targets"]) and any("h12" in k for k in m["targets"])
+    assert any("best peer" in k for k in m["targets"]) and any("recommended" in k for k in m["targets"])
+    for name in ("temperatures", "sunspots", "pm25", "stock"):  # the peers beside every series, one recommended
+        row = m[name]["horizons"]["1"]
+        assert {"AutoETS", "AutoTheta", "AutoARIMA"} <= set(row) and row["recommended"] in m[name]["validation"]["1"]
     assert all(isinstance(t["met"], bool) for t in m["targets"].values())
     assert "MASE" in TASKS["forecast"].suites["tail"](m)
 
@@ -204,3 +208,39 @@ def test_ridge_baseline_finds_an_autoregression():
     ridge = fit_ridge(s, horizon=1)
     assert ridge.window >= 2 and ridge.coef[-1, 0] == pytest.approx(0.6, abs=0.05)
     assert ridge.coef[-2, 0] == pytest.approx(-0.3, abs=0.05)
+
+
+def test_patience_is_counted_in_optimiser_steps():
+    from rnn_core.tasks.forecast.train import validations
+
+    assert validations(0, 1) == 300      # a 36-row series validates every step: 300 steps, not 12
+    assert validations(0, 40) == 12      # a long one: 12 epochs, as the shipped models were trained
+    assert validations(100, 30) == 4 and validations(None, 5) is None
+
+
+def test_offline_a_missing_series_names_its_file(tmp_path, monkeypatch):
+    """No data folder, an empty cache, no network: the message names the file the series
+    needs and both ways to get it; the tab then refuses at once, without trying again."""
+    import urllib.request
+
+    from apps import forecast
+
+    calls = []
+
+    def offline(*args, **kwargs):
+        calls.append(args[0])
+        raise OSError("Name or service not known")
+
+    monkeypatch.delenv("RNN_GALLERY_DATA", raising=False)
+    monkeypatch.setenv("RNN_GALLERY_CACHE", str(tmp_path))
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(Exception, match=r"timeseries/google-stock.csv.*RNN_GALLERY_DATA.*download timeseries"):
+        load_series("stock")
+    forecast.built_in_series.cache_clear()
+    forecast._MISSING.clear()
+    tried = len(calls)
+    for _ in range(2):
+        with pytest.raises(Exception, match="monthly-sunspots.csv"):
+            forecast.built_in_view("sunspots")
+    assert len(calls) == tried + 1  # one download tried, then remembered
+    forecast._MISSING.clear()

@@ -88,7 +88,7 @@ def test_speech_file_and_stdin(capsys, monkeypatch):
 
 def test_forecast_csv(capsys, tmp_path):
     csv = sunspots_csv(tmp_path)
-    r = predict_json(capsys, "forecast", "--csv", str(csv), "--horizon", "5")
+    r = predict_json(capsys, "forecast", "--csv", str(csv), "--series", "sunspots", "--horizon", "5")
     assert r["model"] == "sunspots" and r["horizon"] == 5 and r["origin"].startswith("1916-08")
     assert r["baselines"]["naive"] == [pd.read_csv(csv)["Sunspots"].iloc[-1]] * 5  # beside it: the last value
     lo, mid, hi = (np.array(r[k]) for k in ("lo", "median", "hi"))
@@ -120,9 +120,14 @@ BAD = {
     "corrupt wav": (["speech", "--wav", "{broken}"], "Could not read broken.wav"),
     "missing csv": (["forecast", "--csv", "{tmp}/nothing.csv"], "cannot read"),
     "empty csv": (["forecast", "--csv", "{empty}"], "empty"),
-    "csv without the model's column": (["forecast", "--csv", "{stock}"], "no numeric column 'Sunspots'"),
-    "absurd horizon": (["forecast", "--csv", "{stock}", "--target", "Close", "--horizon", "1000"],
-                       "--horizon must be between 1 and 24"),
+    "csv without the model's column": (["forecast", "--csv", "{stock}", "--series", "sunspots"],
+                                       "no numeric column 'Sunspots'"),
+    "absurd horizon": (["forecast", "--csv", "{stock}", "--series", "sunspots", "--target", "Close", "--horizon",
+                        "1000"], "--horizon must be between 1 and 24"),
+    "any csv, absurd horizon": (["forecast", "--csv", "{stock}", "--horizon", "5000"],
+                                "--horizon must be between 1 and 1000"),
+    "any csv, horizon too long for it": (["forecast", "--csv", "{stock}", "--horizon", "200"], "too few"),
+    "any csv, no training time": (["forecast", "--csv", "{stock}", "--max-minutes", "0"], "--max-minutes"),
 }
 
 

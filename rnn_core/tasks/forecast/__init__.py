@@ -4,7 +4,7 @@ seasonal-naive and ridge forecasts (temperatures, sunspots, PM2.5, or a CSV)."""
 from ...models import CELLS
 from ...options import Option
 from ..spec import ApiExample, Metric, TaskSpec
-from . import bench, metrics, stock, train
+from . import bench, metrics, stock, train, unseen
 from .predictor import ForecastPredictor
 
 SPEC = TaskSpec(
@@ -24,7 +24,7 @@ SPEC = TaskSpec(
         "max_minutes": Option(1.0, 0.1, 5.0),
     },
     retrain_fixed={"dropout": 0.0},
-    suites={"tail": metrics.table, "stock": stock.suite},
+    suites={"tail": metrics.table, "stock": stock.suite, "unseen": unseen.suite},
     items="windows",
     # series, steps ahead, origin (% into the test tail), which model
     api=ApiExample("/forecast_answer", lambda rng: (rng.choice(["sunspots", "temperatures", "pm25", "stock"]),

@@ -157,5 +157,46 @@ def future_dates(series: Series, horizon: int) -> list[str | None]:
         ahead = list(pd.date_range(last, periods=horizon + 1, freq=freq))[1:]
         if freq in ("MS", "QS", "YS") and last != last.normalize().replace(day=1):
             ahead = list(pd.date_range(last, periods=horizon, freq=freq.rstrip("S") + "E"))  # month ends
-    timed = series.step == "hour" or any(d.time() != pd.Timestamp(0).time() for d in ahead)
-    return [d.isoformat() if timed else d.date().isoformat() for d in ahead]
+    return [iso_date(np.datetime64(d), always_time=series.step == "hour") for d in ahead]
+
+
+def forecast_csv(path: str | Path, horizon: int = 0, target: str | None = None, max_minutes: float = 2.0) -> dict:
+    """Any CSV's next ``horizon`` steps (0: the default for its step and length), as
+    ``predict forecast --csv`` prints them: a network trained on it for at most
+    ``max_minutes``, and the baselines and statistical peers fitted on its first 70%,
+    all ranked on the next 10%; the forecast is the best-ranked method's.
+
+    Returns:
+        {"rows", "frequency", "season", "seasons", "column", "last_date", "horizon",
+        "dates", "forecast", "model", "network", "network_interval", "ranking" (validation
+        MASE by method, best first), "test" (test-tail MASE by method), "notes"}
+    """
+    from .. import TASKS  # the registry imports this package: at call time only
+
+    view = read_csv(path, target, horizon=horizon)
+    s, enc = view.series, view.encoder
+    options = {"series": "upload", "csv": str(path), "target": s.columns[0], "horizon": enc.horizon,
+               "window": enc.window, "max_minutes": max_minutes, "peers": False}
+    predictor, _ = TASKS["forecast"].train(options)
+    view = with_network(view, predictor)
+    horizon = horizon or enc.horizon
+    outlook = forecast_from(view, horizon, 100)  # 100%: from the last row, so the future
+    key, row = nearest_horizon(view.figures, horizon)
+    model = outlook.recommended or "network"
+    return {"rows": len(s), "frequency": s.step, "season": s.season, "seasons": list(s.seasons),
+            "column": s.columns[0], "last_date": iso_date(s.dates[-1], s.step == "hour"), "horizon": horizon,
+            "dates": future_dates(s, horizon), "forecast": outlook.forecast_of(model).tolist(), "model": model,
+            "network": outlook.network["median"][0].tolist(),
+            "network_interval": [outlook.network["lo"][0].tolist(), outlook.network["hi"][0].tolist()],
+            "ranking": view.figures.get("validation", {}).get(key, {}),
+            "test": {m: v["mase"] for m, v in (row or {}).items() if isinstance(v, dict) and "mase" in v},
+            "notes": outlook.notes}
+
+
+def iso_date(when, always_time: bool = False) -> str | None:
+    """A date as ISO: the day alone at midnight unless ``always_time`` (hourly rows);
+    None for a row number."""
+    if not np.issubdtype(np.asarray(when).dtype, np.datetime64):
+        return None
+    t = pd.Timestamp(when)
+    return t.date().isoformat() if t == t.normalize() and not always_time else t.isoformat()

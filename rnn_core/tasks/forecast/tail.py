@@ -149,19 +149,34 @@ def ranking(dev: dict, horizon: int) -> list[tuple[str, float]]:
     return sorted(((m, row[m]["mase"]) for m in methods(row) if np.isfinite(row[m]["mase"])), key=lambda x: x[1])
 
 
+# Simplest first: on a validation tie (within TIE) the simpler method is recommended, since
+# a difference that small is noise (GOOG's validation: AutoARIMA 4.490, naive 4.494).
+SIMPLEST_FIRST = ("naive", "seasonal naive", "ridge", "AutoETS", "AutoTheta", "AutoARIMA", "network")
+TIE = 0.01
+
+
+def chosen(ranked: list[tuple[str, float]]) -> str:
+    """The method recommended from a validation ranking (best first): the simplest
+    (`SIMPLEST_FIRST`) of those within `TIE` of the best."""
+    best = ranked[0][1]
+    close = [m for m, v in ranked if v <= best * (1 + TIE)]
+    return min(close, key=lambda m: SIMPLEST_FIRST.index(m) if m in SIMPLEST_FIRST else len(SIMPLEST_FIRST))
+
+
 def recommend(test: dict, dev: dict) -> dict:
-    """``test`` with, at each horizon, the method ``dev`` (the validation part) ranks
-    first as "recommended", and how its test MASE compares with the best one there
-    ("recommended_ratio"); ``dev``'s MASE by method kept as "validation"."""
+    """``test`` with, at each horizon, the method recommended on ``dev`` (the validation
+    part; `chosen`) as "recommended", and how its test MASE compares with the best one
+    there ("recommended_ratio"); ``dev``'s MASE by method kept as "validation"."""
     out = dict(test, horizons={}, validation={})
     for h, row in test["horizons"].items():
-        ranked = [m for m, _ in ranking(dev, int(h)) if m in row]
+        ranked = [(m, v) for m, v in ranking(dev, int(h)) if m in row]
         if not ranked:
             out["horizons"][h] = row
             continue
+        pick = chosen(ranked)
         best = min(row[m]["mase"] for m in methods(row))
-        chosen = row[ranked[0]]["mase"]
-        ratio = chosen / best if best > 0 else (1.0 if chosen == 0 else float("inf"))  # a series forecast exactly
-        out["horizons"][h] = dict(row, recommended=ranked[0], recommended_ratio=ratio)
+        chosen_mase = row[pick]["mase"]
+        ratio = chosen_mase / best if best > 0 else (1.0 if chosen_mase == 0 else float("inf"))  # forecast exactly
+        out["horizons"][h] = dict(row, recommended=pick, recommended_ratio=ratio)
         out["validation"][h] = dict(ranking(dev, int(h)))
     return out
