@@ -105,3 +105,17 @@ def test_predict_any_csv_trains_ranks_and_forecasts(tmp_path, capsys):
     assert len(r["forecast"]) == len(r["network"]) == 6 and np.isfinite(r["forecast"]).all()
     assert r["model"] in r["ranking"] and r["model"] == min(r["ranking"], key=r["ranking"].get)
     assert {"network", "naive", "AutoETS", "AutoTheta", "AutoARIMA"} <= set(r["ranking"])
+
+
+def test_a_short_series_is_forecast_past_what_it_can_validate(tmp_path):
+    """36 months asked for 12 ahead: the validation part holds 3, so the methods are
+    ranked 3 ahead and the forecast goes on to 12 (the network rolled on its medians)."""
+    from rnn_core.tasks.forecast.outlook import forecast_csv
+
+    r = forecast_csv(_monthly_csv(tmp_path / "short.csv", n=36), 12, max_minutes=0.05)
+    assert r["horizon"] == 12 and len(r["forecast"]) == len(r["network"]) == len(r["dates"]) == 12
+    assert np.isfinite(r["forecast"]).all() and r["model"] != "ridge" and r["dates"][-1] == "2003-12-01"
+    lo, hi = (np.array(x) for x in r["network_interval"])
+    assert (lo <= np.array(r["network"])).all() and (np.array(r["network"]) <= hi).all()
+    assert any("too short to score 12 steps" in n for n in r["notes"])
+    assert any(n.startswith("A short series (36 months)") for n in r["notes"])

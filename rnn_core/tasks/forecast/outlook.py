@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...data.timeseries import Series, read_table
+from ...data.timeseries import Series, TableError, read_table
 from ...options import whole_number
-from .baselines import RidgeAR
+from .baselines import RidgeAR, naive, seasonal_naive
 from .features import SeriesEncoder, split_points
 from .peers import FittedPeer, fit_peers
 from .predictor import ForecastPredictor
-from .tail import baseline_forecasts, fit_ridge, recommend, tail_figures
+from .tail import baseline_forecasts, chosen, fit_ridge, recommend, tail_figures
 from .train import Recipe, encoder_for
 
 
@@ -164,7 +164,9 @@ def forecast_csv(path: str | Path, horizon: int = 0, target: str | None = None, 
     """Any CSV's next ``horizon`` steps (0: the default for its step and length), as
     ``predict forecast --csv`` prints them: a network trained on it for at most
     ``max_minutes``, and the baselines and statistical peers fitted on its first 70%,
-    all ranked on the next 10%; the forecast is the best-ranked method's.
+    all ranked on the next 10%; the forecast is the recommended method's (`tail.chosen`).
+    A series too short to validate ``horizon`` steps is ranked at the longest horizon
+    its validation part holds, and the forecasts go on from there (`_beyond`).
 
     Returns:
         {"rows", "frequency", "season", "seasons", "column", "last_date", "horizon",
@@ -173,7 +175,12 @@ def forecast_csv(path: str | Path, horizon: int = 0, target: str | None = None, 
     """
     from .. import TASKS  # the registry imports this package: at call time only
 
-    view = read_csv(path, target, horizon=horizon)
+    try:
+        view = read_csv(path, target, horizon=horizon)
+    except TableError:
+        raise
+    except ValueError:  # too short for that horizon: rank at the longest it holds, forecast on from there
+        view = read_csv(path, target)
     s, enc = view.series, view.encoder
     options = {"series": "upload", "csv": str(path), "target": s.columns[0], "horizon": enc.horizon,
                "window": enc.window, "max_minutes": max_minutes, "peers": False}
@@ -183,14 +190,36 @@ def forecast_csv(path: str | Path, horizon: int = 0, target: str | None = None, 
     outlook = forecast_from(view, horizon, 100)  # 100%: from the last row, so the future
     key, row = nearest_horizon(view.figures, horizon)
     model = outlook.recommended or "network"
+    forecast, network = outlook.forecast_of(model), {k: v[0] for k, v in outlook.network.items()}
+    if horizon > enc.horizon:
+        model, forecast, network = _beyond(view, key, horizon)
+        outlook.notes[:] = [n for n in outlook.notes if not n.startswith("This model forecasts 1 to")]
+        outlook.notes.append(f"The validation part is too short to score {horizon} steps ahead: the methods were "
+                             f"ranked {enc.horizon} ahead, and the forecast goes on from there.")
     return {"rows": len(s), "frequency": s.step, "season": s.season, "seasons": list(s.seasons),
             "column": s.columns[0], "last_date": iso_date(s.dates[-1], s.step == "hour"), "horizon": horizon,
-            "dates": future_dates(s, horizon), "forecast": outlook.forecast_of(model).tolist(), "model": model,
-            "network": outlook.network["median"][0].tolist(),
-            "network_interval": [outlook.network["lo"][0].tolist(), outlook.network["hi"][0].tolist()],
+            "dates": future_dates(s, horizon), "forecast": np.asarray(forecast).tolist(), "model": model,
+            "network": network["median"].tolist(), "network_interval": [network["lo"].tolist(), network["hi"].tolist()],
             "ranking": view.figures.get("validation", {}).get(key, {}),
             "test": {m: v["mase"] for m, v in (row or {}).items() if isinstance(v, dict) and "mase" in v},
             "notes": outlook.notes}
+
+
+def _beyond(view: SeriesView, key: str, horizon: int) -> tuple[str, np.ndarray, dict]:
+    """(method, its forecast, the network's {"lo", "median", "hi"}) ``horizon`` steps on
+    from the last row, past the horizon the methods were ranked at (``key``). The ridge
+    baseline forecasts only the steps it was fitted for, so it is not chosen here."""
+    series, t = view.series, np.array([len(view.series) - 1])
+    network = {k: v[0] for k, v in view.predictor.forecast(series, t, horizon, beyond=True).items()}
+    ranked = [(m, v) for m, v in view.figures["validation"][key].items() if m != "ridge"]
+    model = chosen(ranked)
+    if model == "network":
+        return model, network["median"], network
+    if model == "naive":
+        return model, naive(series.target, t, horizon)[0], network
+    if model == "seasonal naive":
+        return model, seasonal_naive(series.target, t, horizon, view.encoder.season)[0], network
+    return model, view.peers[model].forecast(series.target, t, horizon)[0], network
 
 
 def iso_date(when, always_time: bool = False) -> str | None:

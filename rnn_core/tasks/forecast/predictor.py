@@ -104,8 +104,10 @@ class ForecastPredictor(Predictor):
     def __getstate__(self):  # a trained model goes back to the server without its caches
         return {k: v for k, v in self.__dict__.items() if k != "_series"}
 
-    def forecast(self, series: Series, ts, horizon: int | None = None) -> dict:
-        """Forecasts from origins ``ts`` (row indices; the last row forecasts the future).
+    def forecast(self, series: Series, ts, horizon: int | None = None, beyond: bool = False) -> dict:
+        """Forecasts from origins ``ts`` (row indices; the last row forecasts the future),
+        up to the encoder's horizon, or past it with ``beyond`` (rolled forward on its own
+        medians; the interval there keeps the last calibrated step's widening).
 
         Returns:
             {"lo", "median", "hi"}: (B, horizon) arrays in the series' units; lo-hi is
@@ -113,10 +115,11 @@ class ForecastPredictor(Predictor):
         """
         enc = self.encoder
         ts = np.atleast_1d(np.asarray(ts, dtype=np.int64))
-        horizon = min(horizon or enc.horizon, enc.horizon)
+        horizon = horizon or enc.horizon if beyond else min(horizon or enc.horizon, enc.horizon)
         q = np.sort(self.scaled_quantiles(self._windows(series), series, ts, horizon), -1)
         lo, mid, hi = q[..., 0], q[..., len(enc.quantiles) // 2], q[..., -1]
-        w = self.calibration(series).widening(ts, horizon, enc.widen)
+        w = self.calibration(series).widening(ts, min(horizon, enc.horizon), enc.widen)
+        w = np.concatenate([w, np.repeat(w[:, -1:], horizon - w.shape[1], 1)], 1)
         lo, hi = np.minimum(lo - w, mid), np.maximum(hi + w, mid)
         return {"lo": enc.decode(lo), "median": enc.decode(mid), "hi": enc.decode(hi)}
 
