@@ -135,8 +135,11 @@ def tail_figures(predictor, series: Series, enc: SeriesEncoder | None = None, pa
 
 
 def methods(row: dict) -> list[str]:
-    """The methods scored in a figures row (the network first when there)."""
-    return sorted((k for k, v in row.items() if isinstance(v, dict) and "mase" in v), key=lambda m: m != "network")
+    """The methods scored in a figures row: the network first, then from the simplest
+    to the most elaborate (`SIMPLEST_FIRST`)."""
+    order = ("network",) + SIMPLEST_FIRST
+    return sorted((k for k, v in row.items() if isinstance(v, dict) and "mase" in v),
+                  key=lambda m: order.index(m) if m in order else len(order))
 
 
 def ranking(dev: dict, horizon: int) -> list[tuple[str, float]]:
