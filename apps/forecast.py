@@ -230,6 +230,8 @@ def upload_changed(path, target, covariates):
     cleared = (None, gr.update(choices=[], value=None), gr.update(choices=[], value=[]), gr.skip())
     if not path:
         return *cleared, ""
+    gr.Info("Reading your CSV and fitting AutoETS, AutoTheta and AutoARIMA on it: seconds, up to a minute for "
+            "a long hourly series.")
     try:
         state = read_upload(path, target, covariates)
     except gr.Error as e:  # said beside the upload box: an error here would mark the series picker as failed

@@ -144,3 +144,14 @@ def test_a_short_monthly_series_forecasts_and_trains(tmp_path, rows):
     assert result.steps > 0 and predictor.encoder.horizon == horizon
     fc = predictor.forecast(view.series, [len(view.series) - 1], horizon)
     assert all(np.isfinite(v).all() for v in fc.values())
+
+
+def test_dates_split_into_year_month_day_hour_columns_are_joined():
+    """The UCI Beijing PM2.5 export: a row number, year, month, day, hour, then values."""
+    hours = pd.date_range("2010-01-01", periods=240, freq="h")
+    table = pd.DataFrame({"No": np.arange(1, 241), "year": hours.year, "month": hours.month, "day": hours.day,
+                          "hour": hours.hour, "pm2.5": _wave(240, 24), "cbwd": "NW"})
+    s = read_table(table.to_csv(index=False).encode())
+    assert s.step == "hour" and s.seasons == (24, 168) and s.columns == ["pm2.5"]
+    assert "No" not in s.choices and "year" not in s.choices  # the row number and the date parts are not values
+    assert str(s.dates[-1])[:16] == "2010-01-10T23:00" and s.notes[0].startswith("Read as hourly data")

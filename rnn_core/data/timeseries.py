@@ -266,9 +266,30 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame, _Reading]:
         raise
     except (pd.errors.ParserError, ValueError, csv.Error) as e:
         raise TableError(f"That file could not be read as a CSV ({str(e).splitlines()[0][:120]}).") from None
-    df = _tidy_columns(df.astype(object).apply(lambda c: c.str.strip().replace("", np.nan)))
+    df = _joined_dates(_tidy_columns(df.astype(object).apply(lambda c: c.str.strip().replace("", np.nan))))
     how.decimal_comma = _decimal_comma(df, found)
     return df, how
+
+
+_DATE_PARTS = ("year", "month", "day", "hour")
+
+
+def _joined_dates(df: pd.DataFrame) -> pd.DataFrame:
+    """A table whose dates are split into year, month (, day (, hour)) columns, as the
+    UCI Beijing PM2.5 export has them, with those joined into one column "date"; any
+    other table as it is."""
+    lower = {c.lower(): c for c in df.columns}
+    parts = [p for p in _DATE_PARTS if p in lower]
+    if "date" in lower or parts != list(_DATE_PARTS[:len(parts)]) or len(parts) < 2:
+        return df
+    nums = {p: pd.to_numeric(df[lower[p]], errors="coerce") for p in parts}
+    if any(n.isna().mean() > 0.2 for n in nums.values()):
+        return df
+    when = pd.to_datetime(pd.DataFrame({"year": nums["year"], "month": nums["month"], "day": nums.get("day", 1),
+                                        "hour": nums.get("hour", 0)}), errors="coerce")
+    out = df.drop(columns=[lower[p] for p in parts])
+    out.insert(0, "date", when.dt.strftime("%Y-%m-%d %H:%M" if "hour" in parts else "%Y-%m-%d"))
+    return out
 
 
 def _separator(text: str) -> str | None:
@@ -283,16 +304,23 @@ def _separator(text: str) -> str | None:
     return best
 
 
+_COUNTER_NAMES = ("no", "no.", "id", "index", "#", "row", "n")
+
+
 def _tidy_columns(df: pd.DataFrame) -> pd.DataFrame:
     """Stripped column names; a column with no name is dropped when it is empty or only
-    counts the rows (a saved index), else named "column N"."""
+    counts the rows (a saved index), else named "column N"; one named like a row number
+    ("No", "id", "index") that only counts the rows is dropped too."""
     keep, names = [], []
     for i, c in enumerate(df.columns):
         name = str(c).strip()
-        if not name or re.fullmatch(r"Unnamed: \d+", name):
+        unnamed = not name or re.fullmatch(r"Unnamed: \d+", name)
+        if unnamed or name.lower() in _COUNTER_NAMES:
             counter = pd.to_numeric(df.iloc[:, i], errors="coerce").to_numpy(dtype=float)
-            if np.isnan(counter).all() or (len(counter) > 1 and np.all(np.diff(counter) == 1)):
+            counts = len(counter) > 1 and np.all(np.diff(counter) == 1)
+            if counts or (unnamed and np.isnan(counter).all()):
                 continue
+        if unnamed:
             name = f"column {i + 1}"
         keep.append(i)
         names.append(name)

@@ -23,6 +23,11 @@ from .tail import baseline_forecasts, chosen, fit_ridge, recommend, tail_figures
 from .train import Recipe, encoder_for
 
 
+# Origins an upload is scored at, in each part: the peers forecast origin by origin (AutoTheta
+# with season 168: 22 ms each), and a visitor waits for the figures.
+UPLOAD_ORIGINS = 300
+
+
 @dataclass(frozen=True)
 class SeriesView:
     """A series ready to forecast: the encoder whose window and horizon are shown, the
@@ -71,8 +76,8 @@ def read_csv(path: str | Path, target: str | None = None, covariates=(), horizon
     ridge = fit_ridge(series, enc.horizon)
     peers, notes = fit_peers(series)
     series.notes.extend(notes)
-    figures = recommend(tail_figures(None, series, enc, ridge=ridge, peers=peers),
-                        tail_figures(None, series, enc, part="dev", ridge=ridge, peers=peers))
+    figures = recommend(tail_figures(None, series, enc, ridge=ridge, peers=peers, most=UPLOAD_ORIGINS),
+                        tail_figures(None, series, enc, part="dev", ridge=ridge, peers=peers, most=UPLOAD_ORIGINS))
     return SeriesView(series, enc, ridge, figures, csv=str(path), peers=peers)
 
 
@@ -134,8 +139,9 @@ def with_network(view: SeriesView, predictor: ForecastPredictor) -> SeriesView:
     again beside it on the test tail and the recommendation made again on the
     validation part, with the peers ``view`` has already fitted."""
     series = view.series
-    figures = recommend(tail_figures(predictor, series, ridge=view.ridge, peers=view.peers),
-                        tail_figures(predictor, series, part="dev", ridge=view.ridge, peers=view.peers))
+    figures = recommend(tail_figures(predictor, series, ridge=view.ridge, peers=view.peers, most=UPLOAD_ORIGINS),
+                        tail_figures(predictor, series, part="dev", ridge=view.ridge, peers=view.peers,
+                                     most=UPLOAD_ORIGINS))
     return replace(view, encoder=predictor.encoder, figures=figures, predictor=predictor)
 
 

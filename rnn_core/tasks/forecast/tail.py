@@ -81,13 +81,14 @@ def scored_origins(ts: np.ndarray, most: int | None = MAX_ORIGINS) -> np.ndarray
 
 
 def tail_figures(predictor, series: Series, enc: SeriesEncoder | None = None, part: str = "test",
-                 ridge: RidgeAR | None = None, peers: dict[str, FittedPeer] | None = None) -> dict:
+                 ridge: RidgeAR | None = None, peers: dict[str, FittedPeer] | None = None,
+                 most: int = MAX_ORIGINS) -> dict:
     """Every method's MAE/RMSE/MASE at each horizon (`horizons_of`) on the test tail
     (or ``part="dev"``: the validation part), the network's interval coverage, and how the network compares
     with the best other method. ``predictor`` None scores the others alone (an uploaded
     series nobody has trained a network on yet); they need ``enc``. ``ridge``: the
     ridge baseline when already fitted (`fit_ridge`); ``peers``: the statistical peers
-    to score too (`peers.fit_peers`; None: none).
+    to score too (`peers.fit_peers`; None: none); ``most``: origins scored at most.
 
     Returns:
         {"horizons": {"1": {"naive": {"mae", "rmse", "mase"}, ..., "network": ...,
@@ -100,7 +101,7 @@ def tail_figures(predictor, series: Series, enc: SeriesEncoder | None = None, pa
     train_end, val_end = split_points(n)
     lo_row, hi_row = (val_end, n) if part == "test" else (train_end, val_end)  # "dev": the validation part
     horizon = enc.horizon
-    ts = scored_origins(origins(lo_row, hi_row, enc.window, horizon))
+    ts = scored_origins(origins(lo_row, hi_row, enc.window, horizon), most)
     if len(ts) == 0:
         raise ValueError(f"the {part} part of {series.label or series.name} ({hi_row - lo_row} rows) is shorter "
                          f"than the horizon of {horizon} steps")
