@@ -17,15 +17,10 @@ from ...data.timeseries import Series, TableError, read_table
 from ...options import whole_number
 from .baselines import RidgeAR, naive, seasonal_naive
 from .features import SeriesEncoder, split_points
-from .peers import FittedPeer, fit_peers
+from .peers import UPLOAD_ORIGINS, FittedPeer, fit_peers
 from .predictor import ForecastPredictor
 from .tail import baseline_forecasts, chosen, fit_ridge, recommend, tail_figures
 from .train import Recipe, encoder_for
-
-
-# Origins an upload is scored at, in each part: the peers forecast origin by origin (AutoTheta
-# with season 168: 22 ms each), and a visitor waits for the figures.
-UPLOAD_ORIGINS = 300
 
 
 @dataclass(frozen=True)

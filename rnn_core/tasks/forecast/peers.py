@@ -28,6 +28,9 @@ PEERS = ("AutoETS", "AutoTheta", "AutoARIMA")
 ARIMA_ROWS = 500        # AutoARIMA's history: the last rows of the training part
 HISTORY_ROWS = 5000     # AutoETS's and AutoTheta's (an ETS fit on 5,000 hourly rows: 4.5 s)
 SHORT_SEASON = 24       # the longest season AutoETS and AutoARIMA are given (ETS allows no more)
+# Origins an upload (or a retrained model) is scored at in each part: the peers forecast
+# origin by origin (AutoTheta with season 168: 22 ms each), and a visitor waits for the figures.
+UPLOAD_ORIGINS = 300
 
 
 @dataclass

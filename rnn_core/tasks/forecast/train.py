@@ -22,7 +22,7 @@ from ..spec import Metric
 from .features import UPLOAD_SHORT_ROWS, SeriesEncoder, defaults, least_windows, split_points
 from .predictor import ForecastPredictor
 from .conformal import validation_widening
-from .peers import fit_peers
+from .peers import UPLOAD_ORIGINS, fit_peers
 from .tail import recommend, tail_figures
 from .windows import Windows, origins
 
@@ -140,8 +140,9 @@ def plan(r: Recipe, data_dir: str | None = None) -> Plan:
         peers, notes = fit_peers(series) if r.peers else ({}, [])
         with evaluating(m):
             enc.widen = validation_widening(predictor, series)
-            tail = recommend(tail_figures(predictor, series, peers=peers),
-                             tail_figures(predictor, series, part="dev", peers=peers))
+            # at most UPLOAD_ORIGINS origins a part, as for an upload: the peers forecast origin by origin
+            tail = recommend(tail_figures(predictor, series, peers=peers, most=UPLOAD_ORIGINS),
+                             tail_figures(predictor, series, part="dev", peers=peers, most=UPLOAD_ORIGINS))
         return {"tail": tail, "notes": series.notes + notes}
 
     return Plan(encoder=enc, steps_per_epoch=steps,
