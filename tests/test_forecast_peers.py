@@ -119,3 +119,21 @@ def test_a_short_series_is_forecast_past_what_it_can_validate(tmp_path):
     assert (lo <= np.array(r["network"])).all() and (np.array(r["network"]) <= hi).all()
     assert any("too short to score 12 steps" in n for n in r["notes"])
     assert any(n.startswith("A short series (36 months)") for n in r["notes"])
+
+
+def test_a_chosen_peer_is_fitted_again_on_every_row(tmp_path, monkeypatch):
+    """Chosen on the validation part, a statistical peer forecasts the future from a fit
+    on every row: AutoETS recommended gives what AutoETS run by hand on the file gives."""
+    from statsforecast.models import AutoETS
+
+    from rnn_core.tasks.forecast import outlook, tail
+
+    def ets(ranked):
+        return "AutoETS" if "AutoETS" in dict(ranked) else ranked[0][0]
+    monkeypatch.setattr(tail, "chosen", ets)
+    monkeypatch.setattr(outlook, "chosen", ets)
+    path = _monthly_csv(tmp_path / "m.csv")
+    r = outlook.forecast_csv(path, 6, max_minutes=0.05)
+    y = pd.read_csv(path)["Passengers"].to_numpy(float)
+    assert r["model"] == "AutoETS" and any("fitted again on every row" in n for n in r["notes"])
+    np.testing.assert_allclose(r["forecast"], AutoETS(season_length=12).forecast(y=y, h=6)["mean"], rtol=1e-6)
