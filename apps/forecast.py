@@ -147,10 +147,10 @@ def verdict(figures: dict, horizon: int, trained: bool) -> str:
 def recommendation(figures: dict, horizon: int) -> str:
     """The sentence on the forecast recommended on the validation part, and its ranking there."""
     h, row = nearest_horizon(figures, horizon)
-    ranked = figures.get("validation", {}).get(h, {}) if row else {}  # validation MASE by method, best first
+    ranked = figures.get("validation", {}).get(h, {}) if row else {}  # validation MASE by method
     if not ranked or "recommended" not in row:
         return ""
-    order = " < ".join(f"{m} {v:.2f}" for m, v in ranked.items())
+    order = " < ".join(f"{m} {v:.2f}" for m, v in sorted(ranked.items(), key=lambda x: x[1]))  # metrics.json sorts keys
     tail = row[row["recommended"]]["mase"]
     return (f"\n\n**Recommended: {row['recommended']}**, the best on the validation part (the 10% before the test "
             f"tail, {h} step{'s' * (h != '1')} ahead; MASE {order}; within 1% of the best, the simpler method). "

@@ -204,7 +204,7 @@ def forecast_csv(path: str | Path, horizon: int = 0, target: str | None = None, 
             "column": s.columns[0], "last_date": iso_date(s.dates[-1], s.step == "hour"), "horizon": horizon,
             "dates": future_dates(s, horizon), "forecast": np.asarray(forecast).tolist(), "model": model,
             "network": network["median"].tolist(), "network_interval": [network["lo"].tolist(), network["hi"].tolist()],
-            "ranking": view.figures.get("validation", {}).get(key, {}),
+            "ranking": dict(sorted(view.figures.get("validation", {}).get(key, {}).items(), key=lambda x: x[1])),
             "test": {m: v["mase"] for m, v in (row or {}).items() if isinstance(v, dict) and "mase" in v},
             "notes": outlook.notes}
 

@@ -160,9 +160,9 @@ TIE = 0.01
 
 
 def chosen(ranked: list[tuple[str, float]]) -> str:
-    """The method recommended from a validation ranking (best first): the simplest
+    """The method recommended from (method, validation MASE) pairs: the simplest
     (`SIMPLEST_FIRST`) of those within `TIE` of the best."""
-    best = ranked[0][1]
+    best = min(v for _, v in ranked)
     close = [m for m, v in ranked if v <= best * (1 + TIE)]
     return min(close, key=lambda m: SIMPLEST_FIRST.index(m) if m in SIMPLEST_FIRST else len(SIMPLEST_FIRST))
 
