@@ -220,7 +220,12 @@ def any_csv(args: argparse.Namespace) -> tuple[dict, str]:
         raise ValueError(f"--horizon must be between 1 and 1000, not {args.horizon}")
     if not 0.05 <= args.max_minutes <= 60:
         raise ValueError(f"--max-minutes must be between 0.05 and 60, not {args.max_minutes:g}")
-    out = forecast_csv(_csv_path(args.csv), args.horizon or 0, args.target, args.max_minutes)
+    path = _csv_path(args.csv)
+    rows = sum(1 for _ in path.open("rb")) - 1
+    if args.horizon is not None and args.horizon > rows:
+        raise ValueError(f"--horizon {args.horizon} is longer than the CSV ({rows} rows): forecast at most as far "
+                         "ahead as the series reaches back")
+    out = forecast_csv(path, args.horizon or 0, args.target, args.max_minutes)
     return out, _any_csv_table(out)
 
 

@@ -137,3 +137,14 @@ def test_a_chosen_peer_is_fitted_again_on_every_row(tmp_path, monkeypatch):
     y = pd.read_csv(path)["Passengers"].to_numpy(float)
     assert r["model"] == "AutoETS" and any("fitted again on every row" in n for n in r["notes"])
     np.testing.assert_allclose(r["forecast"], AutoETS(season_length=12).forecast(y=y, h=6)["mean"], rtol=1e-6)
+
+
+def test_a_straight_line_is_forecast_without_dividing_by_zero(tmp_path):
+    """Some methods forecast a straight line exactly (MASE 0): the ratios stay defined."""
+    from rnn_core.tasks.forecast.outlook import forecast_csv
+
+    path = tmp_path / "line.csv"
+    pd.DataFrame({"Date": pd.date_range("2020-01-01", periods=150).strftime("%Y-%m-%d"),
+                  "Close": np.arange(150.0)}).to_csv(path, index=False)
+    r = forecast_csv(path, 5, max_minutes=0.05)
+    assert r["dates"][0] == "2020-05-30" and r["forecast"] == pytest.approx([150, 151, 152, 153, 154], abs=0.5)

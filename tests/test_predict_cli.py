@@ -126,7 +126,8 @@ BAD = {
                         "1000"], "--horizon must be between 1 and 24"),
     "any csv, absurd horizon": (["forecast", "--csv", "{stock}", "--horizon", "5000"],
                                 "--horizon must be between 1 and 1000"),
-    "any csv, horizon too long for it": (["forecast", "--csv", "{stock}", "--horizon", "200"], "too few"),
+    "any csv, horizon too long for it": (["forecast", "--csv", "{stock}", "--horizon", "200"],
+                                         "longer than the CSV"),
     "any csv, no training time": (["forecast", "--csv", "{stock}", "--max-minutes", "0"], "--max-minutes"),
 }
 

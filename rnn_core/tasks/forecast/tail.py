@@ -122,9 +122,9 @@ def tail_figures(predictor, series: Series, enc: SeriesEncoder | None = None, pa
         if fitted:
             row["best_peer"] = min(fitted, key=lambda b: row[b]["mase"])
         if fc is not None:
-            row["ratio"] = row["network"]["mase"] / row[best]["mase"]
+            row["ratio"] = ratio(row["network"]["mase"], row[best]["mase"])
             if fitted:
-                row["peer_ratio"] = row["network"]["mase"] / row[row["best_peer"]]["mase"]
+                row["peer_ratio"] = ratio(row["network"]["mase"], row[row["best_peer"]]["mase"])
             inside = (truth[:, :h] >= fc["lo"][:, :h]) & (truth[:, :h] <= fc["hi"][:, :h])
             row["coverage"] = float(inside[mask[:, :h]].mean())
         out["horizons"][str(h)] = row
@@ -133,6 +133,14 @@ def tail_figures(predictor, series: Series, enc: SeriesEncoder | None = None, pa
         out["coverage"] = float(inside[mask].mean())
         out["interval_width"] = float((fc["hi"] - fc["lo"])[mask].mean())
     return out
+
+
+def ratio(mase: float, best: float) -> float:
+    """``mase`` over ``best``; a series some method forecasts exactly (a straight line)
+    gives 1 for another exact one, else infinity."""
+    if best > 0:
+        return mase / best
+    return 1.0 if mase == 0 else float("inf")
 
 
 def methods(row: dict) -> list[str]:
@@ -179,8 +187,6 @@ def recommend(test: dict, dev: dict) -> dict:
             continue
         pick = chosen(ranked)
         best = min(row[m]["mase"] for m in methods(row))
-        chosen_mase = row[pick]["mase"]
-        ratio = chosen_mase / best if best > 0 else (1.0 if chosen_mase == 0 else float("inf"))  # forecast exactly
-        out["horizons"][h] = dict(row, recommended=pick, recommended_ratio=ratio)
+        out["horizons"][h] = dict(row, recommended=pick, recommended_ratio=ratio(row[pick]["mase"], best))
         out["validation"][h] = dict(ranking(dev, int(h)))
     return out
