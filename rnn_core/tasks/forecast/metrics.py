@@ -10,7 +10,7 @@ from ...checkpoint import CheckpointError, assets_dir
 from ..spec import make_recipe
 from .peers import fit_peers
 from .predictor import ForecastPredictor
-from .tail import methods, recommend, tail_figures
+from .tail import methods, scored, tail_figures
 from .train import Recipe, series_for
 
 SPLITS = ("test", "dev")  # dev: the validation part (10% before the test tail)
@@ -51,9 +51,9 @@ def evaluate(weights: str | Path | None = None, data_dir: str | None = None, spl
         predictor = ForecastPredictor.from_pretrained(folder)
         series = series_for(make_recipe(Recipe, predictor.config.get("options", {})), data_dir)
         peers, notes = fit_peers(series)
-        figures = tail_figures(predictor, series, part=split, peers=peers)
-        if split == "test":  # chosen on the validation part, scored on the test tail
-            figures = recommend(figures, tail_figures(predictor, series, part="dev", peers=peers))
+        # on the test tail: with the method recommended on the validation part
+        figures = scored(predictor, series, peers=peers) if split == "test" else \
+            tail_figures(predictor, series, part=split, peers=peers)
         out[folder.name] = {**figures, "model": predictor.describe(), "notes": notes}
     rows = [f["horizons"][main_horizon(f)] for f in out.values()]
     out["targets"] = targets(out)

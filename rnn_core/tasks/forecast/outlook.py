@@ -19,7 +19,7 @@ from .baselines import RidgeAR, naive, seasonal_naive
 from .features import SeriesEncoder, split_points
 from .peers import UPLOAD_ORIGINS, FittedPeer, fit_peer, fit_peers
 from .predictor import ForecastPredictor
-from .tail import baseline_forecasts, chosen, fit_ridge, recommend, tail_figures
+from .tail import baseline_forecasts, chosen, fit_ridge, scored
 from .train import Recipe, encoder_for
 
 
@@ -71,8 +71,7 @@ def read_csv(path: str | Path, target: str | None = None, covariates=(), horizon
     ridge = fit_ridge(series, enc.horizon)
     peers, notes = fit_peers(series)
     series.notes.extend(notes)
-    figures = recommend(tail_figures(None, series, enc, ridge=ridge, peers=peers, most=UPLOAD_ORIGINS),
-                        tail_figures(None, series, enc, part="dev", ridge=ridge, peers=peers, most=UPLOAD_ORIGINS))
+    figures = scored(None, series, enc, ridge, peers, UPLOAD_ORIGINS)
     return SeriesView(series, enc, ridge, figures, csv=str(path), peers=peers)
 
 
@@ -134,9 +133,7 @@ def with_network(view: SeriesView, predictor: ForecastPredictor) -> SeriesView:
     again beside it on the test tail and the recommendation made again on the
     validation part, with the peers ``view`` has already fitted."""
     series = view.series
-    figures = recommend(tail_figures(predictor, series, ridge=view.ridge, peers=view.peers, most=UPLOAD_ORIGINS),
-                        tail_figures(predictor, series, part="dev", ridge=view.ridge, peers=view.peers,
-                                     most=UPLOAD_ORIGINS))
+    figures = scored(predictor, series, ridge=view.ridge, peers=view.peers, most=UPLOAD_ORIGINS)
     return replace(view, encoder=predictor.encoder, figures=figures, predictor=predictor)
 
 

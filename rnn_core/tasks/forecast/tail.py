@@ -135,6 +135,16 @@ def tail_figures(predictor, series: Series, enc: SeriesEncoder | None = None, pa
     return out
 
 
+def scored(predictor, series: Series, enc: SeriesEncoder | None = None, ridge: RidgeAR | None = None,
+           peers: dict[str, FittedPeer] | None = None, most: int = MAX_ORIGINS) -> dict:
+    """`tail_figures` on the test tail with the method recommended on the validation
+    part (`recommend`): what evaluate, a retrain's card and an upload all show. The
+    ridge baseline is fitted once for both parts."""
+    ridge = ridge or fit_ridge(series, (enc or predictor.encoder).horizon)
+    return recommend(tail_figures(predictor, series, enc, ridge=ridge, peers=peers, most=most),
+                     tail_figures(predictor, series, enc, part="dev", ridge=ridge, peers=peers, most=most))
+
+
 def ratio(mase: float, best: float) -> float:
     """``mase`` over ``best``; a series some method forecasts exactly (a straight line)
     gives 1 for another exact one, else infinity."""

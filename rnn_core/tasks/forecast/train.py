@@ -23,7 +23,7 @@ from .features import UPLOAD_SHORT_ROWS, SeriesEncoder, defaults, least_windows,
 from .predictor import ForecastPredictor
 from .conformal import validation_widening
 from .peers import UPLOAD_ORIGINS, fit_peers
-from .tail import recommend, tail_figures
+from .tail import scored
 from .windows import Windows, origins
 
 METRIC = Metric("val_loss", "validation quantile loss", higher_is_better=False)
@@ -141,8 +141,7 @@ def plan(r: Recipe, data_dir: str | None = None) -> Plan:
         with evaluating(m):
             enc.widen = validation_widening(predictor, series)
             # at most UPLOAD_ORIGINS origins a part, as for an upload: the peers forecast origin by origin
-            tail = recommend(tail_figures(predictor, series, peers=peers, most=UPLOAD_ORIGINS),
-                             tail_figures(predictor, series, part="dev", peers=peers, most=UPLOAD_ORIGINS))
+            tail = scored(predictor, series, peers=peers, most=UPLOAD_ORIGINS)
         return {"tail": tail, "notes": series.notes + notes}
 
     return Plan(encoder=enc, steps_per_epoch=steps,
