@@ -124,3 +124,43 @@ def test_second_opinion_from_the_saved_bag_of_words(tiny_sentiment, sst2_dir, tm
     assert all(p.exists() for p in written)
     p = SentimentPredictor.from_pretrained(folder)
     assert p.second_opinion("great great wonderful") > 0.5 > p.second_opinion("dull awful boring")
+
+
+def test_language_model_pretraining_starts_the_classifier(tmp_path, monkeypatch, sst2_dir):
+    """ULMFiT's order: the body learns to predict words, then the classifier starts
+    from exactly those weights (cached, so a second run reuses them)."""
+    import csv
+
+    import torch
+
+    from rnn_core.tasks.sentiment import pretrain
+    from rnn_core.tasks.sentiment.data import load_data
+    from rnn_core.tasks.sentiment.train import member_plan, training_data, Recipe
+
+    monkeypatch.setenv("RNN_GALLERY_DATA", str(tmp_path))
+    monkeypatch.setenv("RNN_GALLERY_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "imdb").mkdir()
+    with open(tmp_path / "imdb" / "imdb.csv", "w", newline="", encoding="utf-8") as f:
+        rows = [("a good film , a good cast .", "positive"), ("a dull film , a dull plot .", "negative")] * 100
+        csv.writer(f).writerows([("review", "sentiment"), *rows])
+    enc = load_data(str(sst2_dir))[0]
+    stream = pretrain.token_stream(enc, str(sst2_dir))
+    torch.manual_seed(0)
+    lm = pretrain.BidirectionalLM(enc.vocab_size, 8, 8, "lstm", pretrain.frequent_ids(stream, enc.vocab_size, 4000))
+    lm.eval()
+    with torch.no_grad():
+        first = float(lm(stream[:640].view(10, 64))[1])
+    lm = pretrain.pretrain(enc, 8, 8, "lstm", minutes=5, seed=0, sst_dir=str(sst2_dir), max_steps=100,
+                           log=lambda s: None)
+    with torch.no_grad():
+        assert float(lm.eval()(stream[:640].view(10, 64))[1]) < 0.8 * first
+
+    r = Recipe(cell="lstm", hidden=8, embed=8, lm_minutes=0.01, negation_share=0, contrast_share=0)
+    enc, train_data, dev_data, init, _ = training_data(r, str(sst2_dir))
+    assert set(init) == {"embed.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
+                         "rnn.weight_ih_l0_reverse", "rnn.weight_hh_l0_reverse", "rnn.bias_ih_l0_reverse",
+                         "rnn.bias_hh_l0_reverse"}
+    network = member_plan(r, enc, train_data, dev_data, "tiny", init).network()
+    assert torch.equal(network.rnn.weight_hh_l0, init["rnn.weight_hh_l0"])
+    assert len(list((tmp_path / "cache" / "sentiment").glob("lm-*.safetensors"))) == 1
+    assert torch.equal(training_data(r, str(sst2_dir))[3]["embed.weight"], init["embed.weight"])

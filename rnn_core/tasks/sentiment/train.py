@@ -21,7 +21,7 @@ from ...train import TrainResult
 from ..spec import Metric, make_recipe
 from ...encoders.text import WordEncoder
 from ...data.reviews import load_imdb
-from . import augment, lexicon, reviews, vectors
+from . import augment, lexicon, pretrain, reviews, vectors
 from .data import Encoded, accuracy, encode_texts, load_data
 from .predictor import SentimentPredictor
 
@@ -72,6 +72,7 @@ class Recipe:
     corpus_words: int = 0             # the IMDB corpus's N most frequent words join SST-2's vocabulary
     lexicon_copies: int = 0           # VADER's clearly rated words as one-word examples, this many times (`lexicon`)
     imdb_tokens: int = 0              # > 0: each IMDB review's closing sentences (up to N tokens) as an example (`reviews`)
+    lm_minutes: float = 0.0           # > 0: the body first learns IMDB + SST-2 as a language model this long (`pretrain`)
 
 
 # Named recipes (`TaskSpec.presets`, ``train sentiment --preset NAME``): recipe fields over
@@ -88,7 +89,8 @@ PRESETS = {
 def member_plan(r: Recipe, enc: WordEncoder, train_data: Encoded, dev_data: Encoded, data: str,
                 init=None) -> Plan:
     """One `SequenceClassifier` of recipe ``r`` (`rnn_core.fit`); ``init``: pretrained
-    word vectors for its embeddings."""
+    weights for some of its tensors by name (word vectors as ``embed.weight``, a
+    language model's body)."""
     if r.long_repeat:
         train_data = train_data.with_long_repeated(15, r.long_repeat)
 
@@ -98,8 +100,11 @@ def member_plan(r: Recipe, enc: WordEncoder, train_data: Encoded, dev_data: Enco
                              cell=r.cell, bidirectional=r.bidirectional, dropout=r.dropout,
                              pooling=r.pooling, word_dropout=r.word_dropout,
                              subword_buckets=enc.subword_buckets)
-        if init is not None:  # pretrained word vectors
-            model.embed.weight.data.copy_(torch.from_numpy(init))
+        if init:  # pretrained word vectors or body
+            missing = set(init) - set(model.state_dict())
+            if missing:
+                raise ValueError(f"pretrained tensors the network lacks: {sorted(missing)}")
+            model.load_state_dict(init, strict=False)
             model.embed.weight.requires_grad_(not r.freeze_vectors)
         return model
 
@@ -143,13 +148,18 @@ def knowledge_examples(r: Recipe) -> tuple[list[str], list[int]]:
 
 def training_data(r: Recipe, data_dir: str | None = None) -> tuple:
     """Recipe ``r``'s vocabulary and data: (encoder, training set (with its made phrases,
-    knowledge examples and teachers' soft targets), dev set, pretrained word vectors
-    or None, one sentence on the data for the record)."""
+    knowledge examples and teachers' soft targets), dev set, pretrained tensors by name
+    (word vectors, a language model's body; {} for none), one sentence on the data for
+    the record)."""
     words, vecs = vectors.cached_vectors(r.embed, sst_dir=data_dir) if r.vectors or r.corpus_words else ([], None)
     rated = lexicon.rated_words() if r.lexicon_copies else ([], [])
     enc, train_data, dev_data = load_data(None if data_dir is None else str(data_dir), r.min_freq,
                                           r.subword_buckets, tuple(words[:r.corpus_words] + rated[0]))
-    init = vectors.embedding_init(enc.vocab, words, vecs)[0] if r.vectors else None
+    init = {"embed.weight": torch.from_numpy(vectors.embedding_init(enc.vocab, words, vecs)[0])} if r.vectors else {}
+    if r.lm_minutes:
+        if r.layers != 1 or not r.bidirectional:
+            raise ValueError("language-model pretraining is written for one bidirectional layer")
+        init = pretrain.cached_pretrain(enc, r.embed, r.hidden, r.cell, r.lm_minutes, init, sst_dir=data_dir)  # one per vocabulary: seeds share it
     knowledge = knowledge_examples(r)
     if knowledge[0]:
         train_data = train_data.plus(encode_texts(enc, *knowledge, for_training=True))
