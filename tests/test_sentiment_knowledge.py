@@ -57,6 +57,12 @@ def test_review_closing_sentences():
     assert reviews.closing_sentences(review, 10) == "It is a masterpiece! Ten out of ten."
     assert reviews.closing_sentences(review, 9) == "Ten out of ten."
     assert reviews.closing_sentences("one very long last sentence without end", 3) == "sentence without end"
+    assert reviews.pieces(review, 9) == ["The plot follows a man.", "He goes home. It is a masterpiece!",
+                                         "Ten out of ten."]
+    assert reviews.pieces("one very long sentence. Short.", 3) == ["one very long", "Short."]
+    texts, labels = reviews.review_examples([review, "Dull. Avoid."], [1, 0], 9, more_pieces=5)
+    assert texts[:2] == ["Ten out of ten.", "Dull. Avoid."] and labels == [1, 0, 1, 1]
+    assert sorted(texts[2:]) == ["He goes home. It is a masterpiece!", "The plot follows a man."]
 
 
 def test_embedding_init_copies_known_words_and_scales():

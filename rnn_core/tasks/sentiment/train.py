@@ -72,6 +72,7 @@ class Recipe:
     corpus_words: int = 0             # the IMDB corpus's N most frequent words join SST-2's vocabulary
     lexicon_copies: int = 0           # VADER's clearly rated words as one-word examples, this many times (`lexicon`)
     imdb_tokens: int = 0              # > 0: each IMDB review's closing sentences (up to N tokens) as an example (`reviews`)
+    imdb_pieces: int = 0              # and this many more pieces of each review, of up to imdb_tokens tokens, labelled as the review
     lm_minutes: float = 0.0           # > 0: the body first learns IMDB + SST-2 as a language model this long (`pretrain`)
 
 
@@ -137,11 +138,12 @@ def distilled(data: Encoded, enc: WordEncoder, teachers: list[str], share: float
 
 def knowledge_examples(r: Recipe) -> tuple[list[str], list[int]]:
     """The recipe's training examples from beyond SST-2: lexicon words
-    (``lexicon_copies``) and IMDB reviews' closing sentences (``imdb_tokens``)."""
+    (``lexicon_copies``), IMDB reviews' closing sentences (``imdb_tokens``) and
+    more pieces of them (``imdb_pieces``)."""
     rated = lexicon.rated_words() if r.lexicon_copies else ([], [])
     texts, labels = rated[0] * r.lexicon_copies, rated[1] * r.lexicon_copies
     if r.imdb_tokens:
-        more = reviews.review_examples(*load_imdb(), r.imdb_tokens)
+        more = reviews.review_examples(*load_imdb(), r.imdb_tokens, r.imdb_pieces, r.seed)
         texts, labels = texts + more[0], labels + more[1]
     return texts, labels
 
