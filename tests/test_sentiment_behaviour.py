@@ -75,14 +75,20 @@ def test_augmented_training_runs_and_says_what_it_added(sst2_dir):
 
 
 def test_distillation_learns_the_teachers_probabilities(tiny_sentiment, sst2_dir):
+    from rnn_core.data.sst2 import load_split
     from rnn_core.tasks.sentiment.data import load_data
     from rnn_core.tasks.sentiment.train import distilled
 
-    enc, train_data, _ = load_data(str(sst2_dir))
-    soft = distilled(train_data, enc, [str(tiny_sentiment)] * 2, share=0.5)
+    enc, train_data, _ = load_data(str(sst2_dir), more_words=("unrelated", "words"))  # the teacher's vocabulary differs
+    texts = load_split("train", str(sst2_dir))[0]
+    soft = distilled(train_data, texts, [str(tiny_sentiment)] * 2, share=0.5)
     assert len(soft.labels) == len(train_data.labels)
     for (p_neg, p_pos), hard in zip(soft.labels, train_data.labels):
         assert p_neg + p_pos == pytest.approx(1.0, abs=1e-5) and (p_pos > 0.5) == (hard == 1)  # half is the label
+    teacher = SentimentPredictor.from_pretrained(tiny_sentiment)
+    for i in (0, 5):  # the teacher's own reading of the text, whatever the student's vocabulary
+        said = teacher.predict(texts[i], explain=False)["p_positive"]
+        assert soft.labels[i][1] == pytest.approx(0.5 * said + 0.5 * train_data.labels[i], abs=1e-5)
     batch = soft.batches(8)[0]
     assert batch["targets"].dtype.is_floating_point and batch["targets"].shape[1] == 2
     predictor, _ = TASKS["sentiment"].train({"cell": "gru", "hidden": 8, "embed": 8, "epochs": 1,

@@ -118,18 +118,20 @@ def member_plan(r: Recipe, enc: WordEncoder, train_data: Encoded, dev_data: Enco
                 save={"half": r.half, "int8_embeddings": r.int8_embeddings})
 
 
-def distilled(data: Encoded, enc: WordEncoder, teachers: list[str], share: float) -> Encoded:
-    """``data`` with soft targets: each label mixed with the mean class probabilities
-    of the ``teachers`` (checkpoint folders with ``enc``'s vocabulary), so that one
-    network learns what an ensemble of them says (knowledge distillation)."""
+def distilled(data: Encoded, texts: list[str], teachers: list[str], share: float) -> Encoded:
+    """``data`` (the encoded ``texts``) with soft targets: each label mixed with the
+    mean class probabilities of the ``teachers`` (checkpoint folders; each reads the
+    texts with its own vocabulary), so that one network learns what an ensemble of
+    them says (knowledge distillation)."""
+    if len(texts) != len(data.seqs):
+        raise ValueError(f"{len(texts)} texts for {len(data.seqs)} encoded examples")
     probs = 0.0
     for folder in teachers:
         teacher = SentimentPredictor.from_pretrained(folder)
-        if teacher.encoder.to_dict() != enc.to_dict():
-            raise ValueError(f"teacher {folder} was trained with another vocabulary")
+        theirs = encode_texts(teacher.encoder, texts, data.labels)
         with evaluating(teacher.model):
             out = torch.cat([torch.softmax(teacher.model(b["x"], lengths=b["lengths"], subwords=b.get("subwords"))[0], -1)
-                             for b in data.batches(512)])  # no seed: in order
+                             for b in theirs.batches(512)])  # no seed: in order
         probs = probs + out / len(teachers)
     hard = torch.nn.functional.one_hot(torch.tensor(data.labels), 2).float()
     soft = (share * probs + (1 - share) * hard).tolist()
@@ -162,21 +164,25 @@ def training_data(r: Recipe, data_dir: str | None = None) -> tuple:
         if r.layers != 1 or not r.bidirectional:
             raise ValueError("language-model pretraining is written for one bidirectional layer")
         init = pretrain.cached_pretrain(enc, r.embed, r.hidden, r.cell, r.lm_minutes, init, sst_dir=data_dir)  # one per vocabulary: seeds share it
+    texts, labels = load_split("train", data_dir)
+    every_text = list(texts)  # in train_data's order, for the teachers
     knowledge = knowledge_examples(r)
     if knowledge[0]:
         train_data = train_data.plus(encode_texts(enc, *knowledge, for_training=True))
+        every_text += knowledge[0]
     extra = []
     if r.negation_share or r.contrast_share:
-        texts, labels = load_split("train", data_dir)
         extra = (augment.negations(texts, labels, round(r.negation_share * len(texts)), r.seed, r.phrase_polarity)
                  + augment.contrasts(texts, labels, round(r.contrast_share * len(texts)), r.seed, r.phrase_polarity))
         train_data = train_data.plus(encode_texts(enc, [t for t, _ in extra], [y for _, y in extra],
                                                   for_training=True))
+        every_text += [t for t, _ in extra]
     if r.teachers:
-        train_data = distilled(train_data, enc, [t.strip() for t in r.teachers.split(",") if t.strip()],
+        train_data = distilled(train_data, every_text, [t.strip() for t in r.teachers.split(",") if t.strip()],
                                r.teacher_share)
+    more = f" + {len(knowledge[0]):,} from beyond it (lexicon words, IMDB reviews)" if knowledge[0] else ""
     made = f" + {len(extra):,} made from them (negation, contrast)" if extra else ""
-    data = f"SST-2 train.tsv ({len(train_data.seqs) - len(extra):,} phrases{made}), validated on dev.tsv"
+    data = f"SST-2 train.tsv ({len(texts):,} phrases{more}{made}), validated on dev.tsv"
     return enc, train_data, dev_data, init, data
 
 
