@@ -163,7 +163,8 @@ def training_data(r: Recipe, data_dir: str | None = None) -> tuple:
     if r.lm_minutes:
         if r.layers != 1 or not r.bidirectional:
             raise ValueError("language-model pretraining is written for one bidirectional layer")
-        init = pretrain.cached_pretrain(enc, r.embed, r.hidden, r.cell, r.lm_minutes, init, sst_dir=data_dir)  # one per vocabulary: seeds share it
+        # One language model per vocabulary and settings (its own seed): runs of other seeds share it.
+        init = pretrain.cached_pretrain(enc, r.embed, r.hidden, r.cell, r.lm_minutes, init, sst_dir=data_dir)
     texts, labels = load_split("train", data_dir)
     every_text = list(texts)  # in train_data's order, for the teachers
     knowledge = knowledge_examples(r)
