@@ -61,6 +61,19 @@ def test_stereo_44k_int16_wav(tab, clips, tmp_path):
     assert "three → 3" in md
 
 
+def test_browser_microphone_48k_with_leading_silence_and_a_click(tab, clips):
+    """What a browser's microphone sends: 48 kHz, two channels of int16, room noise before
+    the speech, and a click as the recording starts."""
+    rng = np.random.default_rng(0)
+    wave = librosa.resample(np.asarray(load_clip(_clip(clips, 5, take=1))), orig_sr=8000, target_sr=48000)
+    lead = rng.normal(0, 0.002, 24000)
+    lead[100:148] += 0.9 * np.hanning(48)  # the click
+    recording = np.concatenate([lead, wave, rng.normal(0, 0.002, 12000)])
+    pcm = (np.clip(recording, -1, 1) * 32767).astype(np.int16)
+    md, _ = tab.transcribe((48000, np.stack([pcm, pcm], axis=1)), "pretrained")
+    assert "five → 5" in md
+
+
 def _wav(tmp_path, seconds, amplitude=0.3):
     path = tmp_path / "clip.wav"
     rng = np.random.default_rng(0)
