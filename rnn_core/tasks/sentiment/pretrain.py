@@ -29,12 +29,11 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from ...data import cache_dir
-from ...data.reviews import load_imdb
-from ...data.sst2 import load_split
-from ...encoders.text import WordEncoder, tokenize
+from ...encoders.text import WordEncoder
 from ...models.rnn import make_rnn
 from ...train import TrainConfig, train
 from ..spec import Metric
+from . import vectors
 
 METRIC = Metric("perplexity", "held-out perplexity", higher_is_better=False)
 
@@ -63,7 +62,7 @@ class BidirectionalLM(nn.Module):
         target[output_ids] = torch.arange(len(output_ids))
         self.register_buffer("target_of", target, persistent=False)
 
-    def forward(self, x: torch.Tensor, *, targets=None):
+    def forward(self, x: torch.Tensor):
         """x: (B, T) contiguous token ids. Returns (None, mean cross-entropy of both
         directions over every predictable position)."""
         out, _ = self.rnn(self.drop(self.embed(x)))
@@ -78,11 +77,10 @@ class BidirectionalLM(nn.Module):
         return None, (losses[0] + losses[1]) / 2
 
 
-def token_stream(enc: WordEncoder, sst_dir: str | None = None, imdb_dir: str | None = None) -> torch.Tensor:
-    """Every IMDB review, then every SST-2 training phrase, as one stream of ids."""
-    reviews, _ = load_imdb(imdb_dir)
-    phrases, _ = load_split("train", sst_dir)
-    ids = [i for text in reviews + phrases for i in enc.encode_tokens(tokenize(text))]
+def token_stream(enc: WordEncoder, sst_dir: str | None = None) -> torch.Tensor:
+    """The word vectors' corpus (`vectors.corpus`: every IMDB review, then every SST-2
+    training phrase) as one stream of ids."""
+    ids = [i for tokens in vectors.corpus(sst_dir) for i in enc.encode_tokens(tokens)]
     return torch.tensor(ids, dtype=torch.long)
 
 

@@ -7,6 +7,7 @@ decides the class: that is "many-to-one".
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,10 +103,9 @@ def member_plan(r: Recipe, enc: WordEncoder, train_data: Encoded, dev_data: Enco
                              pooling=r.pooling, word_dropout=r.word_dropout,
                              subword_buckets=enc.subword_buckets)
         if init:  # pretrained word vectors or body
-            missing = set(init) - set(model.state_dict())
-            if missing:
-                raise ValueError(f"pretrained tensors the network lacks: {sorted(missing)}")
-            model.load_state_dict(init, strict=False)
+            unexpected = model.load_state_dict(init, strict=False).unexpected_keys
+            if unexpected:
+                raise ValueError(f"pretrained tensors the network lacks: {sorted(unexpected)}")
             model.embed.weight.requires_grad_(not r.freeze_vectors)
         return model
 
@@ -125,10 +125,13 @@ def distilled(data: Encoded, texts: list[str], teachers: list[str], share: float
     them says (knowledge distillation)."""
     if len(texts) != len(data.seqs):
         raise ValueError(f"{len(texts)} texts for {len(data.seqs)} encoded examples")
-    probs = 0.0
+    probs, encoded = 0.0, {}  # teachers of one vocabulary share its encoding of the texts
     for folder in teachers:
         teacher = SentimentPredictor.from_pretrained(folder)
-        theirs = encode_texts(teacher.encoder, texts, data.labels)
+        key = json.dumps(teacher.encoder.to_dict())
+        if key not in encoded:
+            encoded[key] = encode_texts(teacher.encoder, texts, data.labels)
+        theirs = encoded[key]
         with evaluating(teacher.model):
             out = torch.cat([torch.softmax(teacher.model(b["x"], lengths=b["lengths"], subwords=b.get("subwords"))[0], -1)
                              for b in theirs.batches(512)])  # no seed: in order
