@@ -8,7 +8,7 @@ import pytest
 from rnn_core.data import scenes
 from rnn_core.data.fsdd import by_speaker, list_clips, make_connected
 from rnn_core.data.voices import build, load
-from rnn_core.encoders.audio import SAMPLE_RATE, CTCAlphabet
+from rnn_core.encoders.audio import DIGIT_WORDS, SAMPLE_RATE, CTCAlphabet
 from rnn_core.tasks import TASKS
 from rnn_core.tasks.speech.data import partition, training_batches, voice_splits
 from rnn_core.tasks.speech.predictor import SpeechRecognizer, calibrated
@@ -106,7 +106,9 @@ def test_voice_corpus_builds_and_splits(tmp_path, monkeypatch):
     monkeypatch.setattr(voices, "HELD_OUT", [("flite", "slt")])
     build(tmp_path, per_voice=10, seed=0)
     items = load(tmp_path)
-    assert len(items) == 30 and {u.style for u in items} <= {"fluent", "paused", "single", "sentence"}
+    assert len(items) == 30 and {u.style for u in items} <= {"fluent", "paused", "single", "carrier", "sentence"}
     assert all(u.path.is_file() and (u.text == "") == (u.style == "sentence") for u in items)
+    # a carrier phrase's transcript is its digits only
+    assert all(set(u.text.split()) <= set(DIGIT_WORDS) for u in items if u.style == "carrier")
     parts = voice_splits(items)
     assert {u.voice for u in parts["held_out"]} == {"flite:slt"} and len(parts["dev"]) == 2

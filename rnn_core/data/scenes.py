@@ -1,7 +1,9 @@
 """Where a recording happens, simulated for training: silence around the speech,
 background noise (white, pink, brown, or babble of other voices), a small room's
 reverb, a telephone's or a cheap microphone's band, the level; and audio with no
-digits at all (noise, music-like tones) for the model to learn to say nothing.
+digits at all (noise, music-like tones, tunes from the melody synthesiser, chords,
+babble, some clipped) for the model to learn to say nothing, with other such sounds
+kept aside for evaluation (`unfamiliar_sound`).
 
 Every draw comes from one numpy Generator: the same seed gives the same audio.
 """
@@ -103,15 +105,87 @@ def tones(seconds: float, rng: np.random.Generator, sr: int = SAMPLE_RATE) -> np
     return out
 
 
+def melody(seconds: float, rng: np.random.Generator, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """A random tune played by the melody tab's own synthesiser (`rnn_core.synth`): notes
+    of 0.1-0.5 s in one octave and a half, sometimes two at once."""
+    from types import SimpleNamespace
+
+    from ..synth import render
+
+    notes, t = [], 0.0
+    while t < seconds:
+        dur = float(rng.uniform(0.1, 0.5))
+        for _ in range(1 + int(rng.random() < 0.3)):
+            notes.append(SimpleNamespace(pitch=int(rng.integers(55, 80)), start=t, end=t + dur,
+                                         velocity=int(rng.integers(60, 120))))
+        t += dur
+    return render(notes, sample_rate=sr, tail=0.2)[:int(seconds * sr)]
+
+
+def chord(seconds: float, rng: np.random.Generator, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """A held chord of 2-4 pure sine tones (what a test tone or an organ sounds like)."""
+    t = np.arange(int(seconds * sr)) / sr
+    root = 110 * 2 ** (int(rng.integers(0, 30)) / 12)
+    steps = rng.choice([0, 3, 4, 7, 10, 12, 16], size=int(rng.integers(2, 5)), replace=False)
+    return sum(np.sin(2 * np.pi * root * 2 ** (k / 12) * t + rng.uniform(0, 6.3)) for k in steps).astype(np.float32)
+
+
+def clipped(wave: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``wave`` driven 12-30 dB into hard clipping (an overloaded microphone)."""
+    gain = 10 ** (rng.uniform(12, 30) / 20)
+    peak = float(np.max(np.abs(wave))) + 1e-12
+    return np.clip(wave / peak * gain, -1.0, 1.0).astype(np.float32)
+
+
+NON_SPEECH = ("noise", "tones", "melody", "chord", "babble")
+
+
 def non_speech(rng: np.random.Generator, voices: list[np.ndarray] | None = None, sr: int = SAMPLE_RATE) -> np.ndarray:
-    """0.5-3 s with no digit in it: coloured noise, babble (when ``voices``) or tones,
-    at a random level."""
+    """0.5-3 s with no digit in it: coloured noise, music-like tones, a tune from the
+    melody synthesiser, a held chord, or babble (when ``voices``), at a random level;
+    one in eight of them clipped."""
     seconds = rng.uniform(0.5, 3.0)
-    kind = int(rng.integers(3 if voices else 2))
-    if kind == 0:
+    kind = NON_SPEECH[int(rng.integers(len(NON_SPEECH) if voices else len(NON_SPEECH) - 1))]
+    if kind == "noise":
         wave = coloured_noise(int(seconds * sr), NOISES[int(rng.integers(3))], rng)
-    elif kind == 1:
+    elif kind == "tones":
         wave = tones(seconds, rng, sr)
+    elif kind == "melody":
+        wave = melody(seconds, rng, sr)
+    elif kind == "chord":
+        wave = chord(seconds, rng, sr)
     else:
         wave = babble(int(seconds * sr), voices, rng)
+    if rng.random() < 0.125:
+        wave = clipped(wave, rng)
     return level(wave, rng)
+
+
+DTMF = ((697, 770, 852, 941), (1209, 1336, 1477))
+
+
+def unfamiliar_sound(rng: np.random.Generator, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Sounds with no digit that no training item is like, kept aside for evaluation: a
+    telephone keypad's tones (DTMF), a frequency sweep, or clapping (a train of
+    decaying bursts), 1-3 s at a random level."""
+    seconds = rng.uniform(1.0, 3.0)
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    kind = int(rng.integers(3))
+    if kind == 0:   # keypad presses: 0.1-0.2 s tone pairs, 0.05-0.15 s apart
+        wave, at = np.zeros(n, np.float32), 0
+        while at < n:
+            k = int(rng.uniform(0.1, 0.2) * sr)
+            low, high = rng.choice(DTMF[0]), rng.choice(DTMF[1])
+            tt = np.arange(min(k, n - at)) / sr
+            wave[at:at + len(tt)] = np.sin(2 * np.pi * low * tt) + np.sin(2 * np.pi * min(high, 0.45 * sr) * tt)
+            at += k + int(rng.uniform(0.05, 0.15) * sr)
+    elif kind == 1:  # a sweep up or down between 100 Hz and 3.5 kHz
+        f0, f1 = sorted(rng.uniform(100, 3500, 2))[::int(rng.choice([1, -1]))]
+        wave = np.sin(2 * np.pi * (f0 * t + (f1 - f0) * t ** 2 / (2 * seconds)))
+    else:           # claps: 3-8 short bursts of noise
+        wave = np.zeros(n, np.float32)
+        for at in sorted(rng.integers(0, max(1, n - sr // 10), int(rng.integers(3, 9)))):
+            k = sr // 10
+            wave[at:at + k] += rng.normal(0, 1, k) * np.exp(-np.arange(k) / (0.012 * sr))
+    return level(np.asarray(wave, np.float32), rng)

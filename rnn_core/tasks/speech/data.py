@@ -11,6 +11,7 @@ import torch
 from ...batching import pad_features
 from ...data.fsdd import Clip, augment, by_speaker, load_clip, random_connected, speaker_split, usual_split
 from ...data.scenes import non_speech, scene
+from ...data.specaugment import spec_augment, vtlp
 from ...data.voices import Utterance
 from ...encoders.audio import DIGIT_WORDS, SAMPLE_RATE, CTCAlphabet, features, load_audio
 
@@ -65,22 +66,33 @@ def training_batches(clips: list[Clip], r, epoch: int, alphabet: CTCAlphabet, po
     augmented when ``augment``) come ``connected_share`` connected strings (a share
     ``fluent_share`` of them fluent: no pause, or a slight overlap, between digits),
     ``voices_share`` items of the synthetic-voice corpus (``voices``: digits fluent,
-    paused or single, and sentences with no digit) and ``negative_share`` items of
-    noise, tones or babble with an empty transcript. With ``augment``, a share
-    ``scene_share`` of everything is put in a simulated room (`scenes.scene`).
+    paused, single or inside a carrier phrase, and sentences with no digit) and
+    ``negative_share`` items of noise, tones, tunes or babble with an empty transcript.
+    With ``augment``, a share ``scene_share`` of everything is put in a simulated room
+    (`scenes.scene`), and the features of a share ``vtlp_share`` get another vocal
+    tract's length (`specaugment.vtlp`) and of ``mask_share`` SpecAugment's masks.
+    Without ``fsdd`` (or with no ``clips``), every corpus utterance comes once and
+    the shares count per utterance: the synthetic voices alone, the start that
+    held-out-speaker runs share (no FSDD speaker in it).
 
     Items are made a pool of ``pool`` batches at a time, sorted by length within it
     (little padding) and the pool's batches shuffled; connected strings, whose length
     is known only once made, are why it is pools and not the whole epoch at once.
     """
     rng = np.random.default_rng([r.seed, epoch])
-    groups = by_speaker(clips)
-    n = len(clips)
     voices = voices or []
-    recipes = ([("clip", c) for c in clips] + [("connected", None)] * round(r.connected_share * n)
-               + [("voice", v) for v in (rng.choice(len(voices), round(r.voices_share * n)) if voices else [])]
-               + [("none", None)] * round(r.negative_share * n))
-    babble = [load_clip(clips[int(i)]) for i in rng.choice(n, min(n, 40), replace=False)]
+    clips = clips if r.fsdd else []
+    groups = by_speaker(clips)
+    if clips:
+        n = len(clips)
+        recipes = ([("clip", c) for c in clips] + [("connected", None)] * round(r.connected_share * n)
+                   + [("voice", v) for v in (rng.choice(len(voices), round(r.voices_share * n)) if voices else [])])
+        babble = [load_clip(clips[int(i)]) for i in rng.choice(n, min(n, 40), replace=False)]
+    else:
+        n = len(voices)
+        recipes = [("voice", v) for v in range(n)]
+        babble = [voice_wave(voices[int(i)]) for i in rng.choice(n, min(n, 40), replace=False)]
+    recipes += [("none", None)] * round(r.negative_share * n)
     order = rng.permutation(len(recipes))
     span = pool * r.batch_size
     for k in range(0, len(order), span):
@@ -94,6 +106,17 @@ def training_batches(clips: list[Clip], r, epoch: int, alphabet: CTCAlphabet, po
 def _item(kind: str, what, r, rng: np.random.Generator, groups, voices: list[Utterance],
           babble: list[np.ndarray]) -> tuple[np.ndarray, str]:
     """One training item (features, transcript) of a `training_batches` recipe."""
+    feats, text = _wave_item(kind, what, r, rng, groups, voices, babble)
+    if r.augment and rng.random() < r.vtlp_share:
+        feats = vtlp(feats, rng)
+    if r.augment and rng.random() < r.mask_share:
+        feats = spec_augment(feats, rng)
+    return feats, text
+
+
+def _wave_item(kind: str, what, r, rng: np.random.Generator, groups, voices: list[Utterance],
+               babble: list[np.ndarray]) -> tuple[np.ndarray, str]:
+    """The features and transcript of one item, before feature augmentation."""
     if kind == "clip" and not (r.augment and rng.random() < r.aug_share):
         return clip_features(what, r.n_mels), DIGIT_WORDS[what.digit]  # unaltered: cached
     if kind == "clip":
@@ -139,8 +162,8 @@ def validation_set(dev: list[Clip], r, voices: list[Utterance] | None = None
     """(features, transcripts, number of single clips): the dev clips, then
     ``dev_connected`` fixed connected strings made of them (half of them fluent, when
     the recipe trains on fluent strings), then the corpus's dev ``voices``."""
-    strings = connected_strings(dev, r.dev_connected, seed=r.seed + 1) if r.dev_connected else []
-    if r.fluent_share and r.dev_connected:
+    strings = connected_strings(dev, r.dev_connected, seed=r.seed + 1) if r.dev_connected and dev else []
+    if r.fluent_share and r.dev_connected and dev:
         strings += connected_strings(dev, r.dev_connected // 2, seed=r.seed + 2, gap=(-0.03, 0.04))
     voices = voices or []
     feats = ([clip_features(c, r.n_mels) for c in dev] + [features(w, r.n_mels) for w, _ in strings]

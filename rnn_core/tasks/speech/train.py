@@ -82,6 +82,9 @@ class Recipe:
     voices_dir: str = ""              # the corpus (`rnn_core.data.voices`; "": the cache's)
     negative_share: float = 0.1       # noise, tones and babble (empty transcript) per single clip
     scene_share: float = 0.6          # items put in a simulated room when ``augment``
+    vtlp_share: float = 0.4           # items given another vocal tract length when ``augment``
+    mask_share: float = 0.5           # items given SpecAugment's masks when ``augment``
+    fsdd: bool = True                 # False: the synthetic voices alone (no FSDD speaker heard)
 
 
 # Named recipes (`TaskSpec.presets`, ``train speech --preset NAME``): recipe fields over
@@ -113,14 +116,22 @@ def train(options: dict | None = None, data_dir: str | None = None, out_dir: str
 def plan(r: Recipe, data_dir: str | None = None) -> Plan:
     """The clips, the corpus, the batches and the network of recipe ``r`` (`rnn_core.fit`)."""
     alphabet = CTCAlphabet()
-    parts = partition(list_clips(data_dir), r.held_out)
-    if not parts["train"] or not parts["dev"]:
-        raise ValueError(f"no training or no dev clips (dev = takes {DEV_TAKES[0]}-{DEV_TAKES[-1]})")
     corpus = voice_splits(load_voices(r.voices_dir or None)) if r.voices_share else {"train": [], "dev": []}
+    if r.fsdd:
+        parts = partition(list_clips(data_dir), r.held_out)
+        if not parts["train"] or not parts["dev"]:
+            raise ValueError(f"no training or no dev clips (dev = takes {DEV_TAKES[0]}-{DEV_TAKES[-1]})")
+        n = len(parts["train"])
+        n_items = n + sum(round(share * n) for share in (r.connected_share, r.negative_share,
+                                                         r.voices_share if corpus["train"] else 0))
+    else:  # validated on the corpus's dev voices only: no FSDD speaker chooses the weights
+        if not corpus["train"]:
+            raise ValueError("fsdd=False trains on the synthetic-voice corpus alone, and it is not built "
+                             "(python -m rnn_core.data.voices)")
+        parts = {"train": [], "dev": []}
+        n = len(corpus["train"])
+        n_items = n + round(r.negative_share * n)
     val_feats, val_texts, n_single = validation_set(parts["dev"], r, corpus["dev"])
-    n = len(parts["train"])
-    n_items = n + sum(round(share * n) for share in (r.connected_share, r.negative_share,
-                                                     r.voices_share if corpus["train"] else 0))
 
     def network():
         model = create_model("CTCRecognizer", vocab_size=alphabet.vocab_size, n_mels=r.n_mels,
@@ -146,7 +157,7 @@ def plan(r: Recipe, data_dir: str | None = None) -> Plan:
                 epoch_batches=lambda epoch: training_batches(parts["train"], r, epoch, alphabet,
                                                              voices=corpus["train"]),
                 validate=validate, metric=METRIC, count=lambda b: len(b["lengths"]),
-                data=f"FSDD, {len(parts['train'])} clips of {len(speakers)} speakers ({', '.join(speakers)}) "
+                data=f"FSDD, {len(parts['train'])} clips of {len(speakers)} speakers ({', '.join(speakers) or 'none'}) "
                      f"+ connected strings of 1-{r.max_digits} digits made of them (a share "
                      f"{r.fluent_share:g} fluent) + {len(corpus['train'])} utterances of "
                      f"{len({u.voice for u in corpus['train']})} synthetic voices + audio with no digits; "
