@@ -60,21 +60,22 @@ def _source(audio):
 
 
 def headline(r: dict) -> str:
-    """The transcript in words and digits, its confidence, the greedy reading, notes."""
+    """The transcript in words and digits, its confidence, the greedy reading, notes; for
+    a refused clip, why (`SpeechRecognizer.transcribe`'s "why")."""
     greedy = f"`{r['greedy']}`" if r["greedy"] else "nothing"
+    notes = list(r["notes"])
     if r["text"]:
         top = f"## {r['text']} → {r['digits']}\n\nconfidence {r['confidence']:.0%}"
+        if r["other_words"]:
+            notes.insert(0, "Other words were heard around the digits: only the digits are written out "
+                            "(the network knows the ten digit words and nothing else).")
     else:
-        # the beam search chose "no digits" (confidence > 0), or no digit word fitted at all (0)
-        sure = f"confidence {r['confidence']:.0%} · " if r["confidence"] > 0 else ""
-        if r["greedy"]:  # letters, but no sequence of whole digit words fits them
-            why = ("What it heard does not spell whole digit words (zero to nine)"
-                   + ("; the cut may have split the last word" if r["duration"] >= MAX_SECONDS - 0.01 else ""))
-        else:
-            why = "The network heard nothing it knows (the digits zero to nine, in English)"
-        top = f"## No digits heard\n\n{sure}{why}"
+        cut = "; the cut may have split the last word" if r["duration"] >= MAX_SECONDS - 0.01 else ""
+        top = f"## No digits heard\n\nWhy: {r['why']}{cut}."
+    if r["clipped"]:
+        notes.append("The recording is clipped (the microphone was overloaded): speak a little further away.")
     lines = [f"{top} · {r['duration']:.2f} s of audio · letter by letter (best path, no word list): {greedy}"]
-    return "\n\n".join(lines + [f"- {n}" for n in r["notes"]])
+    return "\n\n".join(lines + [f"- {n}" for n in notes])
 
 
 def _rgba(values: np.ndarray, cmap: str) -> np.ndarray:

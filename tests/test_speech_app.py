@@ -113,23 +113,57 @@ def test_ten_minute_file_is_cut_with_a_note(tab, clips, tmp_path):
     assert fig.axes[0].get_xlim()[1] == pytest.approx(20, abs=0.05)
 
 
-@pytest.mark.parametrize("greedy, duration, words", [
-    ("", 1.0, "heard nothing it knows"),
-    ("fourone sev", 1.0, "does not spell whole digit words"),
-    ("fourone sev", 20.0, "the cut may have split the last word"),
+@pytest.mark.parametrize("heard, confidence, greedy, duration, words", [
+    ("", 0.0, "", 1.0, "heard no digit word"),
+    ("", 0.97, "hello", 2.0, "97% sure no digit word (zero to nine, in English) was said"),
+    ("", 0.0, "fourone sev", 1.0, "does not spell whole digit words"),
+    ("", 0.0, "fourone sev", 20.0, "the cut may have split the last word"),
+    ("five two", 0.41, "five two", 2.0, "heard \"five two\" at only 41% confidence, under the 60%"),
 ])
-def test_nothing_heard_is_said_clearly(tab, greedy, duration, words):
-    r = {"text": "", "greedy": greedy, "digits": "", "confidence": 0.0, "duration": duration, "notes": []}
+def test_refused_clips_say_why(tab, heard, confidence, greedy, duration, words):
+    rec = tab.pretrained()
+    rec.config.setdefault("refusal", {})["threshold"] = 0.6
+    try:
+        why = rec.refusal_reason(heard, confidence, greedy, np.zeros(8000, np.float32))
+    finally:
+        del rec.config["refusal"]["threshold"]
+    r = {"text": "", "greedy": greedy, "why": why, "clipped": False, "duration": duration, "notes": []}
     md = tab.headline(r)
-    assert md.startswith("## No digits heard") and words in md and (greedy or "nothing") in md
+    assert md.startswith("## No digits heard\n\nWhy: ") and words in md and (greedy or "nothing") in md
 
 
-@pytest.mark.parametrize("greedy", ["", "hello"])
-def test_no_digits_chosen_shows_its_confidence(tab, greedy):
-    """The beam search chose "no digits" (the empty transcript): how sure it is, too."""
-    r = {"text": "", "greedy": greedy, "digits": "", "confidence": 0.97, "duration": 2.0, "notes": []}
-    md = tab.headline(r)
-    assert md.startswith("## No digits heard") and "confidence 97%" in md and "2.00 s of audio" in md
+@pytest.fixture
+def shipped(monkeypatch):
+    """apps.speech on the shipped checkpoint (assets/speech): what a visitor gets."""
+    from apps import speech
+
+    monkeypatch.delenv("RNN_GALLERY_ASSETS", raising=False)
+    speech.pretrained.cache_clear()
+    yield speech
+    speech.pretrained.cache_clear()
+
+
+def test_music_and_a_chord_are_refused_and_said_to_be_tones(shipped, tmp_path):
+    """The browser's failure of round two: a sine chord was heard as "2222" at 100%."""
+    from rnn_core.data import scenes
+
+    rng = np.random.default_rng(5)
+    for name, wave in (("chord", scenes.chord(2.0, rng)), ("tune", scenes.melody(2.5, rng))):
+        path = tmp_path / f"{name}.wav"
+        sf.write(path, 0.5 * wave / np.abs(wave).max(), 8000, subtype="PCM_16")
+        md, _ = shipped.transcribe(str(path), "pretrained")
+        assert md.startswith("## No digits heard") and "steady pitches, like music or a beep" in md, (name, md)
+
+
+def test_digits_inside_a_sentence_are_written_alone_with_a_note(shipped, clips):
+    """Sound well away from every digit word (here the example sentence with no digits,
+    then FSDD's digits): the digits only, and a note that other words were heard."""
+    sentence, _ = sf.read(assets_dir("speech") / "examples" / "hello_how_are_you_today.wav", dtype="float32")
+    digits = np.concatenate([np.r_[load_clip(_clip(clips, d, take=2)), np.zeros(1600)] for d in (4, 1, 7)])
+    for wave, other in ((np.concatenate([sentence, np.zeros(1600, np.float32), digits]), True), (digits, False)):
+        wave = 0.5 * wave / np.abs(wave).max()
+        md, _ = shipped.transcribe((8000, (wave * 32767).astype(np.int16)), "pretrained")
+        assert "→ 417" in md and ("Other words were heard around the digits" in md) == other, md
 
 
 def test_retrained_model(tab, tiny_speech, clips):

@@ -82,6 +82,20 @@ def scene(wave: np.ndarray, rng: np.random.Generator, voices: list[np.ndarray] |
     return level(wave, rng)
 
 
+def noisy_room(wave: np.ndarray, rng: np.random.Generator, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """``wave`` for evaluation, always reverberant and noisy: a room (`reverb`), a
+    telephone or thin-microphone band half the time, and white, pink or brown noise at
+    10-20 dB SNR; 0.2 s of silence either side (so the noise is heard alone too)."""
+    wave = reverb(np.asarray(wave, dtype=np.float32), rng, sr)
+    if rng.random() < 0.5:
+        wave = band_limit(wave, rng, sr)
+    pad = np.zeros(int(0.2 * sr), np.float32)
+    wave = np.concatenate([pad, wave, pad])
+    noise = coloured_noise(len(wave), NOISES[int(rng.integers(3))], rng)
+    power = float(np.mean(wave ** 2)) + 1e-12
+    return level(wave + noise * np.float32(np.sqrt(power / 10 ** (rng.uniform(10, 20) / 10))), rng, (-12.0, -1.0))
+
+
 def level(wave: np.ndarray, rng: np.random.Generator, gain_db: tuple[float, float] = (-25.0, 3.0)) -> np.ndarray:
     """``wave`` scaled to a random peak level (dBFS), never clipping."""
     peak = float(np.max(np.abs(wave))) + 1e-12

@@ -11,7 +11,7 @@ SPEC = TaskSpec(
     data_source="fsdd", recipe=train.Recipe, presets=train.PRESETS, predictor=SpeechRecognizer,
     train=train.train, evaluate=metrics.evaluate, bench=bench.bench, metric=train.METRIC,
     quality=Metric("digit_accuracy", "FSDD test single-digit accuracy", higher_is_better=True),
-    splits=metrics.SPLITS,
+    splits=metrics.SPLITS, suites={"speakers": metrics.speakers_table, "refusal": metrics.refusal_table},
     # What a visitor may set in the retrain panel; the defaults train for 2.5 minutes.
     retrain_bounds={
         "cell": Option("gru", choices=CELLS),

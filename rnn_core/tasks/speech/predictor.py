@@ -12,6 +12,7 @@ from ...encoders.audio import (DIGIT_WORDS, HOP_MS, SAMPLE_RATE, CTCAlphabet, fe
                                sound_frames, words_to_digits)
 from ...predictor import Predictor
 from ...runtime import device_of, evaluating
+from .refusal import OTHER_WORDS_SECONDS, clipped_share, other_sound_seconds, refused, sound_hint
 
 MAX_SECONDS = 20.0   # longer recordings are cut (with a note): a digit string is short
 
@@ -98,6 +99,12 @@ class SpeechRecognizer(Predictor):
         """Seconds per output frame (the feature hop times the network's stride)."""
         return HOP_MS / 1000 * self.model.stride
 
+    @property
+    def refusal_threshold(self) -> float:
+        """The confidence under which an answer is withheld (`refusal.fit_refusal`,
+        chosen on validation; 0: only "no digit word heard" is refused)."""
+        return float(self.config.get("refusal", {}).get("threshold", 0.0))
+
     def describe(self) -> str:
         """One line on the network (front end, cell, size) for the tab."""
         a = self.model.model_args
@@ -116,11 +123,17 @@ class SpeechRecognizer(Predictor):
 
         Returns:
             {"text": the beam search's transcript, made of digit words only ("" if
-            none fits); "greedy": the best-path transcript (may misspell);
+            none fits, or if refused); "heard": the beam's best transcript even when
+            refused; "greedy": the best-path transcript (may misspell);
             "digits": "text" as digits ("417"); "confidence": the best transcript's
             share of the probability of all the beam's transcripts, after the
             checkpoint's calibration (`temperature`: fitted on held-out data so that
-            answers given 90% are right about 90% of the time); "features": (T, n_mels) log-mel;
+            answers given 90% are right about 90% of the time); "refused": no digit
+            word heard, or confidence under `refusal_threshold`; "why": for a refused
+            clip, the reason in words (and what the sound looks like: clipped, tones,
+            noise); "other_words": digits were heard among other sound at least
+            `OTHER_WORDS_SECONDS` long (a carrier phrase: "my number is ..."); "clipped":
+            the recording was overloaded; "features": (T, n_mels) log-mel;
             "posteriors": (T', V) label probabilities per output frame;
             "labels": the label of each posterior column ("<blank>", " ", letters);
             "alignment": [(letter, frame, seconds)] of each letter and space of
@@ -133,13 +146,34 @@ class SpeechRecognizer(Predictor):
         wave, notes = load_audio(source, max_seconds=MAX_SECONDS)
         feats = features(wave, self.n_mels)
         (log_probs,) = batch_log_probs(self.model, [feats])
-        text, confidence = best_transcript(calibrated(log_probs, self.temperature), self.encoder, beam)
-        labels = self.encoder.labels
-        alignment = [(labels[label], frame, round(frame * self.frame_seconds, 3)) for label, frame
-                     in place_letters(log_probs, text, wave, self.frame_seconds, self.encoder)]
+        heard, confidence = best_transcript(calibrated(log_probs, self.temperature), self.encoder, beam)
         greedy = greedy_text(ctc_greedy(log_probs), self.encoder)
-        return {"text": text, "greedy": greedy,
+        withheld = refused(heard, confidence, self.refusal_threshold)
+        text = "" if withheld else heard
+        placed = place_letters(log_probs, text, wave, self.frame_seconds, self.encoder)
+        labels = self.encoder.labels
+        other = other_sound_seconds(wave, placed, self.encoder.space_id, self.frame_seconds, len(log_probs))
+        return {"text": text, "heard": heard, "greedy": greedy,
                 "digits": words_to_digits(text), "confidence": confidence,
+                "refused": withheld, "why": self.refusal_reason(heard, confidence, greedy, wave) if withheld else "",
+                "other_words": bool(text) and other >= OTHER_WORDS_SECONDS,
+                "clipped": clipped_share(wave) > 0.01,
                 "features": feats, "posteriors": np.exp(log_probs), "labels": list(labels),
-                "alignment": alignment, "frame_seconds": self.frame_seconds,
-                "duration": len(wave) / SAMPLE_RATE, "notes": notes}
+                "alignment": [(labels[label], frame, round(frame * self.frame_seconds, 3)) for label, frame in placed],
+                "frame_seconds": self.frame_seconds, "duration": len(wave) / SAMPLE_RATE, "notes": notes}
+
+    def refusal_reason(self, heard: str, confidence: float, greedy: str, wave: np.ndarray) -> str:
+        """Why a clip was refused, in a sentence for the visitor: what the network
+        heard (``heard``: the beam's transcript, ``greedy``: the best path) and what the
+        sound ``wave`` looks like (`refusal.sound_hint`)."""
+        if heard:
+            why = (f"it heard \"{heard}\" at only {confidence:.0%} confidence, under the "
+                   f"{self.refusal_threshold:.0%} this model asks for")
+        elif confidence > 0:  # the beam chose the empty transcript
+            why = f"the network is {confidence:.0%} sure no digit word (zero to nine, in English) was said"
+        elif greedy:  # letters, but no sequence of whole digit words fits them
+            why = "what it heard does not spell whole digit words (zero to nine)"
+        else:
+            why = "the network heard no digit word (zero to nine, in English)"
+        hint = sound_hint(wave)
+        return f"{why}; {hint}" if hint else why

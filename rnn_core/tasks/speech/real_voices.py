@@ -9,13 +9,14 @@ from __future__ import annotations
 import numpy as np
 
 from ...data.fsdd import Clip
-from ...data.scenes import non_speech
+from ...data.scenes import non_speech, unfamiliar_sound
 from ...data.voices import load as load_voices
 from ...decoding import ctc_greedy_frames
 from ...encoders.audio import SAMPLE_RATE, CTCAlphabet, features, sound_frames
 from ...metrics import cer
 from .data import connected_strings, voice_splits, voice_wave
 from .predictor import SpeechRecognizer, batch_log_probs, best_transcript, calibrated, place_letters
+from .refusal import OTHER_WORDS_SECONDS, digit_score, fit_refusal, other_sound_seconds, refused
 
 TEMPERATURES = tuple(np.round(np.geomspace(0.5, 8, 13), 2))  # x1.26 apart: each fit runs the beam 13 times
 FLUENT = (-0.03, 0.04)   # seconds between digits of a fluent string (negative: overlap)
@@ -105,21 +106,44 @@ def negatives(n: int, seed: int, sentences: list) -> tuple[list[np.ndarray], lis
     return waves, [""] * len(waves)
 
 
+def refusal_on_validation(model, feats: list[np.ndarray], texts: list[str], temperature: float,
+                          alphabet: CTCAlphabet, n_mels: int, seed: int = 99) -> dict:
+    """`refusal.fit_refusal` on the validation utterances: the threshold refusing at most
+    `refusal.MAX_FALSE_REFUSAL` of those with digits, and what it does to those with none
+    (the corpus's dev sentences) and to 100 clips of noise, tones, tunes and chords made
+    with ``seed`` (none of them the ones `evaluate` scores)."""
+    rng = np.random.default_rng(seed)
+    feats = list(feats) + [features(non_speech(rng), n_mels) for _ in range(100)]
+    texts = list(texts) + [""] * 100
+    hyps, conf = answers(batch_log_probs(model, feats), alphabet, temperature)
+    scores = [digit_score(h, c) for h, c in zip(hyps, conf)]
+    return {**fit_refusal([sc for sc, t in zip(scores, texts) if t], [sc for sc, t in zip(scores, texts) if not t]),
+            "fitted_on": f"{sum(map(bool, texts))} validation utterances with digits, {texts.count('')} without"}
+
+
 def real_voice_figures(rec: SpeechRecognizer, scored: list[Clip], seed: int, strings: int = 200) -> dict:
     """Fluent strings of the scored FSDD clips, the held-out synthetic voices (fluent,
-    paused, single digits), and audio with no digits; then calibration over all of it.
-    Voices are skipped, with a note, where the corpus has not been built."""
+    paused, single digits, inside a carrier phrase), audio with no digits (noise, tones,
+    tunes, chords, babble and the held-out voices' sentences) and sounds like none in
+    training (keypad tones, sweeps, claps: `scenes.unfamiliar_sound`); then calibration
+    over all of it, and refusal: the share of each set the tab refuses at the
+    checkpoint's threshold ("refused"), and for strings with digits whether it says other
+    words were heard ("other_words": wanted for carrier phrases only). Voices are
+    skipped, with a note, where the corpus has not been built."""
     items: dict[str, tuple[list[np.ndarray], list[str]]] = {}
     spans: list = []
     fluent = connected_strings(scored, strings, seed, gap=FLUENT, spans=spans) if strings else []
     items["fsdd_fluent"] = ([w for w, _ in fluent], [t for _, t in fluent])
     corpus = voice_splits(load_voices())
     held = corpus["held_out"]
-    for style in ("fluent", "paused", "single"):
+    for style in ("fluent", "paused", "single", "carrier"):
         chosen = [u for u in held if u.style == style]
         items[f"voices_{style}"] = ([voice_wave(u) for u in chosen], [u.text for u in chosen])
     items["no_digits"] = negatives(100, seed, [u for u in held if u.style == "sentence"])
+    rng = np.random.default_rng(seed + 1)
+    items["kept_aside_sounds"] = ([unfamiliar_sound(rng) for _ in range(100)], [""] * 100)
     out, every_conf, every_right = {}, [], []
+    threshold = rec.refusal_threshold
     for name, (waves, truth) in items.items():
         if not waves:
             continue
@@ -129,14 +153,22 @@ def real_voice_figures(rec: SpeechRecognizer, scored: list[Clip], seed: int, str
                 rec, waves, lps, truth, spans if name == "fsdd_fluent" else None)
         hyps, conf = answers(lps, rec.encoder, rec.temperature)
         right = [h == t for h, t in zip(hyps, truth)]
-        every_conf += conf
-        every_right += right
-        out[name] = {"items": len(waves), "exact": round(float(np.mean(right)), 4)}
-        if name != "no_digits":
+        if name != "kept_aside_sounds":  # calibration: over what the network was trained for
+            every_conf += conf
+            every_right += right
+        out[name] = {"items": len(waves), "exact": round(float(np.mean(right)), 4),
+                     "refused": round(float(np.mean([refused(h, c, threshold) for h, c in zip(hyps, conf)])), 4)}
+        if truth[0]:
             out[name]["cer"] = round(cer(hyps, truth), 4)
+            out[name]["other_words"] = round(float(np.mean([
+                other_sound_seconds(w, place_letters(lp, h, w, rec.frame_seconds, rec.encoder), rec.encoder.space_id,
+                                    rec.frame_seconds, len(lp)) >= OTHER_WORDS_SECONDS
+                for w, lp, h in zip(waves, lps, hyps) if h])), 4) if any(hyps) else None
     if held:
         out["held_out_voices"] = sorted({u.voice for u in held})
     else:
         out["note"] = "the synthetic-voice corpus is not built (python -m rnn_core.data.voices): no voice figures"
     out["calibration"] = {"temperature": rec.temperature, **calibration(every_conf, every_right)}
+    out["refusal"] = {"threshold": threshold, **{k: v for k, v in rec.config.get("refusal", {}).items()
+                                                  if k != "threshold"}}
     return out

@@ -41,7 +41,7 @@ from ...data.voices import load as load_voices
 from .data import DEV_TAKES, partition, training_batches, validation_set, voice_splits
 from .metrics import scores, transcripts
 from .predictor import SpeechRecognizer, batch_log_probs
-from .real_voices import fit_temperature
+from .real_voices import fit_temperature, refusal_on_validation
 
 METRIC = Metric("val_cer", "dev character error rate", higher_is_better=False)
 
@@ -147,10 +147,12 @@ def plan(r: Recipe, data_dir: str | None = None) -> Plan:
                 "val_digit_accuracy": round(scores(hyps, val_texts, n_single)["digit_accuracy"], 4)}
 
     def extras(m):
-        # confidence that means accuracy: a temperature fitted on the validation utterances
+        # confidence that means accuracy: a temperature fitted on the validation utterances;
+        # then the confidence under which the tab refuses, chosen on them too
+        temperature = fit_temperature(batch_log_probs(m, val_feats), val_texts, alphabet)
         return {"features": {"n_mels": r.n_mels, "hop_ms": HOP_MS},
-                "calibration": {"temperature": fit_temperature(batch_log_probs(m, val_feats), val_texts, alphabet),
-                                "fitted_on": f"the {len(val_texts)} validation utterances"}}
+                "calibration": {"temperature": temperature, "fitted_on": f"the {len(val_texts)} validation utterances"},
+                "refusal": refusal_on_validation(m, val_feats, val_texts, temperature, alphabet, r.n_mels)}
 
     speakers = sorted({c.speaker for c in parts["train"]})
     return Plan(encoder=alphabet, network=network, steps_per_epoch=math.ceil(n_items / r.batch_size),
