@@ -217,8 +217,14 @@ def test_speaker_rotation_scores_each_fold_on_its_speaker(rec, fsdd_dir, tmp_pat
         save_pretrained(rec.model, tmp_path / name, "speech", rec.encoder.to_dict(), {"options": {"held_out": name}})
     m = speech.evaluate(tmp_path, data_dir=str(fsdd_dir), split="speakers", connected=5)
     assert set(m["speakers"]) == set(FSDD_SPEAKERS[:2])
-    assert m["digit_accuracy"] == pytest.approx(np.mean([v["digit_accuracy"] for v in m["speakers"].values()]),
-                                                abs=1e-4)
+    for name in ("single", "gapless", "pauses", "noisy"):
+        exact = {s: v[name]["exact"] for s, v in m["speakers"].items()}
+        assert m["conditions"][name]["mean"] == pytest.approx(np.mean(list(exact.values())), abs=1e-4)
+        assert m["conditions"][name]["worst"] == min(exact.values())
+        assert exact[m["conditions"][name]["worst_speaker"]] == min(exact.values())
+    assert [m["speakers"][s]["gapless"]["items"] for s in FSDD_SPEAKERS[:2]] == [5, 5]
+    table = speech.suites["speakers"](m)
+    assert table.count("| **mean** |") == 4 and "gapless: strings of 3-6 digits joined with no pause" in table
     save_pretrained(rec.model, tmp_path / "everyone", "speech", rec.encoder.to_dict(), {"options": {}})
     with pytest.raises(ValueError, match="held_out"):
         speech.evaluate(tmp_path, data_dir=str(fsdd_dir), split="speakers", connected=5)
@@ -230,7 +236,8 @@ def test_cli_evaluate_json(tiny_speech, fsdd_dir, capsys):
     assert main(["evaluate", "speech", "--weights", str(tiny_speech), "--data", str(fsdd_dir),
                  "--split", "test", "--json"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert {"digit_accuracy", "connected_cer", "baseline"} <= set(out) and out["connected_strings"] == 200
+    assert {"digit_accuracy", "connected_cer", "baseline", "conditions"} <= set(out) and out["connected_strings"] == 200
+    assert set(out["conditions"]) == {"single", "gapless", "pauses", "noisy"}
     assert {"name", "digit_accuracy"} <= set(out["baseline"])
 
 

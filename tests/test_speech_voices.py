@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 
 from rnn_core.data import scenes
-from rnn_core.data.fsdd import by_speaker, list_clips, make_connected
+from rnn_core.data.fsdd import by_speaker, list_clips, load_clip, make_connected
+from rnn_core.data.specaugment import spec_augment, vtlp
 from rnn_core.data.voices import build, load
 from rnn_core.encoders.audio import DIGIT_WORDS, SAMPLE_RATE, CTCAlphabet
 from rnn_core.tasks import TASKS
 from rnn_core.tasks.speech.data import partition, training_batches, voice_splits
+from rnn_core.tasks.speech import refusal
 from rnn_core.tasks.speech.predictor import SpeechRecognizer, calibrated
 from rnn_core.tasks.speech.real_voices import calibration, fit_temperature, real_voice_figures
 from tests.conftest import TINY_SPEECH
@@ -51,6 +53,51 @@ def test_scenes_keep_a_valid_wave_and_make_non_speech():
     assert spectrum[:800].mean() > 10 * spectrum[-800:].mean()  # brown: low frequencies dominate
     lengths = [len(scenes.non_speech(rng)) / SAMPLE_RATE for _ in range(10)]
     assert all(0.5 <= s <= 3.0 for s in lengths)
+    for make in (lambda: scenes.non_speech(rng, [wave]), lambda: scenes.unfamiliar_sound(rng),
+                 lambda: scenes.noisy_room(wave, rng), lambda: scenes.melody(1.5, rng)):
+        for _ in range(8):
+            out = make()
+            assert out.dtype == np.float32 and np.all(np.isfinite(out)) and 0 < np.max(np.abs(out)) <= 1
+    assert refusal.clipped_share(scenes.clipped(wave, rng)) > 0.1 and refusal.clipped_share(wave) < 0.01
+
+
+def test_vtlp_moves_formants_and_masks_stay_small():
+    """VTLP stretches the band axis (a peak at band 20 moves up for a factor above 1, and
+    1 changes nothing); SpecAugment's masks zero at most 2 x 5 bands and 2 x 10% of frames."""
+    feats = np.zeros((200, 40), np.float32)
+    feats[:, 20] = 1.0
+    rng = np.random.default_rng(0)
+    assert np.array_equal(vtlp(feats, rng, (1.0, 1.0)), feats)
+    assert np.argmax(vtlp(feats, rng, (1.1, 1.1))[0]) == 22 and np.argmax(vtlp(feats, rng, (0.9, 0.9))[0]) == 18
+    full = np.ones((200, 40), np.float32)
+    for _ in range(20):
+        masked = spec_augment(full, rng)
+        assert masked.shape == full.shape and (masked == 0).all(axis=0).sum() <= 10
+        assert (masked == 0).all(axis=1).sum() <= 2 * 20
+
+
+def test_refusal_threshold_refuses_at_most_the_stated_share():
+    rng = np.random.default_rng(0)
+    digits, none = rng.uniform(0.3, 1.0, 1000), np.r_[np.zeros(80), rng.uniform(0, 0.6, 20)]
+    fit = refusal.fit_refusal(digits, none, max_false_refusal=0.02)
+    assert fit["false_refusal"] <= 0.02 and np.mean(digits < fit["threshold"]) == pytest.approx(0.02, abs=0.002)
+    assert fit["refused_no_digits"] >= 0.8
+    assert refusal.choose_threshold([]) == 0.0
+    assert refusal.refused("", 0.99, 0.0) and refusal.refused("five", 0.4, 0.5) and not refusal.refused("five", 0.6, 0.5)
+
+
+def test_sound_hints_and_sound_away_from_the_words(clips):
+    rng = np.random.default_rng(1)
+    speech = load_clip(next(c for c in clips if c.digit == 4))
+    assert refusal.sound_hint(scenes.chord(2.0, rng)) == "it has steady pitches, like music or a beep"
+    assert refusal.sound_hint(scenes.coloured_noise(16000, "white", rng)) == "it sounds like noise, with no voice in it"
+    assert refusal.sound_hint(speech) == ""
+    # 1 s of sound (frames 0-49, and one frame of margin), then silence; one word's letters
+    # at frames 10-20 (20 ms frames), which covers frames 4-26 with the word's 0.12 s pad
+    wave = np.r_[0.5 * rng.normal(0, 1, 8000), np.zeros(8000)].astype(np.float32)
+    word = [(5, 10), (6, 15), (7, 20)]
+    assert refusal.other_sound_seconds(wave, word, 1, 0.02, 100) == pytest.approx(0.02 * (51 - 23))
+    assert refusal.other_sound_seconds(wave, [], 1, 0.02, 100) == pytest.approx(1.0, abs=0.041)
 
 
 def test_training_batches_hold_empty_transcripts_for_no_digits(clips):
@@ -85,7 +132,10 @@ def test_real_voice_figures_and_temperature_on_the_tiny_model(tiny_speech, clips
     m = real_voice_figures(rec, partition(clips)["test"], seed=0, strings=10)
     assert m["fsdd_fluent"]["items"] == 10 and 0 <= m["fsdd_fluent"]["cer"]
     assert m["no_digits"]["items"] == 100 and "not built" in m["note"]
+    assert m["kept_aside_sounds"]["items"] == 100 and 0 <= m["kept_aside_sounds"]["refused"] <= 1
     assert m["calibration"]["answers"] == 110 and 0 <= m["calibration"]["ece"] <= 1
+    # the refusal threshold was chosen on validation: at most 2% of its digit utterances refused
+    assert rec.config["refusal"]["false_refusal"] <= 0.02 and m["refusal"]["threshold"] == rec.refusal_threshold
     placed = m["alignment"]["fsdd_fluent"]
     assert set(placed) == {"letters_on_speech", "words_in_place", "greedy_letters_on_speech", "greedy_words_in_place"}
     assert all(0 <= v <= 1 for v in placed.values())
@@ -94,7 +144,6 @@ def test_real_voice_figures_and_temperature_on_the_tiny_model(tiny_speech, clips
 
     test = partition(clips)["test"][:20]
     lps = batch_log_probs(rec.model, [clip_features(c, rec.n_mels) for c in test])
-    from rnn_core.encoders.audio import DIGIT_WORDS
     assert fit_temperature(lps, [DIGIT_WORDS[c.digit] for c in test], rec.encoder) > 0
 
 

@@ -8,8 +8,9 @@ tab demonstrates itself with no data set present. The WAVs are committed under
 synthetic and none of the model's training speakers, so the examples also show how
 the network copes with voices it has never heard. Most read the digits with a short
 pause between them (as people read out a number); the *fluent* ones read them with no
-pause, as one phrase, and one says no digits at all (``hello_how_are_you_today.wav``:
-the right answer is "no digits heard").
+pause, as one phrase, one says them inside a sentence (``my_pin_is_four_four_one_two.wav``:
+the right answer is "4412", with a note that other words were heard) and one says no
+digits at all (``hello_how_are_you_today.wav``: the right answer is "no digits heard").
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ EXAMPLES = [
     ("four eight three nine", "en-us", 150, 50, True),
     ("two eight six four six eight", "en-gb", 160, 45, True),
     ("hello, how are you today", "en-us+f2", 140, 55, True),  # no digits: "no digits heard"
+    ("my pin is four four one two", "en-us+m3", 140, 50, True),  # digits inside a sentence: "4412"
 ]
 PAD_SECONDS = 0.25
 
