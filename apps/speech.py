@@ -6,6 +6,7 @@ Run alone with ``python -m apps.speech``.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -13,9 +14,11 @@ import gradio as gr
 import matplotlib.pyplot as plt
 import numpy as np
 
+from rnn_core.checkpoint import assets_dir
 from rnn_core.encoders.audio import DIGIT_WORDS, HOP_MS, AudioError
 from rnn_core.tasks import TASKS
 from rnn_core.tasks.speech.examples import shipped_examples
+from rnn_core.tasks.speech.metrics import CONDITIONS, SPEAKERS_FILE
 from rnn_core.tasks.speech.predictor import MAX_SECONDS, SpeechRecognizer
 
 from .layout import MAX_UPLOAD_MB, WIDE_PLOT, model_card_md, shape_header
@@ -155,25 +158,51 @@ def card(rec: SpeechRecognizer) -> str:
          "of strings exactly right)" if cer is not None else None),
         ("scored speakers", ", ".join(m["speakers"]) + (" (never heard in training)" if m.get("held_out") else "")
          if m.get("speakers") else None),
-        *_real_voice_rows(m.get("real_voices") or {}),
+        *_speaker_rows(),
+        *_real_voice_rows(m.get("real_voices") or {}, m.get("conditions") or {}),
     ], note="Figures from `python -m rnn_core evaluate speech`. It knows the ten digit words only, "
             "spoken in English.")
 
 
-def _real_voice_rows(v: dict) -> list[tuple[str, str | None]]:
+def _speaker_rows() -> list[tuple[str, str | None]]:
+    """Model-card rows for the held-out-speaker rotation of the shipped recipe
+    (``assets/speech/speakers.json``: ``evaluate speech --split speakers --write-metrics``
+    on one run per FSDD speaker, each trained without that speaker), if shipped."""
+    path = assets_dir("speech") / SPEAKERS_FILE
+    if not path.is_file():
+        return []
+    rotation = json.loads(path.read_text())
+    return [(f"a speaker never heard ({len(rotation['speakers'])} runs, one per FSDD speaker): {CONDITIONS[name]}",
+             f"{c['mean']:.0%} exactly right on average, worst {c['worst_speaker']} {c['worst']:.0%}")
+            for name, c in rotation["conditions"].items() if name in CONDITIONS]
+
+
+def _real_voice_rows(v: dict, conditions: dict) -> list[tuple[str, str | None]]:
     """Model-card rows for the figures on voices and sounds unlike the training data."""
     def strings(key):
         f = v.get(key)
         return f"{f['exact']:.0%} exactly right, CER {f['cer']:.3f} ({f['items']})" if f else None
 
-    cal = v.get("calibration") or {}
+    def refused(key, what):
+        f = v.get(key)
+        return f"{f['refused']:.0%} ({f['items']} clips: {what})" if f and "refused" in f else None
+
+    cal, noisy, carrier = v.get("calibration") or {}, conditions.get("noisy"), v.get("voices_carrier") or {}
+    threshold = (v.get("refusal") or {}).get("threshold")
     return [
         ("digits read fluently (FSDD takes joined with no pause)", strings("fsdd_fluent")),
+        ("the same strings in a noisy, reverberant room", f"{noisy['exact']:.0%} exactly right, CER "
+         f"{noisy['cer']:.3f} ({noisy['items']})" if noisy else None),
         ("voices never trained on: fluent strings", strings("voices_fluent")),
         ("voices never trained on: strings with pauses", strings("voices_paused")),
-        ("audio with no digits answered \"no digits heard\"",
-         f"{v['no_digits']['exact']:.0%} ({v['no_digits']['items']} clips: noise, tones, babble, sentences)"
-         if v.get("no_digits") else None),
+        ("voices never trained on: digits inside a sentence (digits only)",
+         strings("voices_carrier") + (f"; other words noted on {carrier['other_words']:.0%}"
+                                      if carrier.get("other_words") is not None else "") if carrier else None),
+        ("audio with no digits refused", refused("no_digits", "noise, tones, tunes, chords, babble, sentences")),
+        ("sounds like nothing in training refused", refused("kept_aside_sounds", "keypad tones, sweeps, claps")),
+        ("real digit strings refused", f"{v['fsdd_fluent']['refused']:.1%} (FSDD strings; threshold "
+         f"{threshold:.0%} confidence, chosen on validation for at most 2%)"
+         if threshold is not None and "refused" in v.get("fsdd_fluent", {}) else None),
         ("answers given 90%+ confidence that are right",
          f"{cal['accuracy_at_least_90']:.0%} (calibration error {cal['ece']:.3f})"
          if cal.get("accuracy_at_least_90") is not None else None),

@@ -1,6 +1,8 @@
 """The speech tab's handlers on a tiny checkpoint: recordings of any rate and layout, the
 headline and figure a visitor gets, bad audio (each a message, never a traceback), the
 model card and the tab's wiring."""
+import json
+
 import gradio as gr
 import librosa
 import numpy as np
@@ -181,7 +183,13 @@ def test_card(tab, monkeypatch, tmp_path):
     tab.pretrained().metrics = {"digit_accuracy": 0.97, "baseline": {"name": "SVM"}, "connected_cer": 0.05,
                                 "speakers": ["theo"], "held_out": "theo"}
     card = tab.card()
-    assert "97.0%" in card and "0.050" in card and "never heard" in card
+    assert "97.0%" in card and "0.050" in card and "never heard" in card and "speaker never heard" not in card
+    # the held-out-speaker rotation, when shipped beside the weights (speakers.json)
+    rotation = {"speakers": {"a": {}, "b": {}},
+                "conditions": {"gapless": {"mean": 0.9, "worst": 0.85, "worst_speaker": "b", "mean_cer": 0.02}}}
+    (assets_dir("speech") / "speakers.json").write_text(json.dumps(rotation))
+    assert ("| a speaker never heard (2 runs, one per FSDD speaker): strings of 3-6 digits joined with no pause | "
+            "90% exactly right on average, worst b 85% |") in tab.card()
     monkeypatch.setenv("RNN_GALLERY_ASSETS", str(tmp_path / "nowhere"))
     tab.pretrained.cache_clear()
     assert "missing" in tab.card()

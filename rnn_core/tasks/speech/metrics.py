@@ -19,6 +19,8 @@ from .real_voices import FLUENT, real_voice_figures
 
 SPLITS = ("dev", "test", "all", "speakers")
 EVAL_SEED = 1234   # the connected strings `evaluate` scores are the same for every model
+# The shipped recipe's held-out-speaker figures, beside its weights (the model card's source)
+SPEAKERS_FILE = "speakers.json"
 # How a speaker is scored (`condition_figures`), each as exact-match accuracy and CER
 CONDITIONS = {"single": "single digits", "gapless": "strings of 3-6 digits joined with no pause",
               "pauses": "strings of 3-6 digits with pauses", "noisy": "the gapless strings in a noisy room"}
