@@ -157,15 +157,15 @@ def test_music_and_a_chord_are_refused_and_said_to_be_tones(shipped, tmp_path):
         assert md.startswith("## No digits heard") and "steady pitches, like music or a beep" in md, (name, md)
 
 
-def test_digits_inside_a_sentence_are_written_alone_with_a_note(shipped, clips):
-    """Sound well away from every digit word (here the example sentence with no digits,
-    then FSDD's digits): the digits only, and a note that other words were heard."""
-    sentence, _ = sf.read(assets_dir("speech") / "examples" / "hello_how_are_you_today.wav", dtype="float32")
-    digits = np.concatenate([np.r_[load_clip(_clip(clips, d, take=2)), np.zeros(1600)] for d in (4, 1, 7)])
-    for wave, other in ((np.concatenate([sentence, np.zeros(1600, np.float32), digits]), True), (digits, False)):
-        wave = 0.5 * wave / np.abs(wave).max()
-        md, _ = shipped.transcribe((8000, (wave * 32767).astype(np.int16)), "pretrained")
-        assert "→ 417" in md and ("Other words were heard around the digits" in md) == other, md
+def test_digits_inside_a_sentence_are_written_alone_with_a_note(shipped):
+    """The browser's failure of round two, "my pin is four four one two" (heard as "512"):
+    the digits only, and a note that other words were heard; a string read alone gets
+    no such note."""
+    examples = assets_dir("speech") / "examples"
+    md, _ = shipped.transcribe(str(examples / "my_pin_is_four_four_one_two.wav"), "pretrained")
+    assert "→ 4412" in md and "Other words were heard around the digits" in md, md
+    md, _ = shipped.transcribe(str(examples / "four_eight_three_nine.wav"), "pretrained")
+    assert "→ 4839" in md and "Other words" not in md, md
 
 
 def test_retrained_model(tab, tiny_speech, clips):

@@ -93,10 +93,10 @@ def test_sound_hints_and_sound_away_from_the_words(clips):
     assert refusal.sound_hint(scenes.coloured_noise(16000, "white", rng)) == "it sounds like noise, with no voice in it"
     assert refusal.sound_hint(speech) == ""
     # 1 s of sound (frames 0-49, and one frame of margin), then silence; one word's letters
-    # at frames 10-20 (20 ms frames), which covers frames 4-26 with the word's 0.12 s pad
+    # at frames 10-20 (20 ms frames), which covers frames 0-30 with the word's 0.2 s pad
     wave = np.r_[0.5 * rng.normal(0, 1, 8000), np.zeros(8000)].astype(np.float32)
     word = [(5, 10), (6, 15), (7, 20)]
-    assert refusal.other_sound_seconds(wave, word, 1, 0.02, 100) == pytest.approx(0.02 * (51 - 23))
+    assert refusal.other_sound_seconds(wave, word, 1, 0.02, 100) == pytest.approx(0.02 * (51 - 31))
     assert refusal.other_sound_seconds(wave, [], 1, 0.02, 100) == pytest.approx(1.0, abs=0.041)
 
 

@@ -108,9 +108,9 @@ def negatives(n: int, seed: int, sentences: list) -> tuple[list[np.ndarray], lis
 
 def refusal_on_validation(model, feats: list[np.ndarray], texts: list[str], temperature: float,
                           alphabet: CTCAlphabet, n_mels: int, seed: int = 99) -> dict:
-    """`refusal.fit_refusal` on the validation utterances: the threshold refusing at most
-    `refusal.MAX_FALSE_REFUSAL` of those with digits, and what it does to those with none
-    (the corpus's dev sentences) and to 100 clips of noise, tones, tunes and chords made
+    """`refusal.fit_refusal` on validation utterances (``feats``, ``texts``): the
+    threshold refusing at most `refusal.MAX_FALSE_REFUSAL` of those with digits, and what
+    it does to those with none and to 100 clips of noise, tones, tunes and chords made
     with ``seed`` (none of them the ones `evaluate` scores)."""
     rng = np.random.default_rng(seed)
     feats = list(feats) + [features(non_speech(rng), n_mels) for _ in range(100)]
