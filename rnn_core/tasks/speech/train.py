@@ -53,9 +53,10 @@ class Recipe:
     Small batches: CTC first learns to emit only blanks, and updates, more than
     utterances, get it past that plateau (in 1-minute trials batch 16 at lr 5e-3 was
     past it by step ~300, batch 32 at 2e-3 not by step 150). The shipped model grew in
-    stages with ``--init``: 20 minutes of FSDD alone, 13 more at lr 1e-3, then runs on
-    everything below (fluent strings, synthetic voices, no-digit audio, rooms) at lr
-    2e-3: see the README for the commands.
+    two stages with ``--init``: the synthetic voices alone (``fsdd=False``, 40 minutes,
+    no FSDD speaker heard), then everything below from there (15 + 20 minutes at lr
+    2e-3, then 1.5e-3). The first stage is shared by every held-out-speaker run, which
+    is what makes leave-one-speaker-out affordable: see the README for the commands.
     """
     cell: str = "gru"
     hidden: int = 160                 # units per direction
