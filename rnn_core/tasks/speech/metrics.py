@@ -55,13 +55,15 @@ def condition_figures(rec: SpeechRecognizer, scored: list[Clip], seed: int, stri
     audio for every model."""
     gapless = connected_strings(scored, strings, seed, gap=FLUENT)
     rng = np.random.default_rng(seed + 2)
-    sets = {"single": ([load_clip(c) for c in scored], [DIGIT_WORDS[c.digit] for c in scored]),
-            "gapless": ([w for w, _ in gapless], [t for _, t in gapless]),
-            "pauses": tuple(map(list, zip(*connected_strings(scored, strings, seed + 1)))),
-            "noisy": ([noisy_room(w, rng) for w, _ in gapless], [t for _, t in gapless])}
+    pauses = connected_strings(scored, strings, seed + 1)
+    # single clips: their cached features (`evaluate` has just computed them)
+    sets = {"single": ([clip_features(c, rec.n_mels) for c in scored], [DIGIT_WORDS[c.digit] for c in scored]),
+            "gapless": ([features(w, rec.n_mels) for w, _ in gapless], [t for _, t in gapless]),
+            "pauses": ([features(w, rec.n_mels) for w, _ in pauses], [t for _, t in pauses]),
+            "noisy": ([features(noisy_room(w, rng), rec.n_mels) for w, _ in gapless], [t for _, t in gapless])}
     out = {}
-    for name, (waves, truth) in sets.items():
-        (hyps,) = transcripts(rec.model, [features(w, rec.n_mels) for w in waves], rec.encoder, (8,))
+    for name, (feats, truth) in sets.items():
+        (hyps,) = transcripts(rec.model, feats, rec.encoder, (8,))
         out[name] = {"exact": round(float(np.mean([h == t for h, t in zip(hyps, truth)])), 4),
                      "cer": round(cer(hyps, truth), 4), "items": len(truth)}
     return out

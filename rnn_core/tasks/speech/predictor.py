@@ -152,11 +152,12 @@ class SpeechRecognizer(Predictor):
         text = "" if withheld else heard
         placed = place_letters(log_probs, text, wave, self.frame_seconds, self.encoder)
         labels = self.encoder.labels
-        other = other_sound_seconds(wave, placed, self.encoder.space_id, self.frame_seconds, len(log_probs))
+        other = (other_sound_seconds(wave, placed, self.encoder.space_id, self.frame_seconds, len(log_probs))
+                 if text else 0.0)
         return {"text": text, "heard": heard, "greedy": greedy,
                 "digits": words_to_digits(text), "confidence": confidence,
                 "refused": withheld, "why": self.refusal_reason(heard, confidence, greedy, wave) if withheld else "",
-                "other_words": bool(text) and other >= OTHER_WORDS_SECONDS,
+                "other_words": other >= OTHER_WORDS_SECONDS,
                 "clipped": clipped_share(wave) > 0.01,
                 "features": feats, "posteriors": np.exp(log_probs), "labels": list(labels),
                 "alignment": [(labels[label], frame, round(frame * self.frame_seconds, 3)) for label, frame in placed],

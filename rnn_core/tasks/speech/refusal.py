@@ -42,17 +42,24 @@ def choose_threshold(digit_scores, max_false_refusal: float = MAX_FALSE_REFUSAL)
 def fit_refusal(digit_scores, none_scores, max_false_refusal: float = MAX_FALSE_REFUSAL) -> dict:
     """The threshold for ``digit_scores`` (real digit utterances) and what it does on
     validation: the share of them refused and the share of ``none_scores`` (audio with
-    no digits) refused."""
+    no digits) refused, by `refused_scores`'s rule."""
     t = choose_threshold(digit_scores, max_false_refusal)
     return {"threshold": round(t, 4), "max_false_refusal": max_false_refusal,
-            "false_refusal": round(float(np.mean(np.asarray(digit_scores) < t)), 4) if len(digit_scores) else None,
-            "refused_no_digits": round(float(np.mean(np.asarray(none_scores) < max(t, 1e-12))), 4)
+            "false_refusal": round(float(np.mean(refused_scores(digit_scores, t))), 4) if len(digit_scores) else None,
+            "refused_no_digits": round(float(np.mean(refused_scores(none_scores, t))), 4)
             if len(none_scores) else None}
+
+
+def refused_scores(scores, threshold: float) -> np.ndarray:
+    """Which `digit_score` values are refused: under ``threshold``, or 0 (no digit word
+    heard), the rule of `refused`."""
+    s = np.asarray(scores, dtype=float)
+    return (s < threshold) | (s <= 0)
 
 
 def refused(text: str, confidence: float, threshold: float) -> bool:
     """Whether an answer is withheld: no digit word heard, or a score under ``threshold``."""
-    return not text or digit_score(text, confidence) < threshold
+    return bool(refused_scores([digit_score(text, confidence)], threshold)[0])
 
 
 def clipped_share(wave: np.ndarray) -> float:
